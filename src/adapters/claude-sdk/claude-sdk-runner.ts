@@ -1,0 +1,117 @@
+/**
+ * The `AgentRunner` on the real Claude Code binary, through `@anthropic-ai/claude-agent-sdk`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { query, type Options } from '@anthropic-ai/claude-agent-sdk';
+import type { AgentProcess, AgentRunner, AgentSpec, Logger, ModelInfo } from '../../domain/ports.js';
+import { buildChildEnv } from './child-env.js';
+import { ClaudeProcess } from './claude-process.js';
+import { FALLBACK_MODELS } from './fallback-models.js';
+import { InputQueue } from './input-queue.js';
+
+export interface ClaudeSdkRunnerOptions {
+  /** Claude Code's config dir (transcripts, settings): the server's own, under the data dir. */
+  claudeConfigDir: string;
+  envSource: Readonly<Record<string, string | undefined>>;
+  settingSources: NonNullable<Options['settingSources']>;
+  executable: string | null;
+  logStderr: boolean;
+  logger: Logger;
+}
+
+export class ClaudeSdkRunner implements AgentRunner {
+  private readonly env: Record<string, string>;
+  private models: Promise<ModelInfo[]> | null = null;
+
+  constructor(private readonly options: ClaudeSdkRunnerOptions) {
+    fs.mkdirSync(options.claudeConfigDir, { recursive: true, mode: 0o700 });
+    this.env = buildChildEnv({ source: options.envSource, claudeConfigDir: options.claudeConfigDir });
+  }
+
+  start(spec: AgentSpec): AgentProcess {
+    return new ClaudeProcess(spec, {
+      resume: transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
+      env: this.env,
+      settingSources: this.options.settingSources,
+      executable: this.options.executable,
+      logStderr: this.options.logStderr,
+      logger: this.options.logger.child({ sessionId: spec.sessionId }),
+    });
+  }
+
+  version(): string {
+    return claudeCodeVersion();
+  }
+
+  /**
+   * Claude Code's model catalogue. Asking for it starts a Claude Code process (about 0.5 s,
+   * no network), so it is asked once and kept; a failure falls back to a built-in list.
+   */
+  listModels(): Promise<ModelInfo[]> {
+    this.models ??= this.fetchModels().catch((err: unknown) => {
+      this.options.logger.warn(
+        { err },
+        'could not read the model catalogue from Claude Code; using the built-in list',
+      );
+      this.models = null;
+      return FALLBACK_MODELS;
+    });
+    return this.models;
+  }
+
+  private async fetchModels(): Promise<ModelInfo[]> {
+    const input = new InputQueue<never>();
+    const q = query({
+      prompt: input,
+      options: {
+        env: this.env,
+        settingSources: this.options.settingSources,
+        ...(this.options.executable ? { pathToClaudeCodeExecutable: this.options.executable } : {}),
+      },
+    });
+    try {
+      const models = await q.supportedModels();
+      return models.map((m) => ({
+        id: m.value,
+        name: m.displayName,
+        description: m.description,
+        resolvedModel: (m as { resolvedModel?: string }).resolvedModel ?? null,
+      }));
+    } finally {
+      input.end();
+      q.close();
+    }
+  }
+}
+
+let cachedVersion: string | null = null;
+
+/** The Claude Code version the installed SDK bundles (from its package.json, no process needed). */
+export function claudeCodeVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  // The package's `exports` map hides package.json, so it is read next to the entry point.
+  const entry = createRequire(import.meta.url).resolve('@anthropic-ai/claude-agent-sdk');
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(entry), 'package.json'), 'utf8')) as {
+    claudeCodeVersion?: string;
+  };
+  cachedVersion = pkg.claudeCodeVersion ?? 'unknown';
+  return cachedVersion;
+}
+
+/**
+ * Claude Code keeps each conversation in `<config dir>/projects/<sanitised cwd>/<id>.jsonl`.
+ * A session whose earlier process wrote one is resumed; one that never reached Claude Code
+ * starts fresh with the same id.
+ */
+export function transcriptExists(claudeConfigDir: string, claudeSessionId: string): boolean {
+  const projects = path.join(claudeConfigDir, 'projects');
+  let dirs: string[];
+  try {
+    dirs = fs.readdirSync(projects);
+  } catch {
+    return false;
+  }
+  return dirs.some((dir) => fs.existsSync(path.join(projects, dir, `${claudeSessionId}.jsonl`)));
+}

@@ -1,0 +1,75 @@
+/**
+ * Working directories of the agent. By default each session gets a fresh empty directory under
+ * the data dir. A client may instead name a `cwd` inside one of the configured roots; it is
+ * resolved to its real path (symlinks followed) and must stay inside a root, so `..` and
+ * symlinks cannot lead the agent elsewhere.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ErrorBody } from '../../domain/errors.js';
+import type { Workspaces } from '../../domain/ports.js';
+
+export class FsWorkspaces implements Workspaces {
+  constructor(
+    /** Where per-session workspaces are made (`<DATA_DIR>/workspaces`). */
+    private readonly baseDir: string,
+    /** Absolute roots a client's `cwd` must be inside. */
+    private readonly roots: string[],
+  ) {}
+
+  async create(sessionId: string): Promise<string> {
+    const dir = path.join(this.baseDir, sessionId);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  async resolveExternal(cwd: string): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }> {
+    if (this.roots.length === 0) {
+      return refuse('FORBIDDEN', 'This server does not accept a cwd: each session gets its own workspace.', {
+        policy: 'WORKSPACE_ROOTS',
+      });
+    }
+    if (!path.isAbsolute(cwd)) {
+      return refuse('INVALID_REQUEST', 'cwd must be an absolute path inside a configured workspace root.', {
+        issues: [{ field: 'cwd', message: 'must be an absolute path' }],
+      });
+    }
+    let real: string;
+    try {
+      real = await fs.realpath(cwd);
+      if (!(await fs.stat(real)).isDirectory()) throw new Error('not a directory');
+    } catch {
+      return refuse('INVALID_REQUEST', `cwd ${cwd} is not an existing directory.`, {
+        issues: [{ field: 'cwd', message: 'not an existing directory' }],
+      });
+    }
+    for (const root of this.roots) {
+      const realRoot = await fs.realpath(root).catch(() => null);
+      if (realRoot && isInside(real, realRoot)) return { ok: true, path: real };
+    }
+    return refuse('FORBIDDEN', `cwd ${cwd} is outside the configured workspace roots.`, {
+      policy: 'WORKSPACE_ROOTS',
+      cwd,
+    });
+  }
+
+  async remove(dir: string): Promise<void> {
+    // Only ever removes what this class created: a directory strictly inside the base.
+    const resolved = path.resolve(dir);
+    if (resolved === path.resolve(this.baseDir) || !isInside(resolved, path.resolve(this.baseDir))) return;
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function refuse(
+  code: ErrorBody['code'],
+  message: string,
+  details: Record<string, unknown>,
+): { ok: false; error: ErrorBody } {
+  return { ok: false, error: { code, message, details } };
+}

@@ -1,0 +1,134 @@
+/**
+ * The schema, as an ordered list of migrations. `PRAGMA user_version` holds how many of them a
+ * database has had: migration i (0-based) takes it from version i to version i + 1.
+ *
+ * Rules for whoever adds one: append, never edit or reorder a published migration (databases in
+ * the field already ran it); one migration is one step of the schema, written as plain SQL.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+/*
+ * Notes on the first schema:
+ * - STRICT tables make SQLite refuse a value of the wrong type (a fractional token count, a
+ *   string time) instead of storing it silently.
+ * - Times are INTEGER epoch milliseconds; JSON columns are TEXT written by JSON.stringify, except
+ *   events.data, which is the SSE payload exactly as the caller gave it (replay must not
+ *   re-serialize it).
+ * - No CHECK constraints on status/role/type columns: the TypeScript unions guard them, and a
+ *   CHECK could only be widened later by rebuilding the table.
+ * - Every foreign key's child column leads an index, so the checks are index lookups.
+ */
+const V1_INITIAL = `
+CREATE TABLE api_keys (
+  id           TEXT PRIMARY KEY NOT NULL,
+  name         TEXT NOT NULL,
+  prefix       TEXT NOT NULL,
+  hash         TEXT NOT NULL UNIQUE,
+  role         TEXT NOT NULL,
+  policy_json  TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at   INTEGER
+) STRICT;
+
+CREATE TABLE sessions (
+  id                TEXT PRIMARY KEY NOT NULL,
+  key_id            TEXT NOT NULL REFERENCES api_keys (id),
+  status            TEXT NOT NULL,
+  config_json       TEXT NOT NULL,
+  metadata_json     TEXT NOT NULL,
+  claude_session_id TEXT NOT NULL,
+  created_at        INTEGER NOT NULL,
+  last_activity_at  INTEGER NOT NULL,
+  ended_at          INTEGER,
+  end_reason        TEXT
+) STRICT;
+-- listSessions: one key's active sessions, newest first.
+CREATE INDEX sessions_key_status_created ON sessions (key_id, status, created_at);
+-- listActiveSessions / countActiveSessions: ended sessions pile up, the active ones stay few.
+CREATE INDEX sessions_active_created ON sessions (created_at) WHERE status = 'active';
+
+CREATE TABLE turns (
+  id                          TEXT PRIMARY KEY NOT NULL,
+  session_id                  TEXT NOT NULL REFERENCES sessions (id),
+  prompt                      TEXT NOT NULL,
+  status                      TEXT NOT NULL,
+  created_at                  INTEGER NOT NULL,
+  ended_at                    INTEGER,
+  first_seq                   INTEGER NOT NULL,
+  completion_json             TEXT,
+  error_json                  TEXT,
+  input_tokens                INTEGER NOT NULL DEFAULT 0,
+  output_tokens               INTEGER NOT NULL DEFAULT 0,
+  cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_input_tokens     INTEGER NOT NULL DEFAULT 0,
+  cost_usd                    REAL NOT NULL DEFAULT 0
+) STRICT;
+-- latestTurn and sessionUsage.
+CREATE INDEX turns_session_first_seq ON turns (session_id, first_seq);
+-- listRunningTurns at start-up.
+CREATE INDEX turns_status ON turns (status);
+
+-- The log. The primary key is the SSE replay order, so WITHOUT ROWID stores rows in that order.
+CREATE TABLE events (
+  session_id TEXT NOT NULL REFERENCES sessions (id),
+  seq        INTEGER NOT NULL,
+  turn_id    TEXT,
+  type       TEXT NOT NULL,
+  data       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (session_id, seq)
+) STRICT, WITHOUT ROWID;
+-- listMessages / countMessages: the history is the 'message' events only.
+CREATE INDEX events_session_type_seq ON events (session_id, type, seq);
+`;
+
+/** Applied in order; the array index + 1 is the resulting `user_version`. */
+export const MIGRATIONS: readonly string[] = [V1_INITIAL];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function readSchemaVersion(db: BetterSqlite3.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Refuses a database newer than this code (written by a later server, then downgraded):
+ * guessing at a schema we do not know would corrupt it. Reading the header also proves the file
+ * is a database at all (garbage fails here with SQLITE_NOTADB).
+ */
+export function assertKnownVersion(db: BetterSqlite3.Database, known: number = SCHEMA_VERSION): number {
+  const current = readSchemaVersion(db);
+  if (current > known) {
+    throw new Error(
+      `schema version ${current} is newer than this server supports (${known}); ` +
+        'upgrade the server or use another data directory',
+    );
+  }
+  return current;
+}
+
+/**
+ * Brings the database to the last version. All pending migrations and the version bump run in one
+ * IMMEDIATE transaction: a crash mid-way leaves the previous version intact, and a second process
+ * opening the same file at the same moment waits, then sees the work done and does nothing.
+ */
+export function migrate(db: BetterSqlite3.Database, migrations: readonly string[] = MIGRATIONS): void {
+  const run = db.transaction(() => {
+    // Read again inside the write lock: another process may have migrated meanwhile.
+    const current = assertKnownVersion(db, migrations.length);
+    if (current === migrations.length) return;
+    for (let version = current + 1; version <= migrations.length; version += 1) {
+      try {
+        db.exec(migrations[version - 1] ?? '');
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`migration to schema version ${version} failed: ${reason}`, { cause: error });
+      }
+    }
+    // user_version lives in the file header and is part of the transaction.
+    db.pragma(`user_version = ${migrations.length}`);
+  });
+  run.immediate();
+}

@@ -1,0 +1,141 @@
+/**
+ * The composition root: the one place that picks the adapters for the ports, from config.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { ClaudeSdkRunner } from './adapters/claude-sdk/claude-sdk-runner.js';
+import { FsWorkspaces } from './adapters/fs/fs-workspaces.js';
+import { MemoryEventBus } from './adapters/memory/memory-event-bus.js';
+import { MemoryRateLimiter } from './adapters/memory/memory-rate-limiter.js';
+import { SqliteSessionStore } from './adapters/sqlite/index.js';
+import { systemClock } from './adapters/system-clock.js';
+import { EventLog } from './domain/event-log.js';
+import { KeyService } from './domain/key-service.js';
+import type { AgentRunner, Clock, SessionStore } from './domain/ports.js';
+import { RateLimits } from './domain/rate-limits.js';
+import { SessionService } from './domain/session-service.js';
+import { TurnService } from './domain/turn-service.js';
+import type { AppDeps } from './http/app-deps.js';
+
+export interface Overrides {
+  store?: SessionStore;
+  runner?: AgentRunner;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Server {
+  deps: AppDeps;
+  logger: Logger;
+  /** Stops every Claude Code process and closes the store. */
+  shutdown(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    // Keys must never reach a log line, whatever a future log call includes.
+    redact: {
+      paths: [
+        'req.headers["x-api-key"]',
+        'req.headers.authorization',
+        'headers["x-api-key"]',
+        'headers.authorization',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+export function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return (require('../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function compose(config: Config, overrides: Overrides = {}): Promise<Server> {
+  const logger = overrides.logger ?? createLogger(config);
+  const clock = overrides.clock ?? systemClock;
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = overrides.store ?? SqliteSessionStore.open(config.dataDir);
+  const runner =
+    overrides.runner ??
+    new ClaudeSdkRunner({
+      claudeConfigDir: path.join(config.dataDir, 'claude'),
+      envSource: config.agentEnvSource,
+      settingSources: config.claudeSettingSources,
+      executable: config.claudeCodeExecutable,
+      logStderr: config.claudeCodeStderrLog,
+      logger,
+    });
+  const events = new EventLog(store, new MemoryEventBus(), clock);
+  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), config.rateLimits, clock);
+  const keys = new KeyService(store, clock);
+  const sessions = new SessionService({
+    store,
+    runner,
+    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces'), config.workspaceRoots),
+    events,
+    rateLimits,
+    clock,
+    logger,
+    settings: {
+      maxLiveSessions: config.maxLiveSessions,
+      idleExpiryMs: config.sessionIdleExpiryMs,
+      defaultModel: config.defaultModel,
+      modelMap: config.modelMap,
+      defaultPermissionMode: config.defaultPermissionMode,
+      allowedPermissionModes: config.allowedPermissionModes,
+    },
+  });
+  const turns = new TurnService({
+    store,
+    sessions,
+    events,
+    rateLimits,
+    clock,
+    logger,
+    maxTimeoutMs: config.turnTimeoutMaxMs,
+  });
+
+  const recovered = await turns.recoverInterrupted();
+  if (recovered > 0)
+    logger.warn({ turns: recovered }, 'marked turns left running by a previous server as interrupted');
+  await sessions.start();
+
+  const deps: AppDeps = {
+    settings: {
+      bodyLimitBytes: config.bodyLimitBytes,
+      turnTimeoutMaxMs: config.turnTimeoutMaxMs,
+      ssePingIntervalMs: config.ssePingIntervalMs,
+      sseRetryMs: config.sseRetryMs,
+      trustProxy: config.trustProxy,
+      modelMap: config.modelMap,
+      defaultModel: config.defaultModel,
+    },
+    store,
+    keys,
+    sessions,
+    turns,
+    events,
+    rateLimits,
+    runner,
+    clock,
+    version: packageVersion(),
+    startedAt: clock.now(),
+  };
+  return {
+    deps,
+    logger,
+    async shutdown() {
+      await sessions.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The only reader of `process.env` for the server's own settings. `loadConfig` validates every
+ * variable at once and reports all problems together, so a bad deployment fails at start with
+ * one readable list instead of one surprise at a time.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { PERMISSION_MODES } from '../domain/types.js';
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const commaList = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
+
+/** `a=b,c=d` → { a: 'b', c: 'd' }; used for the model map. */
+const pairList = z.string().transform((s, ctx) => {
+  const out: Record<string, string> = {};
+  for (const part of s.split(',').map((x) => x.trim())) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0 || eq === part.length - 1) {
+      ctx.addIssue({ code: 'custom', message: `expected from=to pairs, got "${part}"` });
+      continue;
+    }
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+});
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Retired model ids that the seed's examples use. Mapped by default so that the examples work
+ * against the real model API; `MODEL_MAP=` (empty) turns the mapping off.
+ */
+export const DEFAULT_MODEL_MAP =
+  'claude-3-opus-20240229=opus,claude-3-sonnet-20240229=sonnet,claude-3-haiku-20240307=haiku,' +
+  'claude-3-5-sonnet-20240620=sonnet,claude-3-5-sonnet-20241022=sonnet,claude-3-5-haiku-20241022=haiku';
+
+const EnvSchema = z.object({
+  PORT: intFrom(0, 65535).default(3050),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_KEYS: commaList.default([]),
+
+  RATE_LIMIT_SESSIONS_PER_HOUR: intFrom(1, 1_000_000).default(10),
+  RATE_LIMIT_MESSAGES_PER_HOUR: intFrom(1, 1_000_000).default(100),
+  RATE_LIMIT_EVENTS_PER_HOUR: intFrom(1, 100_000_000).default(1000),
+
+  BODY_LIMIT_BYTES: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MAX_LIVE_SESSIONS: intFrom(1, 10_000).default(16),
+  SESSION_IDLE_EXPIRY_SECONDS: intFrom(60, 30 * 24 * 3600).default(3600),
+  /** Upper bound of a message's `timeout` and the default when a request gives none. */
+  TURN_TIMEOUT_MAX_MS: intFrom(1000, 24 * 3600 * 1000).default(30 * 60 * 1000),
+  SSE_PING_INTERVAL_MS: intFrom(100, 300_000).default(15_000),
+  SSE_RETRY_MS: intFrom(100, 600_000).default(3000),
+
+  DEFAULT_MODEL: z.string().min(1).optional(),
+  MODEL_MAP: pairList.default(pairList.parse(DEFAULT_MODEL_MAP)),
+  DEFAULT_PERMISSION_MODE: z.enum(PERMISSION_MODES).default('default'),
+  /** Modes a session may ask for. `bypassPermissions` is left out on purpose (see docs/security.md). */
+  ALLOWED_PERMISSION_MODES: commaList
+    .pipe(z.array(z.enum(PERMISSION_MODES)))
+    .default(['default', 'acceptEdits', 'plan']),
+  /** Absolute directories inside which a session may ask for its own `cwd`. Empty: none. */
+  WORKSPACE_ROOTS: commaList.default([]),
+  /** Claude Code settings files to load (`user`, `project`, `local`); empty = isolated. */
+  CLAUDE_SETTING_SOURCES: commaList.pipe(z.array(z.enum(['user', 'project', 'local']))).default([]),
+  CLAUDE_CODE_EXECUTABLE: z.string().min(1).optional(),
+  /** Log each Claude Code stderr line at debug level. */
+  CLAUDE_CODE_STDERR_LOG: booleanFlag.default(false),
+  /** Trust `X-Forwarded-For` from a reverse proxy (only behind one). */
+  TRUST_PROXY: booleanFlag.default(false),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  apiKeys: string[];
+  rateLimits: { sessions: number; messages: number; events: number };
+  bodyLimitBytes: number;
+  maxLiveSessions: number;
+  sessionIdleExpiryMs: number;
+  turnTimeoutMaxMs: number;
+  ssePingIntervalMs: number;
+  sseRetryMs: number;
+  defaultModel: string | null;
+  modelMap: Record<string, string>;
+  defaultPermissionMode: z.infer<typeof EnvSchema>['DEFAULT_PERMISSION_MODE'];
+  allowedPermissionModes: z.infer<typeof EnvSchema>['ALLOWED_PERMISSION_MODES'];
+  workspaceRoots: string[];
+  claudeSettingSources: z.infer<typeof EnvSchema>['CLAUDE_SETTING_SOURCES'];
+  claudeCodeExecutable: string | null;
+  claudeCodeStderrLog: boolean;
+  trustProxy: boolean;
+  /** The environment Claude Code's own variables are taken from (see child-env.ts). */
+  agentEnvSource: Readonly<Record<string, string | undefined>>;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  // Empty strings mean "not set" for optional values (a common shell and .env idiom),
+  // except MODEL_MAP where empty deliberately means "no mapping".
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = env[key];
+    if (value === undefined) continue;
+    if (value.trim() === '' && key !== 'MODEL_MAP') continue;
+    cleaned[key] = value;
+  }
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const roots = e.WORKSPACE_ROOTS.map((r) => {
+    if (!path.isAbsolute(r)) problems.push(`WORKSPACE_ROOTS: "${r}" is not an absolute path`);
+    return path.resolve(r);
+  });
+  if (!e.ALLOWED_PERMISSION_MODES.includes(e.DEFAULT_PERMISSION_MODE)) {
+    problems.push(
+      `DEFAULT_PERMISSION_MODE: "${e.DEFAULT_PERMISSION_MODE}" is not in ALLOWED_PERMISSION_MODES (${e.ALLOWED_PERMISSION_MODES.join(', ')})`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    apiKeys: e.API_KEYS,
+    rateLimits: {
+      sessions: e.RATE_LIMIT_SESSIONS_PER_HOUR,
+      messages: e.RATE_LIMIT_MESSAGES_PER_HOUR,
+      events: e.RATE_LIMIT_EVENTS_PER_HOUR,
+    },
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxLiveSessions: e.MAX_LIVE_SESSIONS,
+    sessionIdleExpiryMs: e.SESSION_IDLE_EXPIRY_SECONDS * 1000,
+    turnTimeoutMaxMs: e.TURN_TIMEOUT_MAX_MS,
+    ssePingIntervalMs: e.SSE_PING_INTERVAL_MS,
+    sseRetryMs: e.SSE_RETRY_MS,
+    defaultModel: e.DEFAULT_MODEL ?? null,
+    modelMap: e.MODEL_MAP,
+    defaultPermissionMode: e.DEFAULT_PERMISSION_MODE,
+    allowedPermissionModes: e.ALLOWED_PERMISSION_MODES,
+    workspaceRoots: roots,
+    claudeSettingSources: e.CLAUDE_SETTING_SOURCES,
+    claudeCodeExecutable: e.CLAUDE_CODE_EXECUTABLE ?? null,
+    claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
+    trustProxy: e.TRUST_PROXY,
+    agentEnvSource: env,
+  };
+}

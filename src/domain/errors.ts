@@ -1,0 +1,72 @@
+/**
+ * The closed set of error codes of the API contract. Only the HTTP layer knows statuses
+ * (src/http/error-status.ts); the domain throws or returns `ApiError` with a code.
+ */
+export const ERROR_CODES = [
+  'INVALID_REQUEST',
+  'MISSING_API_KEY',
+  'INVALID_API_KEY',
+  'FORBIDDEN',
+  'SESSION_NOT_FOUND',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'SESSION_BUSY',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMIT_EXCEEDED',
+  'MAX_SESSIONS_REACHED',
+  'UPSTREAM_ERROR',
+  'UPSTREAM_UNAVAILABLE',
+  'AGENT_ERROR',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type ErrorDetails = Record<string, unknown>;
+
+/** The `error` object of the contract's envelope; also the data of an SSE `error` event. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details: ErrorDetails;
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+  /** Seconds a client should wait before retrying; becomes the `Retry-After` header. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, retryAfterSeconds?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.details = details;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromBody(body: ErrorBody, retryAfterSeconds?: number): ApiError {
+    return new ApiError(body.code, body.message, body.details, retryAfterSeconds);
+  }
+}
+
+export function sessionNotFound(sessionId: string): ApiError {
+  return new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} does not exist or has ended.`, {
+    sessionId,
+  });
+}
+
+/** What the client sees for a bug: a generic message; the cause stays in the log. */
+export function internalError(): ApiError {
+  return new ApiError(
+    'INTERNAL_ERROR',
+    'An internal error occurred. The request id identifies it in the server log.',
+  );
+}

@@ -1,0 +1,170 @@
+/**
+ * The spine: every session has an append-only log of events with a sequence number that grows
+ * by one. Each event is stored first and published second, so anything a client has seen is on
+ * disk. Every SSE stream is a view of this log (replay from a cursor, then follow live), and the
+ * message history is its `message` entries.
+ */
+import type { Clock, EventBus, SessionStore } from './ports.js';
+import type { SessionEvent, SessionEventType } from './types.js';
+
+export interface EventMeta {
+  seq: number;
+  createdAt: number;
+}
+
+/** How many events a slow reader may have waiting in memory before it re-reads from the store. */
+const MAX_BUFFERED_EVENTS = 1000;
+const REPLAY_PAGE = 500;
+
+export class EventLog {
+  private readonly lastSeq = new Map<string, number>();
+  /** Appends of one session run one after another, so sequence numbers follow call order. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Appends one event; `data` is built with the event's own sequence number and time. */
+  append(
+    sessionId: string,
+    turnId: string | null,
+    type: SessionEventType,
+    data: (meta: EventMeta) => unknown,
+  ): Promise<SessionEvent> {
+    return this.appendWith(sessionId, turnId, type, data, (event) => this.store.appendEvents([event]));
+  }
+
+  /**
+   * Like `append`, but the caller stores the event itself, in the same transaction as other
+   * state (a turn that begins or ends with its event).
+   */
+  appendWith(
+    sessionId: string,
+    turnId: string | null,
+    type: SessionEventType,
+    data: (meta: EventMeta) => unknown,
+    persist: (event: SessionEvent) => Promise<void>,
+  ): Promise<SessionEvent> {
+    return this.serialize(sessionId, async () => {
+      const seq = (await this.currentSeq(sessionId)) + 1;
+      const createdAt = this.clock.now();
+      const event: SessionEvent = {
+        sessionId,
+        seq,
+        turnId,
+        type,
+        data: JSON.stringify(data({ seq, createdAt })),
+        createdAt,
+      };
+      await persist(event);
+      this.lastSeq.set(sessionId, seq);
+      this.bus.publish(event);
+      return event;
+    });
+  }
+
+  /** Resolves after every append already called for the session has finished. */
+  settled(sessionId: string): Promise<void> {
+    return this.serialize(sessionId, async () => undefined);
+  }
+
+  async currentSeq(sessionId: string): Promise<number> {
+    const known = this.lastSeq.get(sessionId);
+    if (known !== undefined) return known;
+    const stored = await this.store.lastEventSeq(sessionId);
+    this.lastSeq.set(sessionId, stored);
+    return stored;
+  }
+
+  /** Drops cached state of an ended session. */
+  forget(sessionId: string): void {
+    this.lastSeq.delete(sessionId);
+    this.chains.delete(sessionId);
+  }
+
+  /**
+   * Every event after `afterSeq`: first those stored, then live ones as they are published,
+   * in order, without a gap or a duplicate, until `signal` aborts.
+   */
+  async *read(sessionId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<SessionEvent> {
+    let buffer: SessionEvent[] = [];
+    let overflowed = false;
+    let wake: (() => void) | null = null;
+    const notify = (): void => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    // Subscribe before reading the store: an event stored meanwhile is then in both, and the
+    // sequence numbers drop the copy.
+    const unsubscribe = this.bus.subscribe(sessionId, (event) => {
+      if (buffer.length >= MAX_BUFFERED_EVENTS) {
+        buffer = [];
+        overflowed = true;
+      } else {
+        buffer.push(event);
+      }
+      notify();
+    });
+    signal.addEventListener('abort', notify);
+    let cursor = afterSeq;
+    try {
+      let replaying = true;
+      while (!signal.aborted) {
+        if (replaying) {
+          const page = await this.store.listEvents(sessionId, cursor, REPLAY_PAGE);
+          for (const event of page) {
+            if (signal.aborted) return;
+            yield event;
+            cursor = event.seq;
+          }
+          if (page.length === REPLAY_PAGE) continue;
+          replaying = false;
+        }
+        while (buffer.length > 0 && !overflowed) {
+          const event = buffer.shift() as SessionEvent;
+          if (event.seq <= cursor) continue;
+          if (event.seq > cursor + 1) {
+            // A gap can only come from a dropped buffer: read the missing part from the store.
+            buffer.unshift(event);
+            replaying = true;
+            break;
+          }
+          yield event;
+          cursor = event.seq;
+          if (signal.aborted) return;
+        }
+        if (overflowed) {
+          // The reader fell behind: the store has everything, read from there.
+          overflowed = false;
+          buffer = [];
+          replaying = true;
+        }
+        if (replaying || buffer.length > 0) continue;
+        await new Promise<void>((resolve) => {
+          // Checked inside the executor: an abort or an event that came in since the loop's
+          // own checks would otherwise find no `wake` to call.
+          if (signal.aborted || buffer.length > 0 || overflowed) resolve();
+          else wake = resolve;
+        });
+      }
+    } finally {
+      unsubscribe();
+      signal.removeEventListener('abort', notify);
+    }
+  }
+
+  private serialize<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(sessionId) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    // The chain itself never rejects, so one failed append does not poison the next.
+    this.chains.set(
+      sessionId,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+}

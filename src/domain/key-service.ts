@@ -1,0 +1,63 @@
+/**
+ * Authentication and the first-start key bootstrap.
+ */
+import { generateKeySecret, hashKey, keyRecordFor, sameHash } from './api-keys.js';
+import { ApiError } from './errors.js';
+import type { Clock, SessionStore } from './ports.js';
+import type { ApiKeyRecord } from './types.js';
+
+/** `last_used_at` is a hint for operators; writing it on every request would cost a sync write. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export class KeyService {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Resolves a presented key to its record, or fails with MISSING_API_KEY / INVALID_API_KEY. */
+  async authenticate(presented: string | null): Promise<ApiKeyRecord> {
+    if (presented === null || presented === '') {
+      throw new ApiError(
+        'MISSING_API_KEY',
+        'An API key is required: send it in the x-api-key header (or Authorization: Bearer).',
+      );
+    }
+    const hash = hashKey(presented);
+    const key = await this.store.findKeyByHash(hash);
+    if (!key || !sameHash(key.hash, hash) || key.revokedAt !== null) {
+      throw new ApiError('INVALID_API_KEY', 'The API key is not valid.');
+    }
+    const now = this.clock.now();
+    if (key.lastUsedAt === null || now - key.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+      await this.store.updateKey(key.id, { lastUsedAt: now });
+      key.lastUsedAt = now;
+    }
+    return key;
+  }
+
+  /** Is the key still valid (not revoked, not deleted)? Long-lived streams ask this. */
+  async isStillValid(keyId: string): Promise<boolean> {
+    const key = await this.store.getKey(keyId);
+    return key !== null && key.revokedAt === null;
+  }
+
+  /**
+   * Seeds the keys listed in API_KEYS (once each), and when the store has no key at all makes
+   * one and returns its secret so the caller can print it, once.
+   */
+  async bootstrap(seedKeys: string[]): Promise<{ generatedSecret: string | null; seeded: number }> {
+    let seeded = 0;
+    for (const [index, secret] of seedKeys.entries()) {
+      if (await this.store.findKeyByHash(hashKey(secret))) continue;
+      await this.store.insertKey(
+        keyRecordFor(secret, { name: `API_KEYS #${index + 1}`, now: this.clock.now() }),
+      );
+      seeded++;
+    }
+    if ((await this.store.countKeys()) > 0) return { generatedSecret: null, seeded };
+    const secret = generateKeySecret();
+    await this.store.insertKey(keyRecordFor(secret, { name: 'first-start', now: this.clock.now() }));
+    return { generatedSecret: secret, seeded };
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The shape of a `message` event, which is also one item of the message history:
+ * our envelope (id, sequence, timestamp, role) around the full Claude Code message.
+ */
+import type { ClaudeMessage } from './ports.js';
+import type { EventMeta } from './event-log.js';
+
+export type MessageRole = 'user' | 'assistant' | 'system';
+
+export interface MessageView {
+  id: string;
+  sessionId: string;
+  /** The `messageId` of the prompt whose turn produced this message. */
+  turnId: string;
+  sequence: number;
+  timestamp: string;
+  /** Claude Code's message type (`user`, `assistant`, `system`, `result`, …). */
+  type: string;
+  subtype?: string;
+  role: MessageRole;
+  /** `client`: the prompt as sent; `claude_code`: produced by the agent. */
+  source: 'client' | 'claude_code';
+  /** The full Claude Code message, tool calls and results included. */
+  content: unknown;
+}
+
+/** The client's prompt, shaped like the user message Claude Code itself receives. */
+export function promptView(sessionId: string, turnId: string, prompt: string, meta: EventMeta): MessageView {
+  return {
+    id: turnId,
+    sessionId,
+    turnId,
+    sequence: meta.seq,
+    timestamp: new Date(meta.createdAt).toISOString(),
+    type: 'user',
+    role: 'user',
+    source: 'client',
+    content: { type: 'user', message: { role: 'user', content: prompt } },
+  };
+}
+
+export function claudeMessageView(
+  sessionId: string,
+  turnId: string,
+  message: ClaudeMessage,
+  meta: EventMeta,
+): MessageView {
+  const subtype = typeof message.subtype === 'string' ? message.subtype : undefined;
+  return {
+    id: typeof message.uuid === 'string' ? message.uuid : `${sessionId}-${meta.seq}`,
+    sessionId,
+    turnId,
+    sequence: meta.seq,
+    timestamp: new Date(meta.createdAt).toISOString(),
+    type: message.type,
+    ...(subtype ? { subtype } : {}),
+    role: roleOf(message.type),
+    source: 'claude_code',
+    content: message,
+  };
+}
+
+function roleOf(type: string): MessageRole {
+  if (type === 'assistant') return 'assistant';
+  if (type === 'user') return 'user';
+  return 'system';
+}
+
+/** The text blocks of an assistant message, joined; '' for any other message. */
+export function assistantText(message: ClaudeMessage): string {
+  if (message.type !== 'assistant') return '';
+  const inner = message.message as { content?: unknown } | undefined;
+  if (!Array.isArray(inner?.content)) return '';
+  return inner.content
+    .filter((b): b is { type: 'text'; text: string } => b?.type === 'text' && typeof b.text === 'string')
+    .map((b) => b.text)
+    .join('');
+}

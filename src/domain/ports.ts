@@ -1,0 +1,224 @@
+/**
+ * The ports: small interfaces the domain needs and the adapters implement
+ * (src/adapters/...). The composition root (src/composition.ts) picks the adapters.
+ */
+import type { ErrorBody } from './errors.js';
+import type {
+  ApiKeyRecord,
+  Page,
+  PermissionMode,
+  RateLimitBucket,
+  SessionEvent,
+  SessionRecord,
+  TokenUsage,
+  TurnRecord,
+} from './types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Storage. Every method is async so that a PostgreSQL implementation can fill the same shape.
+// A method resolves only once its write is durable: the server answers after that.
+// ---------------------------------------------------------------------------------------------
+
+export interface SessionStore {
+  /** Resolves when the store answers a trivial query; for health checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  insertKey(key: ApiKeyRecord): Promise<void>;
+  findKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  getKey(id: string): Promise<ApiKeyRecord | null>;
+  listKeys(): Promise<ApiKeyRecord[]>;
+  countKeys(): Promise<number>;
+  updateKey(
+    id: string,
+    patch: Partial<Pick<ApiKeyRecord, 'name' | 'lastUsedAt' | 'revokedAt' | 'policy'>>,
+  ): Promise<void>;
+
+  insertSession(session: SessionRecord): Promise<void>;
+  getSession(id: string): Promise<SessionRecord | null>;
+  /** Active sessions of one key, newest first. */
+  listSessions(keyId: string, page: { limit: number; offset: number }): Promise<Page<SessionRecord>>;
+  /** Every active session of every key (start-up recovery, expiry sweep). */
+  listActiveSessions(): Promise<SessionRecord[]>;
+  countActiveSessions(): Promise<number>;
+  updateSession(
+    id: string,
+    patch: Partial<Pick<SessionRecord, 'status' | 'lastActivityAt' | 'endedAt' | 'endReason'>>,
+  ): Promise<void>;
+
+  /** Records a new running turn and its first event (the prompt message) in one transaction. */
+  beginTurn(turn: TurnRecord, promptEvent: SessionEvent): Promise<void>;
+  /** Ends a turn and appends its terminal event (`complete` or `error`) in one transaction. */
+  finishTurn(
+    turnId: string,
+    patch: Pick<TurnRecord, 'status' | 'endedAt' | 'completion' | 'error' | 'usage' | 'costUsd'>,
+    terminalEvent: SessionEvent,
+  ): Promise<void>;
+  getTurn(id: string): Promise<TurnRecord | null>;
+  /** The most recent turn of a session (by `firstSeq`), if any. */
+  latestTurn(sessionId: string): Promise<TurnRecord | null>;
+  /** Turns left `running` (after a crash, at start-up). */
+  listRunningTurns(): Promise<TurnRecord[]>;
+  /** Sum of the usage and cost of every turn of the session. */
+  sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }>;
+
+  appendEvents(events: SessionEvent[]): Promise<void>;
+  /** Events with `seq > afterSeq`, ascending, at most `limit`. */
+  listEvents(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]>;
+  /** The highest `seq` of the session, 0 when it has no event. */
+  lastEventSeq(sessionId: string): Promise<number>;
+  /** The `message` events of a session in order: the history. */
+  listMessages(sessionId: string, page: { limit: number; offset: number }): Promise<Page<SessionEvent>>;
+  countMessages(sessionId: string): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits. Decisions are values, not exceptions: the hot path never throws.
+// ---------------------------------------------------------------------------------------------
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** When the current window ends, epoch ms. */
+  resetAt: number;
+}
+
+export interface RateLimiter {
+  /** Takes `cost` units from the bucket if they are all there; atomic per key and bucket. */
+  consume(keyId: string, bucket: RateLimitBucket, limit: number, cost?: number): Promise<RateLimitDecision>;
+  /** The bucket's state without spending. */
+  peek(keyId: string, bucket: RateLimitBucket, limit: number): Promise<RateLimitDecision>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live events: the log's new entries, published after they are stored.
+// ---------------------------------------------------------------------------------------------
+
+export interface EventBus {
+  publish(event: SessionEvent): void;
+  /** Returns the unsubscribe function. */
+  subscribe(sessionId: string, listener: (event: SessionEvent) => void): () => void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+/** The subset of pino's interface the domain and adapters log through. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces: the agent's working directories.
+// ---------------------------------------------------------------------------------------------
+
+export interface Workspaces {
+  /** Makes a fresh, empty workspace for a session and returns its absolute path. */
+  create(sessionId: string): Promise<string>;
+  /**
+   * Resolves a client-given `cwd` to an absolute, real path inside a configured root,
+   * or returns an error (relative escapes, symlinks out of the roots, no roots configured).
+   */
+  resolveExternal(cwd: string): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }>;
+  remove(path: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent: Claude Code, one long-lived process per live session.
+// ---------------------------------------------------------------------------------------------
+
+export interface AgentSpec {
+  sessionId: string;
+  /**
+   * Claude Code's session id. The runner continues Claude Code's stored conversation of this
+   * id when there is one (a restarted process), and starts a new one with this id otherwise.
+   */
+  claudeSessionId: string;
+  model: string | null;
+  permissionMode: PermissionMode;
+  maxTurns: number | null;
+  cwd: string;
+  systemPrompt: string | null;
+  appendSystemPrompt: string | null;
+  allowedTools: string[];
+  disallowedTools: string[];
+  /**
+   * The session's recorded cost so far. Claude Code reports a running total per process and
+   * restores it from the transcript on resume; the runner subtracts to get each turn's cost.
+   */
+  priorCostUsd: number;
+}
+
+/** A message of Claude Code's stream-json output, kept as the JSON object it is. */
+export type ClaudeMessage = Record<string, unknown> & { type: string };
+
+export type AgentEvent =
+  | { kind: 'message'; message: ClaudeMessage }
+  | {
+      kind: 'retry';
+      attempt: number;
+      maxRetries: number;
+      delayMs: number;
+      errorStatus: number | null;
+      error: string;
+    };
+
+export interface AgentTurnResult {
+  isError: boolean;
+  /** Claude Code's result subtype: success, error_during_execution, error_max_turns, … */
+  subtype: string;
+  /** The final assistant text (for an API error: Claude Code's error text). */
+  text: string;
+  stopReason: string | null;
+  terminalReason: string | null;
+  numTurns: number;
+  durationMs: number;
+  apiErrorStatus: number | null;
+  apiErrorType: string | null;
+  errors: string[];
+  usage: TokenUsage;
+  /** This turn's cost only (Claude Code reports a running total per process). */
+  costUsd: number;
+}
+
+export type AgentTurnOutcome =
+  | { kind: 'result'; result: AgentTurnResult }
+  | { kind: 'crashed'; message: string; exitCode: number | null; signal: string | null };
+
+export interface AgentExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface AgentProcess {
+  readonly pid: number | null;
+  /** Sends one prompt and resolves when its result arrives or the process dies. */
+  runTurn(prompt: string, onEvent: (event: AgentEvent) => void): Promise<AgentTurnOutcome>;
+  /** Stops the running turn the way Esc does in the terminal; the process stays usable. */
+  interrupt(): Promise<void>;
+  /** Ends the process; resolves when it has exited. */
+  close(): Promise<void>;
+  readonly exited: boolean;
+  onExit(listener: (exit: AgentExit) => void): void;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  description: string;
+  resolvedModel: string | null;
+}
+
+export interface AgentRunner {
+  start(spec: AgentSpec): AgentProcess;
+  /** Claude Code's own version string. */
+  version(): string;
+  /** Claude Code's model catalogue (works offline). */
+  listModels(): Promise<ModelInfo[]>;
+}

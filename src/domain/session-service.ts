@@ -1,0 +1,282 @@
+/**
+ * Sessions: create, read, list, end; and the registry of live sessions with their Claude Code
+ * processes. A new session starts its process at once, so the first message finds it warm.
+ */
+import { ApiError, sessionNotFound } from './errors.js';
+import type { EventLog } from './event-log.js';
+import { newClaudeSessionId, newSessionId } from './ids.js';
+import { LiveSession } from './live-session.js';
+import type { AgentProcess, AgentRunner, Clock, Logger, SessionStore, Workspaces } from './ports.js';
+import type { BucketDecision, RateLimits } from './rate-limits.js';
+import type {
+  ApiKeyRecord,
+  Page,
+  PermissionMode,
+  SessionConfig,
+  SessionEndReason,
+  SessionRecord,
+} from './types.js';
+
+export interface SessionSettings {
+  maxLiveSessions: number;
+  idleExpiryMs: number;
+  defaultModel: string | null;
+  /** Requested model id → what Claude Code is told (retired ids to current aliases). */
+  modelMap: Record<string, string>;
+  defaultPermissionMode: PermissionMode;
+  allowedPermissionModes: readonly PermissionMode[];
+}
+
+export interface CreateSessionInput {
+  model?: string;
+  permissionMode?: PermissionMode;
+  maxTurns?: number;
+  cwd?: string;
+  systemPrompt?: string;
+  appendSystemPrompt?: string;
+  allowedTools?: string[];
+  disallowedTools?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface SessionServiceDeps {
+  store: SessionStore;
+  runner: AgentRunner;
+  workspaces: Workspaces;
+  events: EventLog;
+  rateLimits: RateLimits;
+  clock: Clock;
+  logger: Logger;
+  settings: SessionSettings;
+}
+
+/** How long ending a session waits for its running turn to stop after the interrupt. */
+const END_INTERRUPT_WAIT_MS = 10_000;
+
+export class SessionService {
+  private readonly live = new Map<string, LiveSession>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  /** Loads the active sessions and starts the idle-expiry sweep. */
+  async start(): Promise<void> {
+    for (const record of await this.deps.store.listActiveSessions()) {
+      this.live.set(record.id, new LiveSession(record));
+    }
+    const every = Math.min(60_000, Math.max(1000, Math.floor(this.deps.settings.idleExpiryMs / 4)));
+    this.sweepTimer = setInterval(() => void this.expireIdle(), every);
+    this.sweepTimer.unref();
+  }
+
+  /** Stops every Claude Code process (the sessions stay active in the store). */
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await Promise.all([...this.live.values()].map((s) => s.process?.close()));
+  }
+
+  get activeCount(): number {
+    return this.live.size;
+  }
+
+  get maxLive(): number {
+    return this.deps.settings.maxLiveSessions;
+  }
+
+  get atCapacity(): boolean {
+    return this.live.size >= this.deps.settings.maxLiveSessions;
+  }
+
+  get runningCount(): number {
+    let n = 0;
+    for (const s of this.live.values()) if (s.busy) n++;
+    return n;
+  }
+
+  get processCount(): number {
+    let n = 0;
+    for (const s of this.live.values()) if (s.process && !s.process.exited) n++;
+    return n;
+  }
+
+  async create(
+    key: ApiKeyRecord,
+    input: CreateSessionInput,
+  ): Promise<{ session: LiveSession; rateLimit: BucketDecision }> {
+    const { settings, store, workspaces, rateLimits, clock } = this.deps;
+    const permissionMode = input.permissionMode ?? settings.defaultPermissionMode;
+    if (!settings.allowedPermissionModes.includes(permissionMode)) {
+      throw new ApiError('FORBIDDEN', `permissionMode "${permissionMode}" is not allowed on this server.`, {
+        policy: 'ALLOWED_PERMISSION_MODES',
+        permissionMode,
+        allowed: settings.allowedPermissionModes,
+      });
+    }
+    let external: string | null = null;
+    if (input.cwd !== undefined) {
+      const resolved = await workspaces.resolveExternal(input.cwd);
+      if (!resolved.ok) throw ApiError.fromBody(resolved.error);
+      external = resolved.path;
+    }
+    if (this.live.size >= settings.maxLiveSessions) {
+      throw new ApiError(
+        'MAX_SESSIONS_REACHED',
+        `The server runs at most ${settings.maxLiveSessions} sessions at once. End a session (DELETE) or try later.`,
+        { maxLiveSessions: settings.maxLiveSessions },
+      );
+    }
+    const rateLimit = await rateLimits.take(key, 'sessions');
+
+    const id = newSessionId();
+    const now = clock.now();
+    const requestedModel = input.model ?? settings.defaultModel;
+    const config: SessionConfig = {
+      requestedModel,
+      model: requestedModel ? (settings.modelMap[requestedModel] ?? requestedModel) : null,
+      permissionMode,
+      maxTurns: input.maxTurns ?? null,
+      cwd: external ?? (await workspaces.create(id)),
+      workspace: external ? 'external' : 'owned',
+      systemPrompt: input.systemPrompt ?? null,
+      appendSystemPrompt: input.appendSystemPrompt ?? null,
+      allowedTools: input.allowedTools ?? [],
+      disallowedTools: input.disallowedTools ?? [],
+    };
+    const record: SessionRecord = {
+      id,
+      keyId: key.id,
+      status: 'active',
+      config,
+      metadata: input.metadata ?? {},
+      claudeSessionId: newClaudeSessionId(),
+      createdAt: now,
+      lastActivityAt: now,
+      endedAt: null,
+      endReason: null,
+    };
+    // Re-checked after the awaits above: the cap holds under parallel creates.
+    if (this.live.size >= settings.maxLiveSessions) {
+      await workspaces.remove(config.cwd).catch(() => undefined);
+      throw new ApiError(
+        'MAX_SESSIONS_REACHED',
+        `The server runs at most ${settings.maxLiveSessions} sessions at once.`,
+        {
+          maxLiveSessions: settings.maxLiveSessions,
+        },
+      );
+    }
+    const session = new LiveSession(record);
+    this.live.set(id, session);
+    try {
+      await store.insertSession(record);
+    } catch (err) {
+      this.live.delete(id);
+      throw err;
+    }
+    // Start Claude Code now: the client's first message then finds a warm process.
+    this.ensureProcess(session).catch((err: unknown) =>
+      this.deps.logger.warn({ err, sessionId: id }, 'Claude Code did not start; the next message retries'),
+    );
+    return { session, rateLimit };
+  }
+
+  /** The caller's active session, or SESSION_NOT_FOUND (also for another key's session). */
+  find(key: ApiKeyRecord, sessionId: string): LiveSession {
+    const session = this.live.get(sessionId);
+    if (!session || session.ending || session.record.keyId !== key.id) throw sessionNotFound(sessionId);
+    return session;
+  }
+
+  async list(key: ApiKeyRecord, page: { limit: number; offset: number }): Promise<Page<LiveSession>> {
+    const result = await this.deps.store.listSessions(key.id, page);
+    return {
+      total: result.total,
+      items: result.items.map((record) => this.live.get(record.id) ?? new LiveSession(record)),
+    };
+  }
+
+  /** Ends a session: stops its turn and process, removes its own workspace. */
+  async end(key: ApiKeyRecord, sessionId: string): Promise<void> {
+    await this.endSession(this.find(key, sessionId), 'deleted');
+  }
+
+  /** Starts the session's Claude Code process if it has none (or its last one died). */
+  async ensureProcess(session: LiveSession): Promise<AgentProcess> {
+    if (session.process && !session.process.exited) return session.process;
+    session.starting ??= this.startProcess(session).finally(() => {
+      session.starting = null;
+    });
+    return session.starting;
+  }
+
+  async touch(session: LiveSession): Promise<void> {
+    session.record.lastActivityAt = this.deps.clock.now();
+    await this.deps.store.updateSession(session.id, { lastActivityAt: session.record.lastActivityAt });
+  }
+
+  expiresAt(session: LiveSession): number {
+    return session.record.lastActivityAt + this.deps.settings.idleExpiryMs;
+  }
+
+  private async startProcess(session: LiveSession): Promise<AgentProcess> {
+    const { config } = session.record;
+    const { costUsd } = await this.deps.store.sessionUsage(session.id);
+    const process = this.deps.runner.start({
+      sessionId: session.id,
+      claudeSessionId: session.record.claudeSessionId,
+      model: config.model,
+      permissionMode: config.permissionMode,
+      maxTurns: config.maxTurns,
+      cwd: config.cwd,
+      systemPrompt: config.systemPrompt,
+      appendSystemPrompt: config.appendSystemPrompt,
+      allowedTools: config.allowedTools,
+      disallowedTools: config.disallowedTools,
+      priorCostUsd: costUsd,
+    });
+    session.process = process;
+    process.onExit((exit) => {
+      if (session.process === process) session.process = null;
+      if (!session.ending)
+        this.deps.logger.info({ sessionId: session.id, ...exit }, 'Claude Code process exited');
+    });
+    return process;
+  }
+
+  private async endSession(session: LiveSession, reason: SessionEndReason): Promise<void> {
+    if (session.ending) return;
+    session.ending = true;
+    const now = this.deps.clock.now();
+    await this.deps.store.updateSession(session.id, { status: 'ended', endedAt: now, endReason: reason });
+    session.record = { ...session.record, status: 'ended', endedAt: now, endReason: reason };
+    const turn = session.turn;
+    if (turn) {
+      await turn.interrupt();
+      await Promise.race([turn.done, delay(END_INTERRUPT_WAIT_MS)]);
+    }
+    await session.starting?.catch(() => undefined);
+    await session.process?.close();
+    this.live.delete(session.id);
+    this.deps.events.forget(session.id);
+    if (session.record.config.workspace === 'owned') {
+      await this.deps.workspaces.remove(session.record.config.cwd).catch((err: unknown) => {
+        this.deps.logger.warn({ err, sessionId: session.id }, 'could not remove the workspace');
+      });
+    }
+    this.deps.logger.info({ sessionId: session.id, reason }, 'session ended');
+  }
+
+  private async expireIdle(): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const session of [...this.live.values()]) {
+      if (session.busy || session.ending || this.expiresAt(session) > now) continue;
+      await this.endSession(session, 'expired').catch((err: unknown) => {
+        this.deps.logger.error({ err, sessionId: session.id }, 'could not expire a session');
+      });
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,134 @@
+/**
+ * The domain's records. Times are Unix epoch milliseconds; the HTTP layer formats them.
+ * Nothing here knows about Fastify, SQL or the Claude Agent SDK.
+ */
+import type { ErrorBody } from './errors.js';
+
+export const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+
+export type KeyRole = 'user' | 'admin';
+
+export interface KeyPolicy {
+  /** Per-key overrides of the server's hourly rate limits. */
+  rateLimits?: Partial<Record<RateLimitBucket, number>>;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** The first characters of the key, safe to show and to search for in logs. */
+  prefix: string;
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  hash: string;
+  role: KeyRole;
+  policy: KeyPolicy;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface SessionConfig {
+  /** The model id the client asked for (null: the server's default). */
+  requestedModel: string | null;
+  /** What Claude Code is told to use after the operator's model map (null: Claude Code's default). */
+  model: string | null;
+  permissionMode: PermissionMode;
+  maxTurns: number | null;
+  /** Absolute working directory of the agent. */
+  cwd: string;
+  /** `owned`: a fresh workspace the server made (and removes); `external`: inside a configured root. */
+  workspace: 'owned' | 'external';
+  systemPrompt: string | null;
+  appendSystemPrompt: string | null;
+  allowedTools: string[];
+  disallowedTools: string[];
+}
+
+export type SessionStatus = 'active' | 'ended';
+export type SessionEndReason = 'deleted' | 'expired';
+
+export interface SessionRecord {
+  id: string;
+  keyId: string;
+  status: SessionStatus;
+  config: SessionConfig;
+  metadata: Record<string, unknown>;
+  /** Claude Code's own session id: set by us at the first start, kept across resumes. */
+  claudeSessionId: string;
+  createdAt: number;
+  lastActivityAt: number;
+  endedAt: number | null;
+  endReason: SessionEndReason | null;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+}
+
+export const ZERO_USAGE: TokenUsage = Object.freeze({
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheCreationInputTokens: 0,
+  cacheReadInputTokens: 0,
+});
+
+export type TurnStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'timed_out';
+
+/** The `complete` event and the non-streaming response carry exactly this. */
+export interface TurnCompletion {
+  messageId: string;
+  sessionId: string;
+  /** The final assistant text of the turn. */
+  response: string;
+  usage: TokenUsage;
+  costUsd: number;
+  durationMs: number;
+  numTurns: number;
+  stopReason: string | null;
+  /** `completed`, or `interrupted` when the turn was stopped (issue 4 adds the interrupt call). */
+  status: 'completed' | 'interrupted';
+}
+
+export interface TurnRecord {
+  /** Also the id of the user's prompt message in the history (the `messageId` of the API). */
+  id: string;
+  sessionId: string;
+  prompt: string;
+  status: TurnStatus;
+  createdAt: number;
+  endedAt: number | null;
+  /** Sequence number of the turn's first event (the prompt message). */
+  firstSeq: number;
+  completion: TurnCompletion | null;
+  error: ErrorBody | null;
+  usage: TokenUsage;
+  costUsd: number;
+}
+
+/**
+ * One entry of a session's event log. `seq` grows by one per session and is the SSE `id:`.
+ * `data` is what the SSE `data:` line carries, stored as JSON text so replay writes it as is.
+ */
+export interface SessionEvent {
+  sessionId: string;
+  seq: number;
+  turnId: string | null;
+  type: SessionEventType;
+  data: string;
+  createdAt: number;
+}
+
+export type SessionEventType = 'message' | 'complete' | 'error';
+
+export const TERMINAL_EVENT_TYPES: ReadonlySet<SessionEventType> = new Set(['complete', 'error']);
+
+export type RateLimitBucket = 'sessions' | 'messages' | 'events';
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}

@@ -1,0 +1,32 @@
+/** What the HTTP layer needs from the rest of the server; built by the composition root. */
+import type { EventLog } from '../domain/event-log.js';
+import type { KeyService } from '../domain/key-service.js';
+import type { AgentRunner, Clock, SessionStore } from '../domain/ports.js';
+import type { RateLimits } from '../domain/rate-limits.js';
+import type { SessionService } from '../domain/session-service.js';
+import type { TurnService } from '../domain/turn-service.js';
+
+export interface HttpSettings {
+  bodyLimitBytes: number;
+  turnTimeoutMaxMs: number;
+  ssePingIntervalMs: number;
+  sseRetryMs: number;
+  trustProxy: boolean;
+  modelMap: Record<string, string>;
+  defaultModel: string | null;
+}
+
+export interface AppDeps {
+  settings: HttpSettings;
+  store: SessionStore;
+  keys: KeyService;
+  sessions: SessionService;
+  turns: TurnService;
+  events: EventLog;
+  rateLimits: RateLimits;
+  runner: AgentRunner;
+  clock: Clock;
+  /** This server's own version (package.json) and start time, for /health. */
+  version: string;
+  startedAt: number;
+}

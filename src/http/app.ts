@@ -1,0 +1,50 @@
+/**
+ * `buildApp(deps)`: the Fastify instance with every plugin and route, never listening.
+ * `main.ts` listens; tests call `inject()` or listen on port 0.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppDeps } from './app-deps.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerJsonBody } from './plugins/json-body.js';
+import { genRequestId, registerRequestId } from './plugins/request-id.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerSessionRoutes } from './routes/sessions.js';
+import { registerStreamRoutes } from './routes/stream.js';
+
+export const API_PREFIX = '/api/v1';
+
+export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: genRequestId,
+    bodyLimit: deps.settings.bodyLimitBytes,
+    trustProxy: deps.settings.trustProxy,
+    // Slow or idle clients cannot hold a connection forever; SSE responses write pings well
+    // inside these limits.
+    requestTimeout: 120_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  registerRequestId(app);
+  registerErrorHandling(app, deps.settings.bodyLimitBytes);
+  registerJsonBody(app);
+
+  await app.register(
+    async (api) => {
+      registerAuth(api, deps.keys, deps.rateLimits);
+      registerHealthRoutes(api, deps);
+      registerModelRoutes(api, deps);
+      registerSessionRoutes(api, deps);
+      registerMessageRoutes(api, deps);
+      registerStreamRoutes(api, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

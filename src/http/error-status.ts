@@ -1,0 +1,23 @@
+/** The only place that knows which HTTP status each error code of the contract has. */
+import type { ErrorCode } from '../domain/errors.js';
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  INVALID_REQUEST: 400,
+  MISSING_API_KEY: 401,
+  INVALID_API_KEY: 401,
+  FORBIDDEN: 403,
+  SESSION_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
+  SESSION_BUSY: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMIT_EXCEEDED: 429,
+  MAX_SESSIONS_REACHED: 429,
+  INTERNAL_ERROR: 500,
+  AGENT_ERROR: 500,
+  UPSTREAM_ERROR: 502,
+  UPSTREAM_UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
+};

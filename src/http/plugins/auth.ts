@@ -1,0 +1,54 @@
+/**
+ * API-key authentication for every route except those marked `config: { public: true }`.
+ * The key comes from `x-api-key` or `Authorization: Bearer`, never from the query string
+ * (URLs end up in logs and browser histories).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { KeyService } from '../../domain/key-service.js';
+import type { RateLimits } from '../../domain/rate-limits.js';
+import type { ApiKeyRecord } from '../../domain/types.js';
+import { setRateLimitHeaders } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: ApiKeyRecord | null;
+  }
+  interface FastifyContextConfig {
+    public?: boolean;
+  }
+}
+
+export function presentedKey(request: FastifyRequest): string | null {
+  const header = request.headers['x-api-key'];
+  const direct = Array.isArray(header) ? header[0] : header;
+  if (direct !== undefined && direct.trim() !== '') return direct.trim();
+  const authorization = request.headers.authorization;
+  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  return match?.[1] ?? null;
+}
+
+/** The authenticated key of a request on an authenticated route. */
+export function keyOf(request: FastifyRequest): ApiKeyRecord {
+  if (!request.apiKey) throw new Error('keyOf: route is not authenticated');
+  return request.apiKey;
+}
+
+export function registerAuth(app: FastifyInstance, keys: KeyService, rateLimits: RateLimits): void {
+  app.decorateRequest('apiKey', null);
+
+  // onRequest, before the body is read: an unauthenticated caller learns nothing about the
+  // validity of its request, and pays for no body parsing.
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 || request.routeOptions.config.public) return;
+    request.apiKey = await keys.authenticate(presentedKey(request));
+  });
+
+  // Every authenticated response reports a bucket; routes that spend one set the headers
+  // themselves, the others report the messages bucket without spending it.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.apiKey && !reply.hasHeader('x-ratelimit-limit')) {
+      setRateLimitHeaders(reply, await rateLimits.peek(request.apiKey, 'messages'));
+    }
+    return payload;
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Every error leaves in the contract's envelope: ApiErrors with their status, Fastify's own
+ * errors (body too large, wrong content type, bad URL) translated, unknown routes as NOT_FOUND,
+ * and anything else as a generic INTERNAL_ERROR whose cause stays in the log.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { ApiError, internalError } from '../../domain/errors.js';
+import { envelope } from '../envelope.js';
+import { ERROR_STATUS } from '../error-status.js';
+
+/** Fastify's error codes for bad input, mapped to the contract. */
+function fromFastifyError(err: FastifyError, bodyLimit: number): ApiError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${bodyLimit} bytes.`, {
+        limitBytes: bodyLimit,
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send the request body as JSON with Content-Type: application/json.',
+        {
+          contentType: null,
+        },
+      );
+    default:
+      break;
+  }
+  const status = err.statusCode ?? 500;
+  if (status === 404) return new ApiError('NOT_FOUND', err.message);
+  if (status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message, { limitBytes: bodyLimit });
+  if (status === 415) return new ApiError('UNSUPPORTED_MEDIA_TYPE', err.message);
+  if (status >= 400 && status < 500)
+    return new ApiError('INVALID_REQUEST', err.message, { reason: err.code ?? null });
+  return null;
+}
+
+export function setRateLimitHeaders(
+  reply: FastifyReply,
+  d: { limit: number; remaining: number; resetAt: number | string },
+): void {
+  const resetMs = typeof d.resetAt === 'number' ? d.resetAt : Date.parse(d.resetAt);
+  reply.header('x-ratelimit-limit', d.limit);
+  reply.header('x-ratelimit-remaining', Math.max(0, d.remaining));
+  reply.header('x-ratelimit-reset', Math.ceil(resetMs / 1000));
+}
+
+export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds);
+  if (error.code === 'RATE_LIMIT_EXCEEDED') {
+    const d = error.details as { limit: number; remaining: number; resetAt: string };
+    setRateLimitHeaders(reply, d);
+  }
+  return reply
+    .status(ERROR_STATUS[error.code])
+    .type('application/json; charset=utf-8')
+    .send(envelope(error.toBody(), reply.request.id));
+}
+
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    let apiError = err instanceof ApiError ? err : fromFastifyError(err, bodyLimit);
+    if (!apiError) {
+      request.log.error({ err }, 'unhandled error');
+      apiError = internalError();
+    } else if (apiError.code === 'UNSUPPORTED_MEDIA_TYPE') {
+      apiError.details.contentType = request.headers['content-type'] ?? null;
+    }
+    return sendError(reply, apiError);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new ApiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../../domain/errors.js';
+import type { AppDeps } from '../app-deps.js';
+import { keyOf } from '../plugins/auth.js';
+import { setRateLimitHeaders } from '../plugins/errors.js';
+import { listMessagesQuery, sendMessageBody, sessionParams } from '../schemas.js';
+import { parseOrThrow } from '../validate.js';
+
+export function streamUrlOf(sessionId: string, messageId: string): string {
+  return `/api/v1/sessions/${sessionId}/stream?messageId=${messageId}`;
+}
+
+export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { sessions, turns, store } = deps;
+  const bodySchema = sendMessageBody(deps.settings.turnTimeoutMaxMs);
+
+  app.post('/sessions/:id/messages', async (request, reply) => {
+    const { id } = parseOrThrow(sessionParams, request.params, 'path');
+    const body = parseOrThrow(bodySchema, request.body, 'message');
+    const { turn, rateLimit } = await turns.start(keyOf(request), id, {
+      prompt: body.prompt,
+      timeoutMs: body.timeout,
+    });
+    setRateLimitHeaders(reply, rateLimit);
+    if (body.stream) {
+      return reply
+        .status(202)
+        .send({ messageId: turn.id, sessionId: id, streamUrl: streamUrlOf(id, turn.id) });
+    }
+    // The turn runs on even if this client goes away; it is in the history either way.
+    const ending = await turn.done;
+    if (ending.error) throw ApiError.fromBody(ending.error);
+    return reply.status(200).send(ending.completion);
+  });
+
+  app.get('/sessions/:id/messages', async (request) => {
+    const { id } = parseOrThrow(sessionParams, request.params, 'path');
+    const page = parseOrThrow(listMessagesQuery, request.query, 'query');
+    sessions.find(keyOf(request), id);
+    const result = await store.listMessages(id, page);
+    return {
+      sessionId: id,
+      messages: result.items.map((event) => JSON.parse(event.data) as unknown),
+      pagination: {
+        limit: page.limit,
+        offset: page.offset,
+        total: result.total,
+        hasMore: page.offset + result.items.length < result.total,
+      },
+    };
+  });
+}

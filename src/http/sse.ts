@@ -1,0 +1,90 @@
+/**
+ * A Server-Sent Events response on the raw Node socket.
+ *
+ * Each event goes out in one `write` (id, event and data lines together), so a client that
+ * splits each chunk on newlines, as the seed's JavaScript example does, sees whole events.
+ * Keep-alives are SSE comments (`: ping`), never `data:` lines. Writes wait for `drain`, so a
+ * slow reader slows the writer down instead of filling the server's memory.
+ */
+import type { ServerResponse } from 'node:http';
+import type { SessionEvent } from '../domain/types.js';
+
+export interface SseOptions {
+  pingIntervalMs: number;
+  retryMs: number;
+  /** Extra response headers (request id, rate-limit headers). */
+  headers: Record<string, string | number | string[]>;
+}
+
+export class SseStream {
+  private readonly ping: NodeJS.Timeout;
+  private closedFlag = false;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly res: ServerResponse,
+    options: SseOptions,
+  ) {
+    res.writeHead(200, {
+      ...options.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Tells nginx-style proxies not to buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    res.write(`retry: ${options.retryMs}\n: connected\n\n`);
+    res.on('close', () => this.markClosed());
+    this.ping = setInterval(() => this.write(': ping\n\n'), options.pingIntervalMs);
+    this.ping.unref();
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  onClose(listener: () => void): void {
+    if (this.closedFlag) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /** An event of the session's log: it carries its sequence number as `id:`. */
+  send(event: SessionEvent): Promise<void> {
+    return this.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${event.data}\n\n`);
+  }
+
+  /**
+   * An event that is not part of the log (it concerns this connection only, like its own rate
+   * limit). It has no `id:`, so a reconnecting client resumes after the last logged event.
+   */
+  sendUnlogged(type: string, data: unknown): Promise<void> {
+    return this.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  end(): void {
+    if (this.closedFlag) return;
+    this.res.end();
+    this.markClosed();
+  }
+
+  private write(chunk: string): Promise<void> {
+    if (this.closedFlag) return Promise.resolve();
+    if (this.res.write(chunk)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
+  }
+
+  private markClosed(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    clearInterval(this.ping);
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+}

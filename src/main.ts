@@ -1,0 +1,92 @@
+/**
+ * Starts the server: config, composition, the first-start key, listen; drains on SIGTERM.
+ * Start-up problems (bad config, a store that cannot open) print one clear message and exit 1.
+ */
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { compose, type Server } from './composition.js';
+import { buildApp } from './http/app.js';
+import { StoreOpenError } from './adapters/sqlite/index.js';
+
+export async function startServer(
+  config: Config,
+): Promise<{ server: Server; close: () => Promise<void>; url: string }> {
+  const server = await compose(config);
+  const { logger, deps } = server;
+
+  const { generatedSecret, seeded } = await deps.keys.bootstrap(config.apiKeys);
+  if (seeded > 0) logger.info({ seeded }, 'API keys from API_KEYS stored');
+  if (generatedSecret) printFirstKey(generatedSecret);
+
+  const app = await buildApp(deps, logger);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info(
+    { url: `${url}/api/v1`, dataDir: config.dataDir, claudeCode: deps.runner.version() },
+    'claude-code-rest listening',
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await app.close();
+      await server.shutdown();
+    })());
+  return { server, close, url };
+}
+
+function printFirstKey(secret: string): void {
+  process.stdout.write(
+    [
+      '',
+      '  No API key existed, so one was made. It is shown this once; store it now:',
+      '',
+      `      ${secret}`,
+      '',
+      '  Send it as the x-api-key header. Set API_KEYS to choose your own keys instead.',
+      '',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let running: Awaited<ReturnType<typeof startServer>>;
+  try {
+    running = await startServer(config);
+  } catch (err) {
+    if (err instanceof StoreOpenError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`Cannot start: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      running.server.logger.info({ signal }, 'shutting down');
+      running.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          running.server.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+// Run only when executed directly, not when imported by tests.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  void main();
+}

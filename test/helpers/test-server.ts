@@ -1,0 +1,118 @@
+/**
+ * End-to-end harness: the project's fake Anthropic API on 127.0.0.1 and the real server
+ * (real HTTP, real SQLite, the real Claude Code binary through the SDK) pointed at it.
+ *
+ * `startStack()` runs the server in this process (fast, and tests can look inside);
+ * `spawnServer()` runs `src/main.ts` as its own OS process, for tests that kill or signal it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/config.js';
+import { startServer } from '../../src/main.js';
+import { startFakeAnthropic, type FakeAnthropic } from '../../src/fake-anthropic/index.js';
+
+export const TEST_KEYS = ['test-key-alpha-0001', 'test-key-bravo-0002'] as const;
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `ccr-${prefix}-`));
+}
+
+/** The environment a test server runs with; `extra` overrides any of it. */
+export function serverEnv(
+  fake: FakeAnthropic,
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    API_KEYS: TEST_KEYS.join(','),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ANTHROPIC_BASE_URL: fake.url,
+    ANTHROPIC_API_KEY: 'sk-ant-fake-test-key',
+    // Fail fast: Claude Code's default is 10 retries, about three minutes.
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    SSE_PING_INTERVAL_MS: '1000',
+    ...extra,
+  };
+}
+
+export interface Stack {
+  fake: FakeAnthropic;
+  /** `http://127.0.0.1:<port>/api/v1` */
+  base: string;
+  dataDir: string;
+  server: Awaited<ReturnType<typeof startServer>>;
+  close(): Promise<void>;
+}
+
+export async function startStack(
+  options: { env?: Record<string, string>; fake?: FakeAnthropic } = {},
+): Promise<Stack> {
+  const fake = options.fake ?? (await startFakeAnthropic());
+  const dataDir = tempDir('data');
+  const server = await startServer(loadConfig(serverEnv(fake, dataDir, options.env)));
+  return {
+    fake,
+    base: `${server.url}/api/v1`,
+    dataDir,
+    server,
+    async close() {
+      await server.close();
+      if (!options.fake) await fake.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  base: string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs the server as its own process (`tsx src/main.ts`) and waits until it listens. */
+export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedServer> {
+  const tsx = path.resolve('node_modules/.bin/tsx');
+  const child = spawn(tsx, ['src/main.ts'], {
+    env: { ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), timeoutMs);
+    const check = (): void => {
+      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+\/api\/v1)"/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}\n${err}`));
+    });
+  });
+  return {
+    child,
+    base,
+    stdout: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

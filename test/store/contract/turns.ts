@@ -1,0 +1,208 @@
+/**
+ * Contract: turns. beginTurn and finishTurn each write a turn row and an event together; the
+ * tests check both halves through every reader, and that a failure of either half stores neither.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ErrorBody } from '../../../src/domain/errors.js';
+import type { TurnRecord } from '../../../src/domain/types.js';
+import {
+  makeCompletion,
+  makeEvent,
+  makeTurn,
+  seedSession,
+  T0,
+  usage,
+  type ContractContext,
+} from '../fixtures.js';
+
+type Finish = Pick<TurnRecord, 'status' | 'endedAt' | 'completion' | 'error' | 'usage' | 'costUsd'>;
+
+function completed(turn: TurnRecord, n: number, costUsd: number): Finish {
+  return {
+    status: 'completed',
+    endedAt: turn.createdAt + 1000,
+    completion: makeCompletion(turn, { usage: usage(n), costUsd }),
+    error: null,
+    usage: usage(n),
+    costUsd,
+  };
+}
+
+const API_ERROR: ErrorBody = {
+  code: 'UPSTREAM_ERROR',
+  message: 'Overloaded',
+  details: { status: 529, retries: [1, 2], inner: { type: 'overloaded_error' } },
+};
+
+export function turnsContract(ctx: ContractContext): void {
+  describe('turns', () => {
+    it('beginTurn stores the running turn and its prompt event, visible to every reader', async () => {
+      await seedSession(ctx.store());
+      const turn = makeTurn('ses_1', { firstSeq: 1 });
+      const prompt = makeEvent('ses_1', 1, { turnId: turn.id });
+      await ctx.store().beginTurn(turn, prompt);
+
+      expect(await ctx.store().getTurn(turn.id)).toEqual(turn);
+      expect(await ctx.store().latestTurn('ses_1')).toEqual(turn);
+      expect(await ctx.store().listRunningTurns()).toEqual([turn]);
+      expect(await ctx.store().listEvents('ses_1', 0, 10)).toEqual([prompt]);
+      expect(await ctx.store().listMessages('ses_1', { limit: 10, offset: 0 })).toEqual({
+        items: [prompt],
+        total: 1,
+      });
+      expect(await ctx.store().lastEventSeq('ses_1')).toBe(1);
+      expect(await ctx.store().getTurn('turn_9')).toBeNull();
+    });
+
+    it('finishTurn writes the outcome and appends the terminal event (not a message)', async () => {
+      await seedSession(ctx.store());
+      const turn = makeTurn('ses_1');
+      await ctx.store().beginTurn(turn, makeEvent('ses_1', 1, { turnId: turn.id }));
+      await ctx.store().appendEvents([makeEvent('ses_1', 2, { turnId: turn.id })]);
+      const finish = completed(turn, 7, 0.125);
+      const terminal = makeEvent('ses_1', 3, { turnId: turn.id, type: 'complete', data: '{"done":true}' });
+      await ctx.store().finishTurn(turn.id, finish, terminal);
+
+      const expected: TurnRecord = { ...turn, ...finish };
+      expect(await ctx.store().getTurn(turn.id)).toEqual(expected);
+      expect(await ctx.store().latestTurn('ses_1')).toEqual(expected);
+      expect(await ctx.store().listRunningTurns()).toEqual([]);
+      expect((await ctx.store().listEvents('ses_1', 2, 10)).map((e) => e.type)).toEqual(['complete']);
+      expect(await ctx.store().lastEventSeq('ses_1')).toBe(3);
+      const history = await ctx.store().listMessages('ses_1', { limit: 10, offset: 0 });
+      expect(history.items.map((e) => e.seq)).toEqual([1, 2]);
+      expect(history.total).toBe(2);
+    });
+
+    it('finishTurn round-trips a failed turn: nested error body, null completion', async () => {
+      await seedSession(ctx.store());
+      const turn = makeTurn('ses_1');
+      await ctx.store().beginTurn(turn, makeEvent('ses_1', 1, { turnId: turn.id }));
+      const finish: Finish = {
+        status: 'failed',
+        endedAt: T0 + 99,
+        completion: null,
+        error: API_ERROR,
+        usage: usage(1),
+        costUsd: 0.000123,
+      };
+      await ctx
+        .store()
+        .finishTurn(turn.id, finish, makeEvent('ses_1', 2, { turnId: turn.id, type: 'error' }));
+      expect(await ctx.store().getTurn(turn.id)).toEqual({ ...turn, ...finish });
+    });
+
+    it('beginTurn is atomic: a duplicate prompt seq or turn id stores neither half', async () => {
+      await seedSession(ctx.store());
+      await ctx.store().appendEvents([makeEvent('ses_1', 1)]);
+      const turn = makeTurn('ses_1', { id: 'turn_1', firstSeq: 1 });
+      await expect(
+        ctx.store().beginTurn(turn, makeEvent('ses_1', 1, { turnId: 'turn_1' })),
+      ).rejects.toThrow();
+      expect(await ctx.store().getTurn('turn_1')).toBeNull();
+      expect(await ctx.store().latestTurn('ses_1')).toBeNull();
+
+      await ctx.store().beginTurn({ ...turn, firstSeq: 2 }, makeEvent('ses_1', 2, { turnId: 'turn_1' }));
+      const again = makeTurn('ses_1', { id: 'turn_1', firstSeq: 3, prompt: 'again' });
+      await expect(
+        ctx.store().beginTurn(again, makeEvent('ses_1', 3, { turnId: 'turn_1' })),
+      ).rejects.toThrow();
+      expect(await ctx.store().lastEventSeq('ses_1')).toBe(2);
+      expect((await ctx.store().getTurn('turn_1'))?.prompt).toBe(turn.prompt);
+    });
+
+    it('beginTurn refuses a turn of an unknown session', async () => {
+      const turn = makeTurn('ses_zz');
+      await expect(ctx.store().beginTurn(turn, makeEvent('ses_zz', 1))).rejects.toThrow();
+      expect(await ctx.store().getTurn(turn.id)).toBeNull();
+    });
+
+    it('finishTurn is atomic: a duplicate terminal seq leaves the turn running', async () => {
+      await seedSession(ctx.store());
+      const turn = makeTurn('ses_1');
+      await ctx.store().beginTurn(turn, makeEvent('ses_1', 1, { turnId: turn.id }));
+      const clash = makeEvent('ses_1', 1, { turnId: turn.id, type: 'complete' });
+      await expect(ctx.store().finishTurn(turn.id, completed(turn, 1, 1), clash)).rejects.toThrow();
+      expect(await ctx.store().getTurn(turn.id)).toEqual(turn);
+      expect(await ctx.store().listRunningTurns()).toEqual([turn]);
+      expect((await ctx.store().listEvents('ses_1', 0, 10)).map((e) => e.type)).toEqual(['message']);
+    });
+
+    it('finishTurn of an unknown turn is refused and appends nothing', async () => {
+      await seedSession(ctx.store());
+      const ghost = makeTurn('ses_1', { id: 'turn_9' });
+      const terminal = makeEvent('ses_1', 1, { turnId: 'turn_9', type: 'complete' });
+      await expect(ctx.store().finishTurn('turn_9', completed(ghost, 1, 1), terminal)).rejects.toThrow();
+      expect(await ctx.store().lastEventSeq('ses_1')).toBe(0);
+      expect(await ctx.store().getTurn('turn_9')).toBeNull();
+    });
+
+    it('latestTurn is the turn with the highest firstSeq, per session; null when none', async () => {
+      await seedSession(ctx.store(), 'ses_1');
+      await seedSession(ctx.store(), 'ses_2');
+      expect(await ctx.store().latestTurn('ses_1')).toBeNull();
+      // Ids and creation times deliberately disagree with firstSeq.
+      await ctx
+        .store()
+        .beginTurn(makeTurn('ses_1', { id: 't_z', firstSeq: 1, createdAt: T0 + 9 }), makeEvent('ses_1', 1));
+      await ctx
+        .store()
+        .beginTurn(makeTurn('ses_1', { id: 't_a', firstSeq: 5, createdAt: T0 + 1 }), makeEvent('ses_1', 5));
+      await ctx.store().beginTurn(makeTurn('ses_2', { id: 't_m', firstSeq: 9 }), makeEvent('ses_2', 9));
+      expect((await ctx.store().latestTurn('ses_1'))?.id).toBe('t_a');
+      expect((await ctx.store().latestTurn('ses_2'))?.id).toBe('t_m');
+    });
+
+    it('listRunningTurns returns the running turns of every session, oldest first', async () => {
+      await seedSession(ctx.store(), 'ses_1');
+      await seedSession(ctx.store(), 'ses_2');
+      const a = makeTurn('ses_1', { id: 'a', firstSeq: 1, createdAt: T0 + 1 });
+      const b = makeTurn('ses_1', { id: 'b', firstSeq: 2, createdAt: T0 + 2 });
+      const c = makeTurn('ses_2', { id: 'c', firstSeq: 1, createdAt: T0 + 3 });
+      await ctx.store().beginTurn(c, makeEvent('ses_2', 1));
+      await ctx.store().beginTurn(a, makeEvent('ses_1', 1));
+      await ctx.store().beginTurn(b, makeEvent('ses_1', 2));
+      await ctx.store().finishTurn('b', completed(b, 1, 0.5), makeEvent('ses_1', 3, { type: 'complete' }));
+      expect(await ctx.store().listRunningTurns()).toEqual([a, c]);
+    });
+
+    it('sessionUsage sums the usage and cost of the session’s turns only; zeros when none', async () => {
+      await seedSession(ctx.store(), 'ses_1');
+      await seedSession(ctx.store(), 'ses_2');
+      expect(await ctx.store().sessionUsage('ses_1')).toEqual({ usage: usage(0), costUsd: 0 });
+
+      const t1 = makeTurn('ses_1', { id: 't1', firstSeq: 1 });
+      const t2 = makeTurn('ses_1', { id: 't2', firstSeq: 3 });
+      const other = makeTurn('ses_2', { id: 't3', firstSeq: 1 });
+      await ctx.store().beginTurn(t1, makeEvent('ses_1', 1));
+      await ctx
+        .store()
+        .finishTurn('t1', completed(t1, 10, 0.25), makeEvent('ses_1', 2, { type: 'complete' }));
+      await ctx.store().beginTurn(t2, makeEvent('ses_1', 3));
+      await ctx.store().finishTurn('t2', completed(t2, 5, 0.5), makeEvent('ses_1', 4, { type: 'complete' }));
+      await ctx.store().beginTurn(other, makeEvent('ses_2', 1));
+      await ctx
+        .store()
+        .finishTurn('t3', completed(other, 1000, 8), makeEvent('ses_2', 2, { type: 'complete' }));
+      // A running turn counts with what it has so far (zeros at begin).
+      await ctx.store().beginTurn(makeTurn('ses_1', { id: 't4', firstSeq: 5 }), makeEvent('ses_1', 5));
+
+      expect(await ctx.store().sessionUsage('ses_1')).toEqual({ usage: usage(15), costUsd: 0.75 });
+      expect(await ctx.store().sessionUsage('ses_2')).toEqual({ usage: usage(1000), costUsd: 8 });
+    });
+
+    it('keeps its own copy of a turn’s nested completion', async () => {
+      await seedSession(ctx.store());
+      const turn = makeTurn('ses_1');
+      await ctx.store().beginTurn(turn, makeEvent('ses_1', 1));
+      const finish = completed(turn, 3, 0.5);
+      await ctx.store().finishTurn(turn.id, finish, makeEvent('ses_1', 2, { type: 'complete' }));
+      if (finish.completion) finish.completion.response = 'mutated';
+      finish.usage.inputTokens = 999;
+
+      const read = await ctx.store().getTurn(turn.id);
+      if (read?.completion) read.completion.usage.outputTokens = -1;
+      expect(await ctx.store().getTurn(turn.id)).toEqual({ ...turn, ...completed(turn, 3, 0.5) });
+    });
+  });
+}
