@@ -115,6 +115,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       turnTimeoutMaxMs: config.turnTimeoutMaxMs,
       ssePingIntervalMs: config.ssePingIntervalMs,
       sseRetryMs: config.sseRetryMs,
+      sseMaxEventBytes: config.sseMaxEventBytes,
       trustProxy: config.trustProxy,
       modelMap: config.modelMap,
       defaultModel: config.defaultModel,

@@ -2,6 +2,7 @@
  * Starts the server: config, composition, the first-start key, listen; drains on SIGTERM.
  * Start-up problems (bad config, a store that cannot open) print one clear message and exit 1.
  */
+import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { compose, type Server } from './composition.js';
 import { buildApp } from './http/app.js';
@@ -87,6 +88,6 @@ async function main(): Promise<void> {
 }
 
 // Run only when executed directly, not when imported by tests.
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   void main();
 }

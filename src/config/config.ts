@@ -61,6 +61,8 @@ const EnvSchema = z.object({
   TURN_TIMEOUT_MAX_MS: intFrom(1000, 24 * 3600 * 1000).default(30 * 60 * 1000),
   SSE_PING_INTERVAL_MS: intFrom(100, 300_000).default(15_000),
   SSE_RETRY_MS: intFrom(100, 600_000).default(3000),
+  /** Larger `message` events are streamed in short form (the history keeps them whole); 0: no cap. */
+  SSE_MAX_EVENT_BYTES: intFrom(0, 64 * 1024 * 1024).default(32 * 1024),
 
   DEFAULT_MODEL: z.string().min(1).optional(),
   MODEL_MAP: pairList.default(pairList.parse(DEFAULT_MODEL_MAP)),
@@ -93,6 +95,7 @@ export interface Config {
   turnTimeoutMaxMs: number;
   ssePingIntervalMs: number;
   sseRetryMs: number;
+  sseMaxEventBytes: number;
   defaultModel: string | null;
   modelMap: Record<string, string>;
   defaultPermissionMode: z.infer<typeof EnvSchema>['DEFAULT_PERMISSION_MODE'];
@@ -159,6 +162,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     turnTimeoutMaxMs: e.TURN_TIMEOUT_MAX_MS,
     ssePingIntervalMs: e.SSE_PING_INTERVAL_MS,
     sseRetryMs: e.SSE_RETRY_MS,
+    sseMaxEventBytes: e.SSE_MAX_EVENT_BYTES,
     defaultModel: e.DEFAULT_MODEL ?? null,
     modelMap: e.MODEL_MAP,
     defaultPermissionMode: e.DEFAULT_PERMISSION_MODE,

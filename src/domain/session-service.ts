@@ -99,6 +99,12 @@ export class SessionService {
     return n;
   }
 
+  /** The pid of a session's Claude Code process, if it has a live one. */
+  pidOf(sessionId: string): number | null {
+    const process = this.live.get(sessionId)?.process;
+    return process && !process.exited ? process.pid : null;
+  }
+
   async create(
     key: ApiKeyRecord,
     input: CreateSessionInput,

@@ -11,6 +11,7 @@ export interface HttpSettings {
   turnTimeoutMaxMs: number;
   ssePingIntervalMs: number;
   sseRetryMs: number;
+  sseMaxEventBytes: number;
   trustProxy: boolean;
   modelMap: Record<string, string>;
   defaultModel: string | null;

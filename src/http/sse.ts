@@ -12,6 +12,8 @@ import type { SessionEvent } from '../domain/types.js';
 export interface SseOptions {
   pingIntervalMs: number;
   retryMs: number;
+  /** `message` events whose data is larger are sent in short form (see `shortForm`); 0: no cap. */
+  maxEventBytes: number;
   /** Extra response headers (request id, rate-limit headers). */
   headers: Record<string, string | number | string[]>;
 }
@@ -21,10 +23,13 @@ export class SseStream {
   private closedFlag = false;
   private readonly closeListeners: Array<() => void> = [];
 
+  private readonly maxEventBytes: number;
+
   constructor(
     private readonly res: ServerResponse,
     options: SseOptions,
   ) {
+    this.maxEventBytes = options.maxEventBytes;
     res.writeHead(200, {
       ...options.headers,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -50,7 +55,11 @@ export class SseStream {
 
   /** An event of the session's log: it carries its sequence number as `id:`. */
   send(event: SessionEvent): Promise<void> {
-    return this.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${event.data}\n\n`);
+    const data =
+      this.maxEventBytes > 0 && event.type === 'message' && Buffer.byteLength(event.data) > this.maxEventBytes
+        ? shortForm(event.data)
+        : event.data;
+    return this.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
   }
 
   /**
@@ -87,4 +96,15 @@ export class SseStream {
     clearInterval(this.ping);
     for (const listener of this.closeListeners.splice(0)) listener();
   }
+}
+
+/**
+ * A `message` event too large to stream safely: the envelope without its Claude Code message.
+ * Clients that read a stream by splitting each network chunk into lines (the seed's JavaScript
+ * example does) break on events larger than one chunk (64 KiB with Node's fetch). The full
+ * message stays in the history under the same `sequence`.
+ */
+export function shortForm(data: string): string {
+  const view = JSON.parse(data) as Record<string, unknown>;
+  return JSON.stringify({ ...view, content: null, truncated: { bytes: Buffer.byteLength(data) } });
 }

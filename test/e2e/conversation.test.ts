@@ -175,3 +175,50 @@ describe('a conversation', () => {
     expect(resumed.events.map((e) => Number(e.id))).toEqual([last - 1, last]);
   });
 });
+
+describe('large events', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('streams a message larger than SSE_MAX_EVENT_BYTES in short form and keeps it whole in the history', async () => {
+    const created = await call(stack.base, 'POST', '/sessions', {
+      key: KEY,
+      body: { permissionMode: 'acceptEdits', allowedTools: ['Bash(python3:*)'] },
+    });
+    const sessionId = created.body.sessionId as string;
+    const res = await sseRequest(stack.base, 'POST', `/sessions/${sessionId}/stream`, KEY, {
+      prompt: `[[bash:python3 -c "print('a' * 100000)"]]`,
+    });
+    const raw = await res.text();
+    // Read it the way the seed's JavaScript example does: split on newlines, parse every data line.
+    const parsed = raw
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.substring(6)) as Record<string, unknown>);
+    expect(raw.split('\n').every((line) => Buffer.byteLength(line) < 64 * 1024)).toBe(true);
+    const short = parsed.filter((d) => d.truncated !== undefined);
+    expect(short.length).toBeGreaterThan(0);
+    for (const d of short) {
+      expect(d.content).toBeNull();
+      expect((d.truncated as { bytes: number }).bytes).toBeGreaterThan(32 * 1024);
+    }
+
+    // The history has each of them whole: the same item, of the size the short form announced.
+    const history = await call<{ messages: Array<{ sequence: number; content: unknown }> }>(
+      stack.base,
+      'GET',
+      `/sessions/${sessionId}/messages`,
+      { key: KEY },
+    );
+    for (const d of short) {
+      const whole = history.body.messages.find((m) => m.sequence === d.sequence);
+      expect(whole?.content).not.toBeNull();
+      expect(Buffer.byteLength(JSON.stringify(whole))).toBe((d.truncated as { bytes: number }).bytes);
+    }
+  });
+});

@@ -32,6 +32,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     const sse = new SseStream(reply.raw, {
       pingIntervalMs: settings.ssePingIntervalMs,
       retryMs: settings.sseRetryMs,
+      maxEventBytes: settings.sseMaxEventBytes,
       headers: reply.getHeaders() as Record<string, string | number | string[]>,
     });
     await streamEvents(sse, plan, {

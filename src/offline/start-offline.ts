@@ -1,0 +1,54 @@
+/**
+ * OFFLINE DEMO MODE (`npm run start:offline`): the real server and the real Claude Code binary,
+ * but the model API is the project's fake one on 127.0.0.1, so every endpoint can be tried
+ * without Anthropic credentials. Every answer is SCRIPTED: the fake echoes the prompt, and
+ * directives such as `[[write:hello.py:print(1)]]` or `[[bash:ls]]` make it call tools
+ * (see README, "Offline demo").
+ */
+import path from 'node:path';
+import { loadConfig } from '../config/config.js';
+import { startFakeAnthropic } from '../fake-anthropic/index.js';
+import { startServer } from '../main.js';
+
+async function main(): Promise<void> {
+  const fake = await startFakeAnthropic();
+  const env = {
+    ...process.env,
+    // Kept apart from a real server's data, so demo sessions never mix with real ones.
+    DATA_DIR: process.env.DATA_DIR ?? path.resolve('data', 'offline'),
+    // Whatever credentials the shell has, the demo never sends them anywhere.
+    ANTHROPIC_BASE_URL: fake.url,
+    ANTHROPIC_API_KEY: 'offline-demo-not-a-real-key',
+    ANTHROPIC_AUTH_TOKEN: undefined,
+    CLAUDE_CODE_MAX_RETRIES: '0',
+  };
+  const running = await startServer(loadConfig(env));
+  process.stdout.write(
+    [
+      '',
+      '  ┌──────────────────────────────────────────────────────────────────────┐',
+      '  │ OFFLINE DEMO: answers come from a scripted fake model API on         │',
+      `  │ ${fake.url.padEnd(69)}│`,
+      '  │ Claude Code is real; the model is not. Nothing leaves this machine.  │',
+      '  └──────────────────────────────────────────────────────────────────────┘',
+      '',
+      `  API: ${running.url}/api/v1`,
+      '',
+    ].join('\n'),
+  );
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void running
+        .close()
+        .then(() => fake.close())
+        .then(() => process.exit(0));
+    });
+  }
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(
+    `Cannot start the offline demo: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});
