@@ -7,12 +7,14 @@ import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { ClaudeSdkRunner } from './adapters/claude-sdk/claude-sdk-runner.js';
+import { probeIsolation } from './adapters/claude-sdk/isolation-probe.js';
 import { FsWorkspaces } from './adapters/fs/fs-workspaces.js';
 import { MemoryEventBus } from './adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from './adapters/memory/memory-rate-limiter.js';
 import { SqliteSessionStore } from './adapters/sqlite/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import { EventLog } from './domain/event-log.js';
+import { Idempotency } from './domain/idempotency.js';
 import { KeyService } from './domain/key-service.js';
 import type { AgentRunner, Clock, SessionStore } from './domain/ports.js';
 import { RateLimits } from './domain/rate-limits.js';
@@ -59,11 +61,52 @@ export function packageVersion(): string {
   }
 }
 
+/**
+ * Whether the agent's commands run sandboxed: SANDBOX_MODE, and what this machine can do.
+ * Running without the sandbox is always said loudly, since the agent's commands can then reach
+ * the network and read Claude Code's credentials.
+ */
+function sandboxDecision(config: Config, logger: Logger): boolean {
+  if (config.sandboxMode === 'off') {
+    logger.warn(
+      "SANDBOX_MODE=off: the agent's commands run UNSANDBOXED (network, whole file system, Claude Code's credentials)",
+    );
+    return false;
+  }
+  const support = probeIsolation();
+  if (support.problem === null) {
+    logger.info({ sandboxMode: config.sandboxMode }, "the agent's commands run in Claude Code's sandbox");
+    return true;
+  }
+  if (config.sandboxMode === 'required') {
+    logger.error(
+      { problem: support.problem },
+      'SANDBOX_MODE=required but the sandbox cannot run here: every turn will fail',
+    );
+    return true;
+  }
+  logger.warn(
+    { problem: support.problem },
+    "the sandbox is not available: the agent's commands run UNSANDBOXED (set SANDBOX_MODE=required to refuse instead)",
+  );
+  return false;
+}
+
+/**
+ * What sandboxed commands may not read: the server's data dir (database, Claude Code's
+ * transcripts, other sessions' workspaces; a session's own workspace stays readable) and the
+ * server user's keys and cloud credentials.
+ */
+function sandboxDenyRead(config: Config): string[] {
+  return [config.dataDir, '~/.ssh', '~/.aws', '~/.config/gcloud', '~/.docker', '~/.gnupg', '~/.netrc'];
+}
+
 export async function compose(config: Config, overrides: Overrides = {}): Promise<Server> {
   const logger = overrides.logger ?? createLogger(config);
   const clock = overrides.clock ?? systemClock;
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = overrides.store ?? SqliteSessionStore.open(config.dataDir);
+  const sandbox = sandboxDecision(config, logger);
   const runner =
     overrides.runner ??
     new ClaudeSdkRunner({
@@ -72,6 +115,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       settingSources: config.claudeSettingSources,
       executable: config.claudeCodeExecutable,
       logStderr: config.claudeCodeStderrLog,
+      sandbox: sandbox ? { denyRead: sandboxDenyRead(config), allowedDomains: [] } : null,
       logger,
     });
   const events = new EventLog(store, new MemoryEventBus(), clock);
@@ -104,10 +148,13 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     maxTimeoutMs: config.turnTimeoutMaxMs,
   });
 
+  const idempotency = new Idempotency(store, clock, config.idempotencyRetentionMs);
+
   const recovered = await turns.recoverInterrupted();
   if (recovered > 0)
     logger.warn({ turns: recovered }, 'marked turns left running by a previous server as interrupted');
   await sessions.start();
+  idempotency.start();
 
   const deps: AppDeps = {
     settings: {
@@ -125,6 +172,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     sessions,
     turns,
     events,
+    idempotency,
     rateLimits,
     runner,
     clock,
@@ -135,6 +183,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     deps,
     logger,
     async shutdown() {
+      idempotency.stop();
       await sessions.stop();
       await store.close();
     },

@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   /** Upper bound of a message's `timeout` and the default when a request gives none. */
   TURN_TIMEOUT_MAX_MS: intFrom(1000, 24 * 3600 * 1000).default(30 * 60 * 1000),
   SSE_PING_INTERVAL_MS: intFrom(100, 300_000).default(15_000),
+  /** How long an Idempotency-Key is remembered; the contract promises at least a day. */
+  IDEMPOTENCY_RETENTION_HOURS: intFrom(24, 24 * 365).default(24),
   SSE_RETRY_MS: intFrom(100, 600_000).default(3000),
   /** Larger `message` events are streamed in short form (the history keeps them whole); 0: no cap. */
   SSE_MAX_EVENT_BYTES: intFrom(0, 64 * 1024 * 1024).default(32 * 1024),
@@ -76,6 +78,12 @@ const EnvSchema = z.object({
   /** Claude Code settings files to load (`user`, `project`, `local`); empty = isolated. */
   CLAUDE_SETTING_SOURCES: commaList.pipe(z.array(z.enum(['user', 'project', 'local']))).default([]),
   CLAUDE_CODE_EXECUTABLE: z.string().min(1).optional(),
+  /**
+   * Claude Code's sandbox for the agent's commands. `auto`: on where bubblewrap and socat work,
+   * else off with a loud warning; `required`: always on, turns fail where it cannot run;
+   * `off`: never (logged loudly).
+   */
+  SANDBOX_MODE: z.enum(['auto', 'required', 'off']).default('auto'),
   /** Log each Claude Code stderr line at debug level. */
   CLAUDE_CODE_STDERR_LOG: booleanFlag.default(false),
   /** Trust `X-Forwarded-For` from a reverse proxy (only behind one). */
@@ -94,6 +102,7 @@ export interface Config {
   sessionIdleExpiryMs: number;
   turnTimeoutMaxMs: number;
   ssePingIntervalMs: number;
+  idempotencyRetentionMs: number;
   sseRetryMs: number;
   sseMaxEventBytes: number;
   defaultModel: string | null;
@@ -103,6 +112,7 @@ export interface Config {
   workspaceRoots: string[];
   claudeSettingSources: z.infer<typeof EnvSchema>['CLAUDE_SETTING_SOURCES'];
   claudeCodeExecutable: string | null;
+  sandboxMode: 'auto' | 'required' | 'off';
   claudeCodeStderrLog: boolean;
   trustProxy: boolean;
   /** The environment Claude Code's own variables are taken from (see child-env.ts). */
@@ -128,22 +138,28 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (value.trim() === '' && key !== 'MODEL_MAP') continue;
     cleaned[key] = value;
   }
-  const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
-  }
-  const e = parsed.data;
+  // Each variable is parsed on its own, so one bad value does not hide the others, and the
+  // checks across variables run on whatever did parse.
   const problems: string[] = [];
-  const roots = e.WORKSPACE_ROOTS.map((r) => {
-    if (!path.isAbsolute(r)) problems.push(`WORKSPACE_ROOTS: "${r}" is not an absolute path`);
-    return path.resolve(r);
-  });
-  if (!e.ALLOWED_PERMISSION_MODES.includes(e.DEFAULT_PERMISSION_MODE)) {
-    problems.push(
-      `DEFAULT_PERMISSION_MODE: "${e.DEFAULT_PERMISSION_MODE}" is not in ALLOWED_PERMISSION_MODES (${e.ALLOWED_PERMISSION_MODES.join(', ')})`,
-    );
+  const parsed: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(EnvSchema.shape)) {
+    const result = (schema as z.ZodType).safeParse(cleaned[key]);
+    if (result.success) parsed[key] = result.data;
+    else problems.push(...result.error.issues.map((i) => `${key}: ${i.message}`));
+  }
+  const e = parsed as z.infer<typeof EnvSchema>;
+  for (const root of e.WORKSPACE_ROOTS ?? []) {
+    if (!path.isAbsolute(root)) problems.push(`WORKSPACE_ROOTS: "${root}" is not an absolute path`);
+  }
+  if (e.ALLOWED_PERMISSION_MODES && e.DEFAULT_PERMISSION_MODE) {
+    if (!e.ALLOWED_PERMISSION_MODES.includes(e.DEFAULT_PERMISSION_MODE)) {
+      problems.push(
+        `DEFAULT_PERMISSION_MODE: "${e.DEFAULT_PERMISSION_MODE}" is not in ALLOWED_PERMISSION_MODES (${e.ALLOWED_PERMISSION_MODES.join(', ')})`,
+      );
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const roots = e.WORKSPACE_ROOTS.map((r) => path.resolve(r));
 
   return {
     port: e.PORT,
@@ -161,6 +177,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sessionIdleExpiryMs: e.SESSION_IDLE_EXPIRY_SECONDS * 1000,
     turnTimeoutMaxMs: e.TURN_TIMEOUT_MAX_MS,
     ssePingIntervalMs: e.SSE_PING_INTERVAL_MS,
+    idempotencyRetentionMs: e.IDEMPOTENCY_RETENTION_HOURS * 3600 * 1000,
     sseRetryMs: e.SSE_RETRY_MS,
     sseMaxEventBytes: e.SSE_MAX_EVENT_BYTES,
     defaultModel: e.DEFAULT_MODEL ?? null,
@@ -170,6 +187,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     workspaceRoots: roots,
     claudeSettingSources: e.CLAUDE_SETTING_SOURCES,
     claudeCodeExecutable: e.CLAUDE_CODE_EXECUTABLE ?? null,
+    sandboxMode: e.SANDBOX_MODE,
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
     trustProxy: e.TRUST_PROXY,
     agentEnvSource: env,

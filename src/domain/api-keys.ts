@@ -11,8 +11,9 @@ import type { ApiKeyRecord, KeyPolicy, KeyRole } from './types.js';
 
 export const KEY_PREFIX = 'ccr_';
 const KEY_BODY_LENGTH = 40;
-/** How many leading characters of a key are kept (and shown) to recognise it. */
-const SHOWN_PREFIX_LENGTH = 12;
+/** A generated key keeps `ccr_` and 8 characters (48 bits) as its visible prefix: enough to tell
+ * keys apart in a list, far too little to matter against the other 190 bits. */
+const GENERATED_PREFIX_LENGTH = KEY_PREFIX.length + 8;
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -36,7 +37,7 @@ export function keyRecordFor(
   return {
     id: newKeyId(),
     name: opts.name,
-    prefix: secret.slice(0, Math.min(SHOWN_PREFIX_LENGTH, Math.max(4, secret.length - 4))),
+    prefix: visiblePrefix(secret),
     hash: hashKey(secret),
     role: opts.role ?? 'user',
     policy: opts.policy ?? {},
@@ -44,4 +45,16 @@ export function keyRecordFor(
     lastUsedAt: null,
     revokedAt: null,
   };
+}
+
+/**
+ * The part of a key kept in plain text. An operator-chosen key (API_KEYS) may be short and
+ * guessable, so at most a quarter of it, and never more than 4 characters, is kept: the rest
+ * must not be recoverable by guessing against the stored hash.
+ */
+export function visiblePrefix(secret: string): string {
+  if (secret.startsWith(KEY_PREFIX) && secret.length >= GENERATED_PREFIX_LENGTH + 16) {
+    return secret.slice(0, GENERATED_PREFIX_LENGTH);
+  }
+  return secret.slice(0, Math.min(4, Math.floor(secret.length / 4)));
 }

@@ -5,6 +5,7 @@
 import type { ErrorBody } from './errors.js';
 import type {
   ApiKeyRecord,
+  IdempotencyRecord,
   Page,
   PermissionMode,
   RateLimitBucket,
@@ -34,7 +35,8 @@ export interface SessionStore {
     patch: Partial<Pick<ApiKeyRecord, 'name' | 'lastUsedAt' | 'revokedAt' | 'policy'>>,
   ): Promise<void>;
 
-  insertSession(session: SessionRecord): Promise<void>;
+  /** With `idempotency`, its record is stored in the same transaction. */
+  insertSession(session: SessionRecord, idempotency?: IdempotencyRecord): Promise<void>;
   getSession(id: string): Promise<SessionRecord | null>;
   /** Active sessions of one key, newest first. */
   listSessions(keyId: string, page: { limit: number; offset: number }): Promise<Page<SessionRecord>>;
@@ -46,8 +48,11 @@ export interface SessionStore {
     patch: Partial<Pick<SessionRecord, 'status' | 'lastActivityAt' | 'endedAt' | 'endReason'>>,
   ): Promise<void>;
 
-  /** Records a new running turn and its first event (the prompt message) in one transaction. */
-  beginTurn(turn: TurnRecord, promptEvent: SessionEvent): Promise<void>;
+  /**
+   * Records a new running turn and its first event (the prompt message) in one transaction,
+   * with the request's idempotency record when there is one.
+   */
+  beginTurn(turn: TurnRecord, promptEvent: SessionEvent, idempotency?: IdempotencyRecord): Promise<void>;
   /** Ends a turn and appends its terminal event (`complete` or `error`) in one transaction. */
   finishTurn(
     turnId: string,
@@ -61,6 +66,10 @@ export interface SessionStore {
   listRunningTurns(): Promise<TurnRecord[]>;
   /** Sum of the usage and cost of every turn of the session. */
   sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }>;
+
+  findIdempotency(keyId: string, key: string): Promise<IdempotencyRecord | null>;
+  /** Deletes idempotency records made before `createdBefore`; returns how many. */
+  purgeIdempotency(createdBefore: number): Promise<number>;
 
   appendEvents(events: SessionEvent[]): Promise<void>;
   /** Events with `seq > afterSeq`, ascending, at most `limit`. */

@@ -5,6 +5,7 @@
 import { ApiError, sessionNotFound } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { newClaudeSessionId, newSessionId } from './ids.js';
+import type { IdempotencyClaim } from './idempotency.js';
 import { LiveSession } from './live-session.js';
 import type { AgentProcess, AgentRunner, Clock, Logger, SessionStore, Workspaces } from './ports.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
@@ -50,11 +51,16 @@ export interface SessionServiceDeps {
   settings: SessionSettings;
 }
 
+/** The Retry-After of MAX_SESSIONS_REACHED. */
+const CAP_RETRY_AFTER_SECONDS = 30;
+
 /** How long ending a session waits for its running turn to stop after the interrupt. */
 const END_INTERRUPT_WAIT_MS = 10_000;
 
 export class SessionService {
   private readonly live = new Map<string, LiveSession>();
+  /** Creates past the cap check that are not in `live` yet. */
+  private reserved = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: SessionServiceDeps) {}
@@ -99,6 +105,17 @@ export class SessionService {
     return n;
   }
 
+  private capReached(): ApiError {
+    const max = this.deps.settings.maxLiveSessions;
+    return new ApiError(
+      'MAX_SESSIONS_REACHED',
+      `The server runs at most ${max} sessions at once. End a session (DELETE) or try again later.`,
+      { maxLiveSessions: max },
+      // A hint only: a slot frees when any session ends, which cannot be predicted.
+      CAP_RETRY_AFTER_SECONDS,
+    );
+  }
+
   /** The pid of a session's Claude Code process, if it has a live one. */
   pidOf(sessionId: string): number | null {
     const process = this.live.get(sessionId)?.process;
@@ -108,8 +125,9 @@ export class SessionService {
   async create(
     key: ApiKeyRecord,
     input: CreateSessionInput,
+    idempotency?: IdempotencyClaim,
   ): Promise<{ session: LiveSession; rateLimit: BucketDecision }> {
-    const { settings, store, workspaces, rateLimits, clock } = this.deps;
+    const { settings, store, workspaces, rateLimits } = this.deps;
     const permissionMode = input.permissionMode ?? settings.defaultPermissionMode;
     if (!settings.allowedPermissionModes.includes(permissionMode)) {
       throw new ApiError('FORBIDDEN', `permissionMode "${permissionMode}" is not allowed on this server.`, {
@@ -124,15 +142,39 @@ export class SessionService {
       if (!resolved.ok) throw ApiError.fromBody(resolved.error);
       external = resolved.path;
     }
-    if (this.live.size >= settings.maxLiveSessions) {
-      throw new ApiError(
-        'MAX_SESSIONS_REACHED',
-        `The server runs at most ${settings.maxLiveSessions} sessions at once. End a session (DELETE) or try later.`,
-        { maxLiveSessions: settings.maxLiveSessions },
-      );
+    // The slot is reserved in the same synchronous step as the check, before anything is
+    // spent or awaited: parallel creates can neither exceed the cap nor spend quota on a refusal.
+    if (this.live.size + this.reserved >= settings.maxLiveSessions) throw this.capReached();
+    this.reserved++;
+    let record: SessionRecord;
+    let rateLimit: BucketDecision;
+    try {
+      rateLimit = await rateLimits.take(key, 'sessions');
+      record = await this.newRecord(key, input, permissionMode, external);
+      await store.insertSession(record, idempotency?.record(record.id, null));
+    } finally {
+      this.reserved--;
     }
-    const rateLimit = await rateLimits.take(key, 'sessions');
+    const session = new LiveSession(record);
+    this.live.set(record.id, session);
+    idempotency?.release();
+    // Start Claude Code now: the client's first message then finds a warm process.
+    this.ensureProcess(session).catch((err: unknown) =>
+      this.deps.logger.warn(
+        { err, sessionId: record.id },
+        'Claude Code did not start; the next message retries',
+      ),
+    );
+    return { session, rateLimit };
+  }
 
+  private async newRecord(
+    key: ApiKeyRecord,
+    input: CreateSessionInput,
+    permissionMode: PermissionMode,
+    externalCwd: string | null,
+  ): Promise<SessionRecord> {
+    const { settings, workspaces, clock } = this.deps;
     const id = newSessionId();
     const now = clock.now();
     const requestedModel = input.model ?? settings.defaultModel;
@@ -141,14 +183,14 @@ export class SessionService {
       model: requestedModel ? (settings.modelMap[requestedModel] ?? requestedModel) : null,
       permissionMode,
       maxTurns: input.maxTurns ?? null,
-      cwd: external ?? (await workspaces.create(id)),
-      workspace: external ? 'external' : 'owned',
+      cwd: externalCwd ?? (await workspaces.create(id)),
+      workspace: externalCwd ? 'external' : 'owned',
       systemPrompt: input.systemPrompt ?? null,
       appendSystemPrompt: input.appendSystemPrompt ?? null,
       allowedTools: input.allowedTools ?? [],
       disallowedTools: input.disallowedTools ?? [],
     };
-    const record: SessionRecord = {
+    return {
       id,
       keyId: key.id,
       status: 'active',
@@ -160,30 +202,11 @@ export class SessionService {
       endedAt: null,
       endReason: null,
     };
-    // Re-checked after the awaits above: the cap holds under parallel creates.
-    if (this.live.size >= settings.maxLiveSessions) {
-      await workspaces.remove(config.cwd).catch(() => undefined);
-      throw new ApiError(
-        'MAX_SESSIONS_REACHED',
-        `The server runs at most ${settings.maxLiveSessions} sessions at once.`,
-        {
-          maxLiveSessions: settings.maxLiveSessions,
-        },
-      );
-    }
-    const session = new LiveSession(record);
-    this.live.set(id, session);
-    try {
-      await store.insertSession(record);
-    } catch (err) {
-      this.live.delete(id);
-      throw err;
-    }
-    // Start Claude Code now: the client's first message then finds a warm process.
-    this.ensureProcess(session).catch((err: unknown) =>
-      this.deps.logger.warn({ err, sessionId: id }, 'Claude Code did not start; the next message retries'),
-    );
-    return { session, rateLimit };
+  }
+
+  /** An active session by id, whoever owns it (for internal lookups, never for a request). */
+  peek(sessionId: string): LiveSession | undefined {
+    return this.live.get(sessionId);
   }
 
   /** The caller's active session, or SESSION_NOT_FOUND (also for another key's session). */
@@ -208,6 +231,8 @@ export class SessionService {
 
   /** Starts the session's Claude Code process if it has none (or its last one died). */
   async ensureProcess(session: LiveSession): Promise<AgentProcess> {
+    // An ended session never gets a new process: nothing would ever close it.
+    if (session.ending) throw sessionNotFound(session.id);
     if (session.process && !session.process.exited) return session.process;
     session.starting ??= this.startProcess(session).finally(() => {
       session.starting = null;

@@ -5,9 +5,10 @@
  * whatever happens to the HTTP request that started it, and always ends with exactly one
  * terminal event: `complete` or `error`.
  */
-import { ApiError, internalError } from './errors.js';
+import { ApiError, internalError, sessionNotFound } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { newMessageId } from './ids.js';
+import type { IdempotencyClaim } from './idempotency.js';
 import type { LiveSession, RunningTurn } from './live-session.js';
 import { assistantText, claudeMessageView, promptView } from './message-views.js';
 import type { AgentEvent, AgentProcess, AgentTurnOutcome, Clock, Logger, SessionStore } from './ports.js';
@@ -30,6 +31,8 @@ export interface TurnServiceDeps {
 export interface StartTurnInput {
   prompt: string;
   timeoutMs?: number;
+  /** Stored with the turn, when the request carried an Idempotency-Key. */
+  idempotency?: IdempotencyClaim;
 }
 
 /** After an interrupt, how long Claude Code gets to end the turn before its process is stopped. */
@@ -93,6 +96,8 @@ export class TurnService {
     session.busy = true;
     try {
       const rateLimit = await this.deps.rateLimits.take(key, 'messages');
+      // The session may have been ended (DELETE, expiry) while we waited.
+      if (session.ending) throw sessionNotFound(sessionId);
       const turn = await this.begin(session, input);
       return { turn, session, rateLimit };
     } catch (err) {
@@ -102,9 +107,25 @@ export class TurnService {
     }
   }
 
-  /** The running turn of a session, if any. */
-  running(session: LiveSession): RunningTurn | null {
-    return session.turn;
+  /**
+   * How a turn ended, waiting for it if it still runs here: for a retried request (same
+   * Idempotency-Key) that must answer what the first one answered.
+   */
+  async outcome(
+    session: LiveSession | null,
+    messageId: string,
+  ): Promise<Pick<TurnEnding, 'completion' | 'error'>> {
+    if (session?.turn?.id === messageId) return session.turn.done;
+    const turn = await this.deps.store.getTurn(messageId);
+    if (!turn) throw new ApiError('NOT_FOUND', `Message ${messageId} does not exist.`, { messageId });
+    if (turn.status === 'running') {
+      // Left running by a server that stopped; recoverInterrupted() ends it at the next start.
+      return {
+        completion: null,
+        error: { code: 'AGENT_ERROR', message: 'The turn did not finish.', details: { messageId } },
+      };
+    }
+    return { completion: turn.completion, error: turn.error };
   }
 
   private async begin(session: LiveSession, input: StartTurnInput): Promise<RunningTurn> {
@@ -116,8 +137,13 @@ export class TurnService {
       'message',
       (meta) => promptView(session.id, id, input.prompt, meta),
       (event) =>
-        store.beginTurn(this.turnRecord(session.id, id, input.prompt, event.seq, clock.now()), event),
+        store.beginTurn(
+          this.turnRecord(session.id, id, input.prompt, event.seq, clock.now()),
+          event,
+          input.idempotency?.record(session.id, id),
+        ),
     );
+    input.idempotency?.release();
     const timeoutMs = Math.min(input.timeoutMs ?? this.deps.maxTimeoutMs, this.deps.maxTimeoutMs);
     const control = new TurnControl();
     // `execute` reaches its first await before it could touch `session.turn`, so the turn is

@@ -128,6 +128,22 @@ export const TERMINAL_EVENT_TYPES: ReadonlySet<SessionEventType> = new Set(['com
 
 export type RateLimitBucket = 'sessions' | 'messages' | 'events';
 
+/**
+ * An `Idempotency-Key` that was used: stored in the same transaction as what its request made
+ * (the session, or the turn), so a retry finds either both or neither.
+ */
+export interface IdempotencyRecord {
+  keyId: string;
+  /** The client's `Idempotency-Key` header value. */
+  key: string;
+  /** SHA-256 of the endpoint and the request body: a reuse with another request is refused. */
+  fingerprint: string;
+  sessionId: string;
+  /** The turn (prompt) the request started; null for a session create. */
+  messageId: string | null;
+  createdAt: number;
+}
+
 export interface Page<T> {
   items: T[];
   total: number;

@@ -1,5 +1,6 @@
 /** What the HTTP layer needs from the rest of the server; built by the composition root. */
 import type { EventLog } from '../domain/event-log.js';
+import type { Idempotency } from '../domain/idempotency.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { AgentRunner, Clock, SessionStore } from '../domain/ports.js';
 import type { RateLimits } from '../domain/rate-limits.js';
@@ -24,6 +25,7 @@ export interface AppDeps {
   sessions: SessionService;
   turns: TurnService;
   events: EventLog;
+  idempotency: Idempotency;
   rateLimits: RateLimits;
   runner: AgentRunner;
   clock: Clock;

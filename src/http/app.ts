@@ -5,7 +5,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { ApiError } from '../domain/errors.js';
+import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -29,6 +30,9 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     keepAliveTimeout: 72_000,
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
+    // The router's own refusals (an over-long or badly encoded URL) get the envelope too.
+    frameworkErrors: (err, _request, reply) =>
+      sendError(reply, new ApiError('INVALID_REQUEST', `The request URL is not valid: ${err.message}`)),
   });
 
   registerRequestId(app);

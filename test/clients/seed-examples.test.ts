@@ -11,7 +11,7 @@
  * `localhost`, so name resolution is exercised too).
  *
  * Tools: Node (JS), Debian's /usr/bin/python3 with `requests`, `go`, `curl` and `jq`;
- * `scripts/ensure-test-tools.sh` installs them. A missing tool fails the test, naming that script.
+ * `scripts/ensure-system-packages.sh test` installs them. A missing tool fails the test, naming that script.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -27,7 +27,7 @@ import { serverEnv, spawnServer, tempDir, TEST_KEYS, type SpawnedServer } from '
 const KEY = TEST_KEYS[0];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
-const ENSURE = 'scripts/ensure-test-tools.sh';
+const ENSURE = 'scripts/ensure-system-packages.sh test';
 
 const HELLO = 'Hello! What can you help me with?';
 const STREAM_PROMPT = 'Write a Python hello world program';

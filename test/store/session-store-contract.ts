@@ -13,6 +13,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { SessionStore } from '../../src/domain/ports.js';
 import { eventsContract } from './contract/events.js';
+import { idempotencyContract } from './contract/idempotency.js';
 import { keysContract, lifecycleContract } from './contract/keys.js';
 import { sessionsContract } from './contract/sessions.js';
 import { turnsContract } from './contract/turns.js';
@@ -44,6 +45,7 @@ export function describeSessionStoreContract(name: string, makeStore: StoreFacto
     keysContract(ctx);
     sessionsContract(ctx);
     turnsContract(ctx);
+    idempotencyContract(ctx);
     eventsContract(ctx);
   });
 }

@@ -73,7 +73,7 @@ describe('SqliteSessionStore on disk', () => {
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual(['api_keys', 'events', 'sessions', 'turns']);
+    expect(tables).toEqual(['api_keys', 'events', 'idempotency_keys', 'sessions', 'turns']);
     db.close();
     expect(databasePath(nested)).toBe(join(nested, 'server.db'));
   });
@@ -130,9 +130,13 @@ describe('SqliteSessionStore on disk', () => {
   });
 
   it('a failing migration leaves the database at its previous version, untouched', () => {
-    expectOpenError(dir, /migration to schema version 2 failed: incomplete input/, {
-      migrations: [...MIGRATIONS, 'CREATE TABLE broken ('],
-    });
+    expectOpenError(
+      dir,
+      new RegExp(`migration to schema version ${MIGRATIONS.length + 1} failed: incomplete input`),
+      {
+        migrations: [...MIGRATIONS, 'CREATE TABLE broken ('],
+      },
+    );
     const db = new Database(databasePath(dir));
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     expect(db.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'").pluck().get()).toBe(0);

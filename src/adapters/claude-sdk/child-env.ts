@@ -5,6 +5,11 @@
  * an allow-list of the basics a shell needs, Claude Code's own settings, and our own
  * CLAUDE_CONFIG_DIR. The server's secrets (API_KEYS, database or Redis URLs, admin keys) are
  * never on the list, so the agent cannot print them with `env`.
+ *
+ * Claude Code's own credentials (ANTHROPIC_API_KEY, …) must be here, and Claude Code hands its
+ * environment on to the agent's commands; the sandbox (sandbox-settings.ts) denies them there.
+ * (Claude Code's CLAUDE_CODE_SUBPROCESS_ENV_SCRUB would too, but it also forces every session
+ * into the `default` permission mode.)
  */
 
 /** Variables a shell and common tools need to behave normally. */

@@ -19,11 +19,13 @@ import type {
 } from '../../domain/ports.js';
 import { InputQueue } from './input-queue.js';
 import { CostMeter, toTurnResult } from './result-mapping.js';
+import type { SandboxSettings } from './sandbox-settings.js';
 
 export interface ClaudeProcessOptions {
   /** Continue Claude Code's stored conversation of `spec.claudeSessionId` (it exists). */
   resume: boolean;
   env: Record<string, string>;
+  sandbox: SandboxSettings | null;
   settingSources: Options['settingSources'];
   executable: string | null;
   logStderr: boolean;
@@ -108,6 +110,7 @@ export class ClaudeProcess implements AgentProcess {
     return {
       cwd: spec.cwd,
       env: options.env,
+      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       settingSources: options.settingSources,
       // Claude Code's own prompt (tool-use rules, safety) stays; the session's prompts go after it.
       systemPrompt: { type: 'preset', preset: 'claude_code', ...(append ? { append } : {}) },

@@ -10,6 +10,7 @@ import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
 import { InputQueue } from './input-queue.js';
+import { credentialVariables, sandboxSettings, type SandboxPolicy } from './sandbox-settings.js';
 
 export interface ClaudeSdkRunnerOptions {
   /** Claude Code's config dir (transcripts, settings): the server's own, under the data dir. */
@@ -18,22 +19,29 @@ export interface ClaudeSdkRunnerOptions {
   settingSources: NonNullable<Options['settingSources']>;
   executable: string | null;
   logStderr: boolean;
+  /** Run the agent's commands in Claude Code's sandbox (null: unsandboxed). */
+  sandbox: Omit<SandboxPolicy, 'deniedEnvVars'> | null;
   logger: Logger;
 }
 
 export class ClaudeSdkRunner implements AgentRunner {
   private readonly env: Record<string, string>;
+  private readonly sandbox: SandboxPolicy | null;
   private models: Promise<ModelInfo[]> | null = null;
 
   constructor(private readonly options: ClaudeSdkRunnerOptions) {
     fs.mkdirSync(options.claudeConfigDir, { recursive: true, mode: 0o700 });
     this.env = buildChildEnv({ source: options.envSource, claudeConfigDir: options.claudeConfigDir });
+    this.sandbox = options.sandbox
+      ? { ...options.sandbox, deniedEnvVars: credentialVariables(this.env) }
+      : null;
   }
 
   start(spec: AgentSpec): AgentProcess {
     return new ClaudeProcess(spec, {
       resume: transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
       env: this.env,
+      sandbox: this.sandbox ? sandboxSettings(this.sandbox, spec.cwd) : null,
       settingSources: this.options.settingSources,
       executable: this.options.executable,
       logStderr: this.options.logStderr,

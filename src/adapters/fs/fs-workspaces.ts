@@ -54,16 +54,21 @@ export class FsWorkspaces implements Workspaces {
   }
 
   async remove(dir: string): Promise<void> {
-    // Only ever removes what this class created: a directory strictly inside the base.
-    const resolved = path.resolve(dir);
-    if (resolved === path.resolve(this.baseDir) || !isInside(resolved, path.resolve(this.baseDir))) return;
-    await fs.rm(dir, { recursive: true, force: true });
+    // Only ever removes a directory strictly inside the base, judged on real paths: a symlink
+    // on the way cannot lead the removal elsewhere. (A symlink as the last part is removed as
+    // a link, never followed.)
+    const base = await fs.realpath(this.baseDir).catch(() => null);
+    const parent = await fs.realpath(path.dirname(path.resolve(dir))).catch(() => null);
+    if (!base || !parent) return;
+    const target = path.join(parent, path.basename(dir));
+    if (target === base || !isInside(target, base)) return;
+    await fs.rm(target, { recursive: true, force: true });
   }
 }
 
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function refuse(

@@ -10,6 +10,7 @@
 import type { SessionStore } from '../../domain/ports.js';
 import type {
   ApiKeyRecord,
+  IdempotencyRecord,
   Page,
   SessionEvent,
   SessionRecord,
@@ -28,6 +29,8 @@ interface State {
   turns: Map<string, TurnRecord>;
   /** Per session, ascending by seq. */
   events: Map<string, SessionEvent[]>;
+  /** By `${keyId}\u0000${key}`. */
+  idempotency: Map<string, IdempotencyRecord>;
 }
 
 const copy = structuredClone;
@@ -69,6 +72,7 @@ export class MemorySessionStore implements SessionStore {
     sessions: new Map(),
     turns: new Map(),
     events: new Map(),
+    idempotency: new Map(),
   };
 
   /** The maps, or a throw once closed (as a closed database connection does). */
@@ -116,11 +120,13 @@ export class MemorySessionStore implements SessionStore {
     if (key) applyPatch(key, patch, KEY_PATCH_FIELDS);
   }
 
-  async insertSession(session: SessionRecord): Promise<void> {
+  async insertSession(session: SessionRecord, idempotency?: IdempotencyRecord): Promise<void> {
     const s = this.s;
     if (s.sessions.has(session.id)) throw new Error(`insertSession: duplicate id ${session.id}`);
     if (!s.keys.has(session.keyId)) throw new Error(`insertSession: no key ${session.keyId}`);
+    if (idempotency) this.checkIdempotency(idempotency);
     s.sessions.set(session.id, copy(session));
+    if (idempotency) this.putIdempotency(idempotency);
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -154,14 +160,46 @@ export class MemorySessionStore implements SessionStore {
     if (session) applyPatch(session, patch, SESSION_PATCH_FIELDS);
   }
 
-  async beginTurn(turn: TurnRecord, promptEvent: SessionEvent): Promise<void> {
+  async beginTurn(
+    turn: TurnRecord,
+    promptEvent: SessionEvent,
+    idempotency?: IdempotencyRecord,
+  ): Promise<void> {
     const s = this.s;
     // Every check before any write: the pair is stored whole or not at all.
     if (s.turns.has(turn.id)) throw new Error(`beginTurn: duplicate turn id ${turn.id}`);
     if (!s.sessions.has(turn.sessionId)) throw new Error(`beginTurn: no session ${turn.sessionId}`);
     this.checkEvents([promptEvent]);
+    if (idempotency) this.checkIdempotency(idempotency);
     s.turns.set(turn.id, copy(turn));
     this.insertEvents([promptEvent]);
+    if (idempotency) this.putIdempotency(idempotency);
+  }
+
+  async findIdempotency(keyId: string, key: string): Promise<IdempotencyRecord | null> {
+    const record = this.s.idempotency.get(`${keyId}\u0000${key}`);
+    return record ? copy(record) : null;
+  }
+
+  async purgeIdempotency(createdBefore: number): Promise<number> {
+    let removed = 0;
+    for (const [id, record] of this.s.idempotency) {
+      if (record.createdAt < createdBefore) {
+        this.s.idempotency.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private checkIdempotency(record: IdempotencyRecord): void {
+    if (this.s.idempotency.has(`${record.keyId}\u0000${record.key}`)) {
+      throw new Error(`idempotency key ${record.key} already used by key ${record.keyId}`);
+    }
+  }
+
+  private putIdempotency(record: IdempotencyRecord): void {
+    this.s.idempotency.set(`${record.keyId}\u0000${record.key}`, copy(record));
   }
 
   async finishTurn(turnId: string, patch: TurnFinish, terminalEvent: SessionEvent): Promise<void> {

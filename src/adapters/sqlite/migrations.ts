@@ -83,8 +83,23 @@ CREATE TABLE events (
 CREATE INDEX events_session_type_seq ON events (session_id, type, seq);
 `;
 
+/** Idempotency-Key records, scoped to the API key; purged after their retention time. */
+const V2_IDEMPOTENCY = `
+CREATE TABLE idempotency_keys (
+  key_id          TEXT NOT NULL REFERENCES api_keys (id),
+  idempotency_key TEXT NOT NULL,
+  fingerprint     TEXT NOT NULL,
+  session_id      TEXT NOT NULL REFERENCES sessions (id),
+  message_id      TEXT,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (key_id, idempotency_key)
+) STRICT;
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+CREATE INDEX idempotency_keys_session ON idempotency_keys (session_id);
+`;
+
 /** Applied in order; the array index + 1 is the resulting `user_version`. */
-export const MIGRATIONS: readonly string[] = [V1_INITIAL];
+export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_IDEMPOTENCY];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

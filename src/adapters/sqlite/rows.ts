@@ -8,6 +8,7 @@
 import type { ErrorBody } from '../../domain/errors.js';
 import type {
   ApiKeyRecord,
+  IdempotencyRecord,
   KeyPolicy,
   KeyRole,
   SessionConfig,
@@ -219,5 +220,36 @@ export function eventToRow(event: SessionEvent): EventRow {
     type: event.type,
     data: event.data,
     created_at: event.createdAt,
+  };
+}
+
+export interface IdempotencyRow {
+  key_id: string;
+  idempotency_key: string;
+  fingerprint: string;
+  session_id: string;
+  message_id: string | null;
+  created_at: number;
+}
+
+export function idempotencyToRow(r: IdempotencyRecord): IdempotencyRow {
+  return {
+    key_id: r.keyId,
+    idempotency_key: r.key,
+    fingerprint: r.fingerprint,
+    session_id: r.sessionId,
+    message_id: r.messageId,
+    created_at: r.createdAt,
+  };
+}
+
+export function idempotencyFromRow(row: IdempotencyRow): IdempotencyRecord {
+  return {
+    keyId: row.key_id,
+    key: row.idempotency_key,
+    fingerprint: row.fingerprint,
+    sessionId: row.session_id,
+    messageId: row.message_id,
+    createdAt: row.created_at,
   };
 }

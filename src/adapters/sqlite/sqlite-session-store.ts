@@ -11,6 +11,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { SessionStore } from '../../domain/ports.js';
 import type {
   ApiKeyRecord,
+  IdempotencyRecord,
   Page,
   SessionEvent,
   SessionRecord,
@@ -21,6 +22,8 @@ import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
 import {
   eventFromRow,
   eventToRow,
+  idempotencyFromRow,
+  idempotencyToRow,
   keyFromRow,
   keyToRow,
   sessionFromRow,
@@ -44,7 +47,12 @@ export class SqliteSessionStore implements SessionStore {
   private readonly db: BetterSqlite3.Database;
   private readonly sql: Statements;
   private readonly insertEventBatch: (events: SessionEvent[]) => void;
-  private readonly beginTurnTx: (turn: TurnRecord, promptEvent: SessionEvent) => void;
+  private readonly insertSessionTx: (session: SessionRecord, idempotency?: IdempotencyRecord) => void;
+  private readonly beginTurnTx: (
+    turn: TurnRecord,
+    promptEvent: SessionEvent,
+    idempotency?: IdempotencyRecord,
+  ) => void;
   private readonly finishTurnTx: (turnId: string, patch: TurnFinish, terminalEvent: SessionEvent) => void;
   private readonly pageOfSessions: (keyId: string, limit: number, offset: number) => Page<SessionRecord>;
   private readonly pageOfMessages: (sessionId: string, limit: number, offset: number) => Page<SessionEvent>;
@@ -65,10 +73,17 @@ export class SqliteSessionStore implements SessionStore {
       // A duplicate (session_id, seq) fails the primary key: two writers of one log is a bug.
       for (const event of events) sql.insertEvent.run(eventToRow(event));
     });
-    this.beginTurnTx = db.transaction((turn: TurnRecord, promptEvent: SessionEvent) => {
-      sql.insertTurn.run(turnToRow(turn));
-      sql.insertEvent.run(eventToRow(promptEvent));
+    this.insertSessionTx = db.transaction((session: SessionRecord, idempotency?: IdempotencyRecord) => {
+      sql.insertSession.run(sessionToRow(session));
+      if (idempotency) sql.insertIdempotency.run(idempotencyToRow(idempotency));
     });
+    this.beginTurnTx = db.transaction(
+      (turn: TurnRecord, promptEvent: SessionEvent, idempotency?: IdempotencyRecord) => {
+        sql.insertTurn.run(turnToRow(turn));
+        sql.insertEvent.run(eventToRow(promptEvent));
+        if (idempotency) sql.insertIdempotency.run(idempotencyToRow(idempotency));
+      },
+    );
     this.finishTurnTx = db.transaction((turnId: string, patch: TurnFinish, terminalEvent: SessionEvent) => {
       // Without the turn the terminal event would be an orphan in the log: refuse both.
       if (sql.finishTurn.run(turnFinishToRow(turnId, patch)).changes !== 1) {
@@ -136,8 +151,8 @@ export class SqliteSessionStore implements SessionStore {
 
   // --- sessions -------------------------------------------------------------------------------
 
-  async insertSession(session: SessionRecord): Promise<void> {
-    this.sql.insertSession.run(sessionToRow(session));
+  async insertSession(session: SessionRecord, idempotency?: IdempotencyRecord): Promise<void> {
+    this.insertSessionTx(session, idempotency);
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -173,8 +188,12 @@ export class SqliteSessionStore implements SessionStore {
 
   // --- turns ----------------------------------------------------------------------------------
 
-  async beginTurn(turn: TurnRecord, promptEvent: SessionEvent): Promise<void> {
-    this.beginTurnTx(turn, promptEvent);
+  async beginTurn(
+    turn: TurnRecord,
+    promptEvent: SessionEvent,
+    idempotency?: IdempotencyRecord,
+  ): Promise<void> {
+    this.beginTurnTx(turn, promptEvent, idempotency);
   }
 
   async finishTurn(turnId: string, patch: TurnFinish, terminalEvent: SessionEvent): Promise<void> {
@@ -207,6 +226,17 @@ export class SqliteSessionStore implements SessionStore {
       },
       costUsd: row?.costUsd ?? 0,
     };
+  }
+
+  // --- idempotency ----------------------------------------------------------------------------
+
+  async findIdempotency(keyId: string, key: string): Promise<IdempotencyRecord | null> {
+    const row = this.sql.idempotencyByKey.get(keyId, key);
+    return row ? idempotencyFromRow(row) : null;
+  }
+
+  async purgeIdempotency(createdBefore: number): Promise<number> {
+    return this.sql.purgeIdempotency.run(createdBefore).changes;
   }
 
   // --- events ---------------------------------------------------------------------------------

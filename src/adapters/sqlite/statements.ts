@@ -6,7 +6,15 @@
  * than SQL built per patch, so they are prepared once too.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { EventRow, KeyRow, SessionRow, TurnFinishRow, TurnRow, UsageRow } from './rows.js';
+import type {
+  EventRow,
+  IdempotencyRow,
+  KeyRow,
+  SessionRow,
+  TurnFinishRow,
+  TurnRow,
+  UsageRow,
+} from './rows.js';
 
 type Flag = 0 | 1;
 
@@ -41,6 +49,7 @@ const TURN_COLUMNS =
   'id, session_id, prompt, status, created_at, ended_at, first_seq, completion_json, error_json, ' +
   'input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd';
 const EVENT_COLUMNS = 'session_id, seq, turn_id, type, data, created_at';
+const IDEMPOTENCY_COLUMNS = 'key_id, idempotency_key, fingerprint, session_id, message_id, created_at';
 
 /** `@a, @b, …` for an INSERT of the given columns. */
 function params(columns: string): string {
@@ -118,6 +127,14 @@ export function prepareStatements(db: BetterSqlite3.Database) {
               COALESCE(SUM(cost_usd), 0)                    AS costUsd
        FROM turns WHERE session_id = ?`,
     ),
+
+    insertIdempotency: db.prepare<IdempotencyRow>(
+      `INSERT INTO idempotency_keys (${IDEMPOTENCY_COLUMNS}) VALUES (${params(IDEMPOTENCY_COLUMNS)})`,
+    ),
+    idempotencyByKey: db.prepare<[string, string], IdempotencyRow>(
+      `SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE key_id = ? AND idempotency_key = ?`,
+    ),
+    purgeIdempotency: db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?'),
 
     insertEvent: db.prepare<EventRow>(
       `INSERT INTO events (${EVENT_COLUMNS}) VALUES (${params(EVENT_COLUMNS)})`,

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyService } from '../../domain/key-service.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
-import type { ApiKeyRecord } from '../../domain/types.js';
+import type { ApiKeyRecord, RateLimitBucket } from '../../domain/types.js';
 import { setRateLimitHeaders } from './errors.js';
 
 declare module 'fastify' {
@@ -15,6 +15,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     public?: boolean;
+    /** The rate-limit bucket this route draws on (default: messages), for the X-RateLimit-* headers. */
+    rateLimitBucket?: RateLimitBucket;
   }
 }
 
@@ -43,11 +45,13 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, rateLimits:
     request.apiKey = await keys.authenticate(presentedKey(request));
   });
 
-  // Every authenticated response reports a bucket; routes that spend one set the headers
-  // themselves, the others report the messages bucket without spending it.
+  // Every authenticated response reports the bucket its route draws on. A route that spent a
+  // unit has set the headers already; otherwise (a refusal, or a route that spends nothing)
+  // the bucket is read without spending.
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.apiKey && !reply.hasHeader('x-ratelimit-limit')) {
-      setRateLimitHeaders(reply, await rateLimits.peek(request.apiKey, 'messages'));
+      const bucket = request.routeOptions.config.rateLimitBucket ?? 'messages';
+      setRateLimitHeaders(reply, await rateLimits.peek(request.apiKey, bucket));
     }
     return payload;
   });

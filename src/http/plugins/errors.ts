@@ -46,6 +46,8 @@ export function setRateLimitHeaders(
 }
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  // Also here: the router's own errors are answered before the onRequest hooks run.
+  reply.header('x-request-id', reply.request.id);
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds);
   if (error.code === 'RATE_LIMIT_EXCEEDED') {
     const d = error.details as { limit: number; remaining: number; resetAt: string };

@@ -10,7 +10,8 @@ export function registerJsonBody(app: FastifyInstance): void {
   // JSON only: Fastify's built-in text/plain parser would let a text body through to validation.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
-    /^application\/([\w.+-]+\+)?json$/,
+    // Matched against the whole header, parameters included (`; charset=utf-8`).
+    /^application\/([\w.+-]+\+)?json\s*(;|$)/i,
     { parseAs: 'string' },
     (_request, body: string | Buffer, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
+import type { TurnEnding } from '../../domain/turn-outcome.js';
+import { idempotent } from '../idempotent.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
@@ -17,20 +19,30 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
   app.post('/sessions/:id/messages', async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
-    const { turn, rateLimit } = await turns.start(keyOf(request), id, {
-      prompt: body.prompt,
-      timeoutMs: body.timeout,
+    const accepted = (messageId: string) =>
+      reply.status(202).send({ messageId, sessionId: id, streamUrl: streamUrlOf(id, messageId) });
+    const answered = (ending: Pick<TurnEnding, 'completion' | 'error'>) => {
+      if (ending.error) throw ApiError.fromBody(ending.error);
+      return reply.status(200).send(ending.completion);
+    };
+    return idempotent(request, reply, deps.idempotency, {
+      run: async (idempotency) => {
+        const { turn, rateLimit } = await turns.start(keyOf(request), id, {
+          prompt: body.prompt,
+          timeoutMs: body.timeout,
+          idempotency,
+        });
+        setRateLimitHeaders(reply, rateLimit);
+        if (body.stream) return accepted(turn.id);
+        // The turn runs on even if this client goes away; it is in the history either way.
+        return answered(await turn.done);
+      },
+      replay: async (record) => {
+        const messageId = record.messageId ?? '';
+        if (body.stream) return accepted(messageId);
+        return answered(await turns.outcome(sessions.peek(id) ?? null, messageId));
+      },
     });
-    setRateLimitHeaders(reply, rateLimit);
-    if (body.stream) {
-      return reply
-        .status(202)
-        .send({ messageId: turn.id, sessionId: id, streamUrl: streamUrlOf(id, turn.id) });
-    }
-    // The turn runs on even if this client goes away; it is in the history either way.
-    const ending = await turn.done;
-    if (ending.error) throw ApiError.fromBody(ending.error);
-    return reply.status(200).send(ending.completion);
   });
 
   app.get('/sessions/:id/messages', async (request) => {

@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { sessionNotFound } from '../../domain/errors.js';
+import { LiveSession } from '../../domain/live-session.js';
+import { idempotent } from '../idempotent.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
@@ -9,12 +12,26 @@ import { sessionDetails, sessionSummary } from '../views.js';
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { sessions, store } = deps;
 
-  app.post('/sessions', async (request, reply) => {
+  app.post('/sessions', { config: { rateLimitBucket: 'sessions' } }, async (request, reply) => {
     const body = parseOrThrow(CreateSessionBody, request.body, 'session');
-    const { session, rateLimit } = await sessions.create(keyOf(request), body);
-    setRateLimitHeaders(reply, rateLimit);
-    reply.header('location', `/api/v1/sessions/${session.id}`);
-    return reply.status(201).send(sessionSummary(session, sessions.expiresAt(session)));
+    const created = (session: LiveSession) => {
+      reply.header('location', `/api/v1/sessions/${session.id}`);
+      return reply.status(201).send(sessionSummary(session, sessions.expiresAt(session)));
+    };
+    return idempotent(request, reply, deps.idempotency, {
+      run: async (claim) => {
+        const { session, rateLimit } = await sessions.create(keyOf(request), body, claim);
+        setRateLimitHeaders(reply, rateLimit);
+        return created(session);
+      },
+      // The session as it is now (it may have been used or ended since).
+      replay: async (record) => {
+        const live = sessions.peek(record.sessionId);
+        const stored = live ? null : await store.getSession(record.sessionId);
+        if (!live && !stored) throw sessionNotFound(record.sessionId);
+        return created(live ?? new LiveSession(stored!));
+      },
+    });
   });
 
   app.get('/sessions', async (request) => {

@@ -11,6 +11,7 @@ import { rateLimitExceeded } from '../../domain/rate-limits.js';
 import type { ApiKeyRecord } from '../../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { streamEvents, type EventStreamPlan } from '../event-stream.js';
+import { idempotent } from '../idempotent.js';
 import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
 import { sessionParams, streamBody, streamQuery } from '../schemas.js';
@@ -24,7 +25,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
   const open = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    session: LiveSession,
+    session: LiveSession | undefined,
     key: ApiKeyRecord,
     plan: EventStreamPlan,
   ): Promise<void> => {
@@ -39,7 +40,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       events,
       rateLimits,
       key,
-      isRunning: () => session.busy,
+      isRunning: () => session?.busy ?? false,
       now: () => clock.now(),
     }).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
   };
@@ -48,19 +49,37 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
     const key = keyOf(request);
-    const { turn, session, rateLimit } = await turns.start(key, id, {
-      prompt: body.prompt,
-      timeoutMs: body.timeout,
-    });
-    setRateLimitHeaders(reply, rateLimit);
-    await open(request, reply, session, key, {
-      sessionId: id,
-      afterSeq: turn.firstSeq - 1,
-      untilTurnId: turn.id,
+    // A stream nobody may read is refused before its turn runs (and spends a message).
+    const budget = await rateLimits.peek(key, 'events');
+    if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
+    await idempotent(request, reply, deps.idempotency, {
+      run: async (idempotency) => {
+        const { turn, session, rateLimit } = await turns.start(key, id, {
+          prompt: body.prompt,
+          timeoutMs: body.timeout,
+          idempotency,
+        });
+        setRateLimitHeaders(reply, rateLimit);
+        await open(request, reply, session, key, {
+          sessionId: id,
+          afterSeq: turn.firstSeq - 1,
+          untilTurnId: turn.id,
+        });
+      },
+      // A retry attaches to the first request's turn, from its first event.
+      replay: async (record) => {
+        const turn = await store.getTurn(record.messageId ?? '');
+        if (!turn) throw new ApiError('NOT_FOUND', 'The turn of this Idempotency-Key no longer exists.');
+        await open(request, reply, sessions.peek(id), key, {
+          sessionId: id,
+          afterSeq: turn.firstSeq - 1,
+          untilTurnId: turn.id,
+        });
+      },
     });
   });
 
-  app.get('/sessions/:id/stream', async (request, reply) => {
+  app.get('/sessions/:id/stream', { config: { rateLimitBucket: 'events' } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const query = parseOrThrow(streamQuery, request.query, 'query');
     const key = keyOf(request);

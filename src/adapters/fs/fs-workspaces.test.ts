@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsWorkspaces } from './fs-workspaces.js';
+
+describe('FsWorkspaces', () => {
+  let tmp: string;
+  let base: string;
+  let root: string;
+  let outside: string;
+  let workspaces: FsWorkspaces;
+
+  beforeEach(() => {
+    // realpath: on some systems the temp dir itself is behind a symlink.
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-ws-')));
+    base = path.join(tmp, 'data', 'workspaces');
+    root = path.join(tmp, 'root');
+    outside = path.join(tmp, 'outside');
+    fs.mkdirSync(path.join(root, 'project', 'src'), { recursive: true });
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'secret.txt'), 'keep me');
+    workspaces = new FsWorkspaces(base, [root]);
+  });
+
+  afterEach(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe('create', () => {
+    it('makes a fresh, empty, private directory per session under the base', async () => {
+      const dir = await workspaces.create('sess_a');
+      expect(dir).toBe(path.join(base, 'sess_a'));
+      expect(fs.readdirSync(dir)).toEqual([]);
+      expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+      expect(await workspaces.create('sess_b')).not.toBe(dir);
+    });
+  });
+
+  describe('resolveExternal', () => {
+    const refused = async (cwd: string, ws = workspaces) => {
+      const r = await ws.resolveExternal(cwd);
+      if (r.ok) throw new Error(`accepted ${cwd} as ${r.path}`);
+      return r.error;
+    };
+
+    it('accepts a real directory inside a root, as its real path', async () => {
+      expect(await workspaces.resolveExternal(path.join(root, 'project', 'src'))).toEqual({
+        ok: true,
+        path: path.join(root, 'project', 'src'),
+      });
+      expect(await workspaces.resolveExternal(root)).toEqual({ ok: true, path: root });
+    });
+
+    it('accepts a symlink inside a root that points inside a root, resolved', async () => {
+      fs.symlinkSync(path.join(root, 'project'), path.join(root, 'link'));
+      expect(await workspaces.resolveExternal(path.join(root, 'link'))).toEqual({
+        ok: true,
+        path: path.join(root, 'project'),
+      });
+    });
+
+    it('accepts a `..` path that stays inside the root', async () => {
+      const cwd = `${root}/project/src/../src`;
+      expect(await workspaces.resolveExternal(cwd)).toEqual({
+        ok: true,
+        path: path.join(root, 'project', 'src'),
+      });
+    });
+
+    it('refuses a relative path', async () => {
+      const error = await refused('project/src');
+      expect(error.code).toBe('INVALID_REQUEST');
+      expect(error.details).toEqual({ issues: [{ field: 'cwd', message: 'must be an absolute path' }] });
+    });
+
+    it('refuses a `..` escape out of the root', async () => {
+      const error = await refused(`${root}/project/../../outside`);
+      expect(error).toMatchObject({ code: 'FORBIDDEN', details: { policy: 'WORKSPACE_ROOTS' } });
+    });
+
+    it('refuses a symlink inside the root that points outside', async () => {
+      fs.symlinkSync(outside, path.join(root, 'escape'));
+      expect((await refused(path.join(root, 'escape'))).code).toBe('FORBIDDEN');
+      expect((await refused(path.join(root, 'escape', '.'))).code).toBe('FORBIDDEN');
+    });
+
+    it('refuses a sibling whose name merely starts like the root', async () => {
+      fs.mkdirSync(`${root}-evil`);
+      expect((await refused(`${root}-evil`)).code).toBe('FORBIDDEN');
+    });
+
+    it('refuses a file and a missing path', async () => {
+      fs.writeFileSync(path.join(root, 'file.txt'), 'x');
+      expect(await refused(path.join(root, 'file.txt'))).toMatchObject({
+        code: 'INVALID_REQUEST',
+        details: { issues: [{ field: 'cwd', message: 'not an existing directory' }] },
+      });
+      expect((await refused(path.join(root, 'missing'))).code).toBe('INVALID_REQUEST');
+    });
+
+    it('refuses every cwd when no root is configured', async () => {
+      const error = await refused(root, new FsWorkspaces(base, []));
+      expect(error).toMatchObject({ code: 'FORBIDDEN', details: { policy: 'WORKSPACE_ROOTS' } });
+    });
+
+    it('checks a root that is itself a symlink by its real path', async () => {
+      const linkRoot = path.join(tmp, 'root-link');
+      fs.symlinkSync(root, linkRoot);
+      const ws = new FsWorkspaces(base, [linkRoot]);
+      expect(await ws.resolveExternal(path.join(root, 'project'))).toEqual({
+        ok: true,
+        path: path.join(root, 'project'),
+      });
+    });
+
+    // A directory named like `..cache` inside a root is inside it.
+    it('accepts a directory inside the root whose name starts with two dots', async () => {
+      fs.mkdirSync(path.join(root, '..cache'));
+      expect(await workspaces.resolveExternal(path.join(root, '..cache'))).toEqual({
+        ok: true,
+        path: path.join(root, '..cache'),
+      });
+    });
+  });
+
+  describe('remove', () => {
+    it('removes a session workspace and everything in it', async () => {
+      const dir = await workspaces.create('sess_a');
+      fs.mkdirSync(path.join(dir, 'deep', 'er'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'deep', 'er', 'f'), 'x');
+      await workspaces.remove(dir);
+      expect(fs.existsSync(dir)).toBe(false);
+      expect(fs.existsSync(base)).toBe(true);
+    });
+
+    it('never removes the base itself or anything outside it', async () => {
+      await workspaces.create('sess_a');
+      await workspaces.remove(base);
+      await workspaces.remove(`${base}/`);
+      await workspaces.remove(outside);
+      await workspaces.remove(`${base}/../../outside`);
+      await workspaces.remove(path.join(root, 'project'));
+      await workspaces.remove('relative/path');
+      expect(fs.existsSync(path.join(base, 'sess_a'))).toBe(true);
+      expect(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe('keep me');
+      expect(fs.existsSync(path.join(root, 'project', 'src'))).toBe(true);
+    });
+
+    it('removes a symlink in the base, not what it points to', async () => {
+      await workspaces.create('sess_a');
+      const link = path.join(base, 'sess_link');
+      fs.symlinkSync(outside, link);
+      await workspaces.remove(link);
+      expect(fs.existsSync(link)).toBe(false);
+      expect(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe('keep me');
+    });
+
+    // remove() judges containment on real paths: a symlink cannot lead it outside the base.
+    it('never deletes outside the base through a symlinked directory', async () => {
+      await workspaces.create('sess_a');
+      fs.symlinkSync(outside, path.join(base, 'sess_link'));
+      await workspaces.remove(path.join(base, 'sess_link', 'secret.txt'));
+      expect(fs.existsSync(path.join(outside, 'secret.txt'))).toBe(true);
+    });
+
+    it('is quiet about a workspace that is already gone', async () => {
+      await expect(workspaces.remove(path.join(base, 'sess_gone'))).resolves.toBeUndefined();
+    });
+  });
+});

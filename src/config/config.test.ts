@@ -1,0 +1,201 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig', () => {
+  it('has defaults for everything', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3050,
+      host: '127.0.0.1',
+      dataDir: path.resolve('./data'),
+      logLevel: 'info',
+      apiKeys: [],
+      rateLimits: { sessions: 10, messages: 100, events: 1000 },
+      bodyLimitBytes: 1024 * 1024,
+      maxLiveSessions: 16,
+      sessionIdleExpiryMs: 3_600_000,
+      turnTimeoutMaxMs: 1_800_000,
+      ssePingIntervalMs: 15_000,
+      sseRetryMs: 3000,
+      defaultModel: null,
+      defaultPermissionMode: 'default',
+      allowedPermissionModes: ['default', 'acceptEdits', 'plan'],
+      workspaceRoots: [],
+      claudeSettingSources: [],
+      claudeCodeExecutable: null,
+      claudeCodeStderrLog: false,
+      trustProxy: false,
+    });
+    // The seed's retired model ids are mapped by default.
+    expect(config.modelMap['claude-3-opus-20240229']).toBe('opus');
+    expect(config.modelMap['claude-3-5-haiku-20241022']).toBe('haiku');
+  });
+
+  it('reads and converts every kind of value', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      API_KEYS: ' a , b,,c ',
+      RATE_LIMIT_SESSIONS_PER_HOUR: '3',
+      SESSION_IDLE_EXPIRY_SECONDS: '120',
+      ALLOWED_PERMISSION_MODES: 'plan,bypassPermissions',
+      DEFAULT_PERMISSION_MODE: 'plan',
+      WORKSPACE_ROOTS: '/srv/a, /srv/b/',
+      TRUST_PROXY: 'yes',
+      CLAUDE_CODE_STDERR_LOG: '1',
+      DEFAULT_MODEL: 'sonnet',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      apiKeys: ['a', 'b', 'c'],
+      rateLimits: { sessions: 3, messages: 100, events: 1000 },
+      sessionIdleExpiryMs: 120_000,
+      allowedPermissionModes: ['plan', 'bypassPermissions'],
+      defaultPermissionMode: 'plan',
+      workspaceRoots: ['/srv/a', '/srv/b'],
+      trustProxy: true,
+      claudeCodeStderrLog: true,
+      defaultModel: 'sonnet',
+    });
+  });
+
+  it('treats empty and blank values as unset', () => {
+    const config = loadConfig({
+      PORT: '',
+      HOST: '  ',
+      DEFAULT_MODEL: '',
+      API_KEYS: '',
+      ALLOWED_PERMISSION_MODES: ' ',
+    });
+    expect(config).toMatchObject({
+      port: 3050,
+      host: '127.0.0.1',
+      defaultModel: null,
+      apiKeys: [],
+      allowedPermissionModes: ['default', 'acceptEdits', 'plan'],
+    });
+  });
+
+  it('lists every schema problem at once', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      MAX_LIVE_SESSIONS: '0',
+      TRUST_PROXY: 'maybe',
+      ALLOWED_PERMISSION_MODES: 'default,yolo',
+    });
+    expect(problems).toHaveLength(5);
+    for (const name of [
+      'PORT',
+      'LOG_LEVEL',
+      'MAX_LIVE_SESSIONS',
+      'TRUST_PROXY',
+      'ALLOWED_PERMISSION_MODES',
+    ]) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('the error message lists the problems, one a line', () => {
+    try {
+      loadConfig({ PORT: '-1', SSE_RETRY_MS: '1' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(
+        /^Invalid configuration:\n {2}- PORT: .+\n {2}- SSE_RETRY_MS: .+$/,
+      );
+    }
+  });
+
+  // Every problem at once, also the checks across variables.
+  it('lists schema problems and the later checks together', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      WORKSPACE_ROOTS: 'relative/dir',
+      DEFAULT_PERMISSION_MODE: 'bypassPermissions',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DEFAULT_PERMISSION_MODE',
+      'PORT',
+      'WORKSPACE_ROOTS',
+    ]);
+  });
+
+  describe('MODEL_MAP', () => {
+    it('parses from=to pairs, trimming spaces', () => {
+      expect(loadConfig({ MODEL_MAP: ' old-a = opus ,old-b=claude-x=1 ,' }).modelMap).toEqual({
+        'old-a': 'opus',
+        'old-b': 'claude-x=1',
+      });
+    });
+
+    it('empty turns the mapping off (unlike other variables, where empty means unset)', () => {
+      expect(loadConfig({ MODEL_MAP: '' }).modelMap).toEqual({});
+    });
+
+    it.each(['noequals', '=opus', 'old='])('refuses the pair %j', (pair) => {
+      const problems = problemsOf({ MODEL_MAP: `fine=opus,${pair}` });
+      expect(problems).toEqual([expect.stringMatching(new RegExp(`^MODEL_MAP: .*"${pair}"`))]);
+    });
+  });
+
+  describe('WORKSPACE_ROOTS', () => {
+    it('must be absolute paths; each relative one is named', () => {
+      const problems = problemsOf({ WORKSPACE_ROOTS: '/ok,rel/a,./b' });
+      expect(problems).toEqual([
+        'WORKSPACE_ROOTS: "rel/a" is not an absolute path',
+        'WORKSPACE_ROOTS: "./b" is not an absolute path',
+      ]);
+    });
+
+    it('are normalised', () => {
+      expect(loadConfig({ WORKSPACE_ROOTS: '/srv/x/../y/' }).workspaceRoots).toEqual(['/srv/y']);
+    });
+  });
+
+  describe('DEFAULT_PERMISSION_MODE', () => {
+    it('must be one of the allowed modes', () => {
+      expect(problemsOf({ DEFAULT_PERMISSION_MODE: 'bypassPermissions' })).toEqual([
+        expect.stringMatching(
+          /^DEFAULT_PERMISSION_MODE: "bypassPermissions" is not in ALLOWED_PERMISSION_MODES/,
+        ),
+      ]);
+      expect(
+        problemsOf({ ALLOWED_PERMISSION_MODES: 'plan', DEFAULT_PERMISSION_MODE: 'default' }),
+      ).toHaveLength(1);
+    });
+
+    it('is reported together with a relative workspace root', () => {
+      const problems = problemsOf({ DEFAULT_PERMISSION_MODE: 'bypassPermissions', WORKSPACE_ROOTS: 'rel' });
+      expect(problems).toHaveLength(2);
+    });
+
+    it('must be a known mode', () => {
+      expect(problemsOf({ DEFAULT_PERMISSION_MODE: 'yolo' })).toEqual([
+        expect.stringMatching(/^DEFAULT_PERMISSION_MODE: /),
+      ]);
+    });
+  });
+
+  it('keeps the whole environment as the source of Claude Code’s own variables', () => {
+    const env = { ANTHROPIC_API_KEY: 'sk-x', PATH: '/bin' };
+    expect(loadConfig(env).agentEnvSource).toBe(env);
+  });
+
+  it('bounds numbers', () => {
+    expect(problemsOf({ SESSION_IDLE_EXPIRY_SECONDS: '59' })).toHaveLength(1);
+    expect(problemsOf({ BODY_LIMIT_BYTES: '1023' })).toHaveLength(1);
+    expect(problemsOf({ TURN_TIMEOUT_MAX_MS: '1.5' })).toHaveLength(1);
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+  });
+});

@@ -1,0 +1,479 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeAgentRunner } from '../../test/helpers/fake-agent-runner.js';
+import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
+import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
+import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { keyRecordFor } from './api-keys.js';
+import { ApiError } from './errors.js';
+import { EventLog } from './event-log.js';
+import type { Clock, Workspaces } from './ports.js';
+import { RateLimits } from './rate-limits.js';
+import { SessionService, type SessionServiceDeps, type SessionSettings } from './session-service.js';
+import { TurnService } from './turn-service.js';
+import type { ApiKeyRecord } from './types.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const IDLE_MS = 60 * 60_000;
+
+/** Records what the service asks of the file system. */
+class FakeWorkspaces implements Workspaces {
+  readonly created: string[] = [];
+  readonly removed: string[] = [];
+  /** cwd → real path, for the cwds a client may name. */
+  readonly allowed = new Map<string, string>();
+
+  async create(sessionId: string): Promise<string> {
+    const dir = `/data/workspaces/${sessionId}`;
+    this.created.push(dir);
+    return dir;
+  }
+
+  async resolveExternal(cwd: string) {
+    const real = this.allowed.get(cwd);
+    if (real) return { ok: true as const, path: real };
+    return {
+      ok: false as const,
+      error: { code: 'FORBIDDEN' as const, message: `cwd ${cwd} is outside`, details: { cwd } },
+    };
+  }
+
+  async remove(dir: string): Promise<void> {
+    this.removed.push(dir);
+  }
+}
+
+// Vitest's fake timers move Date.now() too: this clock and the services' timers share one time.
+const clock: Clock = { now: () => Date.now() };
+
+function setup(
+  settings: Partial<SessionSettings> = {},
+  limits = { sessions: 100, messages: 100, events: 1000 },
+) {
+  const store = new MemorySessionStore();
+  const runner = new FakeAgentRunner();
+  const workspaces = new FakeWorkspaces();
+  const logger = pino({ level: 'silent' });
+  const events = new EventLog(store, new MemoryEventBus(), clock);
+  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), limits, clock);
+  const deps: SessionServiceDeps = {
+    store,
+    runner,
+    workspaces,
+    events,
+    rateLimits,
+    clock,
+    logger,
+    settings: {
+      maxLiveSessions: 5,
+      idleExpiryMs: IDLE_MS,
+      defaultModel: null,
+      modelMap: { 'claude-3-opus-20240229': 'opus' },
+      defaultPermissionMode: 'default',
+      allowedPermissionModes: ['default', 'acceptEdits', 'plan'],
+      ...settings,
+    },
+  };
+  const sessions = new SessionService(deps);
+  const turns = new TurnService({
+    store,
+    sessions,
+    events,
+    rateLimits,
+    clock,
+    logger,
+    maxTimeoutMs: 600_000,
+  });
+  return { deps, store, runner, workspaces, sessions, turns, rateLimits };
+}
+
+async function addKeys(store: MemorySessionStore): Promise<[ApiKeyRecord, ApiKeyRecord]> {
+  const a = keyRecordFor('ccr_key_a', { name: 'a', now: T0 });
+  const b = keyRecordFor('ccr_key_b', { name: 'b', now: T0 });
+  await store.insertKey(a);
+  await store.insertKey(b);
+  return [a, b];
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(err)}`);
+  return err.code;
+}
+
+describe('SessionService', () => {
+  let h: ReturnType<typeof setup>;
+  let keyA: ApiKeyRecord;
+  let keyB: ApiKeyRecord;
+
+  beforeEach(async () => {
+    vi.useFakeTimers({ now: T0 });
+    h = setup();
+    [keyA, keyB] = await addKeys(h.store);
+  });
+
+  afterEach(async () => {
+    await h.sessions.stop();
+    vi.useRealTimers();
+  });
+
+  describe('create', () => {
+    it('stores the session and starts its Claude Code process at once', async () => {
+      const { session, rateLimit } = await h.sessions.create(keyA, {});
+      expect(session.record).toMatchObject({
+        keyId: keyA.id,
+        status: 'active',
+        createdAt: T0,
+        lastActivityAt: T0,
+        config: {
+          requestedModel: null,
+          model: null,
+          permissionMode: 'default',
+          maxTurns: null,
+          cwd: `/data/workspaces/${session.id}`,
+          workspace: 'owned',
+        },
+      });
+      expect(session.id).toMatch(/^sess_[0-9A-Za-z]{24}$/);
+      expect(session.record.claudeSessionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await h.store.getSession(session.id)).toEqual(session.record);
+      expect(rateLimit).toMatchObject({ bucket: 'sessions', remaining: 99 });
+
+      await h.runner.until(() => h.runner.starts.length === 1);
+      expect(h.runner.starts[0]).toEqual({
+        sessionId: session.id,
+        claudeSessionId: session.record.claudeSessionId,
+        model: null,
+        permissionMode: 'default',
+        maxTurns: null,
+        cwd: `/data/workspaces/${session.id}`,
+        systemPrompt: null,
+        appendSystemPrompt: null,
+        allowedTools: [],
+        disallowedTools: [],
+        priorCostUsd: 0,
+      });
+      await h.runner.until(() => session.process !== null);
+      expect(session.process).toBe(h.runner.lastProcess);
+    });
+
+    it('passes the client’s settings to the record and to Claude Code', async () => {
+      const input = {
+        model: 'sonnet',
+        permissionMode: 'plan' as const,
+        maxTurns: 4,
+        systemPrompt: 'You are terse.',
+        appendSystemPrompt: 'Answer in French.',
+        allowedTools: ['Read'],
+        disallowedTools: ['Bash'],
+        metadata: { ticket: 'T-1' },
+      };
+      const { session } = await h.sessions.create(keyA, input);
+      expect(session.record.metadata).toEqual({ ticket: 'T-1' });
+      await h.runner.until(() => h.runner.starts.length === 1);
+      expect(h.runner.starts[0]).toMatchObject({
+        model: 'sonnet',
+        permissionMode: 'plan',
+        maxTurns: 4,
+        systemPrompt: 'You are terse.',
+        appendSystemPrompt: 'Answer in French.',
+        allowedTools: ['Read'],
+        disallowedTools: ['Bash'],
+      });
+    });
+
+    it('maps a retired model id and keeps the one asked for', async () => {
+      const { session } = await h.sessions.create(keyA, { model: 'claude-3-opus-20240229' });
+      expect(session.record.config).toMatchObject({
+        requestedModel: 'claude-3-opus-20240229',
+        model: 'opus',
+      });
+      await h.runner.until(() => h.runner.starts.length === 1);
+      expect(h.runner.starts[0]?.model).toBe('opus');
+    });
+
+    it('uses the server’s default model (mapped too) when the client names none', async () => {
+      const local = setup({ defaultModel: 'claude-3-opus-20240229' });
+      const [key] = await addKeys(local.store);
+      const { session } = await local.sessions.create(key, {});
+      expect(session.record.config).toMatchObject({
+        requestedModel: 'claude-3-opus-20240229',
+        model: 'opus',
+      });
+      const other = await local.sessions.create(key, { model: 'haiku' });
+      expect(other.session.record.config).toMatchObject({ requestedModel: 'haiku', model: 'haiku' });
+      await local.sessions.stop();
+    });
+
+    it('uses the server’s default permission mode when the client names none', async () => {
+      const local = setup({ defaultPermissionMode: 'plan' });
+      const [key] = await addKeys(local.store);
+      expect((await local.sessions.create(key, {})).session.record.config.permissionMode).toBe('plan');
+      await local.sessions.stop();
+    });
+
+    it('refuses a permission mode the policy does not allow with FORBIDDEN, spending nothing', async () => {
+      const err = (await h.sessions
+        .create(keyA, { permissionMode: 'bypassPermissions' })
+        .catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err.code).toBe('FORBIDDEN');
+      expect(err.details).toEqual({
+        policy: 'ALLOWED_PERMISSION_MODES',
+        permissionMode: 'bypassPermissions',
+        allowed: ['default', 'acceptEdits', 'plan'],
+      });
+      expect(h.sessions.activeCount).toBe(0);
+      expect(await h.store.countActiveSessions()).toBe(0);
+      expect(h.workspaces.created).toEqual([]);
+      expect((await h.rateLimits.peek(keyA, 'sessions')).remaining).toBe(100);
+      expect(h.runner.starts).toEqual([]);
+    });
+
+    it('runs in a client’s cwd inside a root, and does not make a workspace', async () => {
+      h.workspaces.allowed.set('/srv/repo/./app', '/srv/repo/app');
+      const { session } = await h.sessions.create(keyA, { cwd: '/srv/repo/./app' });
+      expect(session.record.config).toMatchObject({ cwd: '/srv/repo/app', workspace: 'external' });
+      expect(h.workspaces.created).toEqual([]);
+    });
+
+    it('refuses a cwd the workspaces refuse, with their error', async () => {
+      const err = await h.sessions.create(keyA, { cwd: '/etc' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'FORBIDDEN', details: { cwd: '/etc' } });
+      expect(h.sessions.activeCount).toBe(0);
+    });
+
+    it('refuses a session beyond the cap with MAX_SESSIONS_REACHED, and takes one again after an end', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await h.sessions.create(keyA, {})).session.id);
+      const err = (await h.sessions.create(keyB, {}).catch((e: unknown) => e)) as ApiError;
+      expect(err.code).toBe('MAX_SESSIONS_REACHED');
+      expect(err.details).toEqual({ maxLiveSessions: 5 });
+      expect(h.sessions.atCapacity).toBe(true);
+      await h.sessions.end(keyA, ids[0] as string);
+      await expect(h.sessions.create(keyB, {})).resolves.toBeDefined();
+    });
+
+    it('holds the cap under parallel creates, and removes the workspaces of the refused ones', async () => {
+      const local = setup({ maxLiveSessions: 3 });
+      const [key] = await addKeys(local.store);
+      const settled = await Promise.allSettled(
+        Array.from({ length: 10 }, () => local.sessions.create(key, {})),
+      );
+      expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
+      const codes = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as ApiError).code] : []));
+      expect(codes).toEqual(Array(7).fill('MAX_SESSIONS_REACHED'));
+      expect(local.sessions.activeCount).toBe(3);
+      expect(await local.store.countActiveSessions()).toBe(3);
+      const kept = local.workspaces.created.filter((dir) => !local.workspaces.removed.includes(dir));
+      expect(kept).toHaveLength(3);
+      await local.sessions.stop();
+    });
+
+    // The cap slot is reserved before the quota is spent, so refused creates spend nothing.
+    it('a create refused for the cap spends no unit of the sessions bucket, even in parallel', async () => {
+      const local = setup({ maxLiveSessions: 3 });
+      const [key] = await addKeys(local.store);
+      await Promise.allSettled(Array.from({ length: 10 }, () => local.sessions.create(key, {})));
+      expect(local.sessions.activeCount).toBe(3);
+      expect((await local.rateLimits.peek(key, 'sessions')).remaining).toBe(100 - 3);
+      await local.sessions.stop();
+    });
+
+    it('spends the key’s sessions bucket: RATE_LIMIT_EXCEEDED once it is empty', async () => {
+      const local = setup({}, { sessions: 1, messages: 100, events: 1000 });
+      const [key, other] = await addKeys(local.store);
+      await local.sessions.create(key, {});
+      expect(await codeOf(local.sessions.create(key, {}))).toBe('RATE_LIMIT_EXCEEDED');
+      await expect(local.sessions.create(other, {})).resolves.toBeDefined();
+      await local.sessions.stop();
+    });
+  });
+
+  describe('find and list', () => {
+    it('finds the caller’s session; another key’s or an unknown one is SESSION_NOT_FOUND', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      expect(h.sessions.find(keyA, session.id)).toBe(session);
+      expect(() => h.sessions.find(keyB, session.id)).toThrow(
+        expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
+      );
+      expect(() => h.sessions.find(keyA, 'sess_unknown')).toThrow(
+        expect.objectContaining({ code: 'SESSION_NOT_FOUND', details: { sessionId: 'sess_unknown' } }),
+      );
+    });
+
+    it('lists only the caller’s live sessions, newest first, paged', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push((await h.sessions.create(keyA, {})).session.id);
+        vi.advanceTimersByTime(1000);
+      }
+      await h.sessions.create(keyB, {});
+      const page = await h.sessions.list(keyA, { limit: 2, offset: 0 });
+      expect(page.total).toBe(3);
+      expect(page.items.map((s) => s.id)).toEqual([ids[2], ids[1]]);
+      expect(page.items[0]).toBe(h.sessions.find(keyA, ids[2] as string));
+      const rest = await h.sessions.list(keyA, { limit: 2, offset: 2 });
+      expect(rest.items.map((s) => s.id)).toEqual([ids[0]]);
+      await h.sessions.end(keyA, ids[1] as string);
+      expect((await h.sessions.list(keyA, { limit: 10, offset: 0 })).items.map((s) => s.id)).toEqual([
+        ids[2],
+        ids[0],
+      ]);
+    });
+  });
+
+  describe('end', () => {
+    it('interrupts a running turn, closes the process, removes the owned workspace', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      h.runner.script({ end: 'hang' });
+      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'work for a long time' });
+      await h.runner.until(() => h.runner.lastProcess.running);
+      const process = h.runner.lastProcess;
+
+      await h.sessions.end(keyA, session.id);
+      expect(process.interrupts).toBe(1);
+      expect(process.closed).toBe(true);
+      const ending = await turn.done;
+      expect(ending.status).toBe('interrupted');
+      expect(h.workspaces.removed).toEqual([`/data/workspaces/${session.id}`]);
+      expect(await h.store.getSession(session.id)).toMatchObject({
+        status: 'ended',
+        endReason: 'deleted',
+        endedAt: T0,
+      });
+      expect(() => h.sessions.find(keyA, session.id)).toThrow(
+        expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
+      );
+      expect(await codeOf(h.sessions.end(keyA, session.id))).toBe('SESSION_NOT_FOUND');
+      expect(h.sessions.activeCount).toBe(0);
+      expect((await h.sessions.list(keyA, { limit: 10, offset: 0 })).total).toBe(0);
+    });
+
+    it('stops a Claude Code that ignores the interrupt after a grace period', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      h.runner.script({ end: 'hang', ignoreInterrupt: true });
+      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'stuck' });
+      await h.runner.until(() => h.runner.lastProcess.running);
+      let ended = false;
+      const ending = h.sessions.end(keyA, session.id).then(() => (ended = true));
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(ended).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await ending;
+      expect(h.runner.lastProcess.closed).toBe(true);
+      expect((await turn.done).status).toBe('failed');
+    });
+
+    it('does not remove an external cwd', async () => {
+      h.workspaces.allowed.set('/srv/repo', '/srv/repo');
+      const { session } = await h.sessions.create(keyA, { cwd: '/srv/repo' });
+      await h.sessions.end(keyA, session.id);
+      expect(h.workspaces.removed).toEqual([]);
+    });
+
+    it('another key cannot end the session', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      expect(await codeOf(h.sessions.end(keyB, session.id))).toBe('SESSION_NOT_FOUND');
+      expect(h.sessions.find(keyA, session.id)).toBe(session);
+    });
+  });
+
+  describe('idle expiry', () => {
+    it('ends a session idle for longer than the expiry, with fake time', async () => {
+      await h.sessions.start();
+      const { session } = await h.sessions.create(keyA, {});
+      expect(h.sessions.expiresAt(session)).toBe(T0 + IDLE_MS);
+      await h.runner.until(() => session.process !== null);
+
+      await vi.advanceTimersByTimeAsync(IDLE_MS - 1);
+      expect(h.sessions.find(keyA, session.id)).toBe(session);
+
+      await vi.advanceTimersByTimeAsync(60_000); // the next sweep after the expiry
+      expect(() => h.sessions.find(keyA, session.id)).toThrow(
+        expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
+      );
+      expect(await h.store.getSession(session.id)).toMatchObject({ status: 'ended', endReason: 'expired' });
+      expect(h.runner.lastProcess.closed).toBe(true);
+      expect(h.workspaces.removed).toEqual([`/data/workspaces/${session.id}`]);
+    });
+
+    it('activity moves the expiry', async () => {
+      await h.sessions.start();
+      const { session } = await h.sessions.create(keyA, {});
+      await vi.advanceTimersByTimeAsync(IDLE_MS / 2);
+      await h.sessions.touch(session);
+      expect(h.sessions.expiresAt(session)).toBe(T0 + IDLE_MS / 2 + IDLE_MS);
+      expect((await h.store.getSession(session.id))?.lastActivityAt).toBe(T0 + IDLE_MS / 2);
+      await vi.advanceTimersByTimeAsync(IDLE_MS - 60_000);
+      expect(h.sessions.find(keyA, session.id)).toBe(session);
+    });
+
+    it('never expires a session while a turn runs in it', async () => {
+      await h.sessions.start();
+      const { session } = await h.sessions.create(keyA, {});
+      h.runner.script({ end: 'hang' });
+      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'long' });
+      await vi.advanceTimersByTimeAsync(IDLE_MS + 5 * 60_000);
+      expect(h.sessions.find(keyA, session.id)).toBe(session);
+      await turn.interrupt();
+      await turn.done;
+      await vi.advanceTimersByTimeAsync(IDLE_MS + 60_000);
+      expect(() => h.sessions.find(keyA, session.id)).toThrow(
+        expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
+      );
+    });
+  });
+
+  describe('processes', () => {
+    it('a concurrent ensureProcess shares one start; a dead process is replaced, with the cost so far', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      const [p1, p2] = await Promise.all([
+        h.sessions.ensureProcess(session),
+        h.sessions.ensureProcess(session),
+      ]);
+      expect(p1).toBe(p2);
+      expect(h.runner.starts).toHaveLength(1);
+
+      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'costs money' });
+      await turn.done;
+      await p1.close();
+      expect(session.process).toBeNull();
+      expect(h.sessions.processCount).toBe(0);
+      const p3 = await h.sessions.ensureProcess(session);
+      expect(p3).not.toBe(p1);
+      expect(h.runner.starts[1]?.priorCostUsd).toBe(0.001);
+      expect(h.runner.starts[1]?.claudeSessionId).toBe(session.record.claudeSessionId);
+    });
+
+    it('start() loads the active sessions from the store (a restart); stop() closes every process', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      await h.runner.until(() => session.process !== null);
+      await h.sessions.stop();
+      expect(h.runner.lastProcess.closed).toBe(true);
+      expect((await h.store.getSession(session.id))?.status).toBe('active');
+
+      const restarted = new SessionService(h.deps);
+      await restarted.start();
+      expect(restarted.activeCount).toBe(1);
+      expect(restarted.find(keyA, session.id).record).toEqual(session.record);
+      await restarted.stop();
+    });
+
+    it('counts running turns and live processes', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      await h.runner.until(() => session.process !== null);
+      expect(h.sessions.processCount).toBe(1);
+      expect(h.sessions.runningCount).toBe(0);
+      h.runner.script({ end: 'hang' });
+      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'x' });
+      expect(h.sessions.runningCount).toBe(1);
+      await turn.interrupt();
+      await turn.done;
+      expect(h.sessions.runningCount).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,457 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeAgentRunner, msg, reply, result, results } from '../../test/helpers/fake-agent-runner.js';
+import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
+import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
+import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { keyRecordFor } from './api-keys.js';
+import { ApiError } from './errors.js';
+import { EventLog } from './event-log.js';
+import type { MessageView } from './message-views.js';
+import type { AgentSpec, Clock, Logger, Workspaces } from './ports.js';
+import { RateLimits } from './rate-limits.js';
+import { SessionService } from './session-service.js';
+import { TurnService } from './turn-service.js';
+import type { ApiKeyRecord, SessionEvent } from './types.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const MAX_TIMEOUT_MS = 600_000;
+
+// Vitest's fake timers move Date.now() too: this clock and the services' timers share one time.
+const clock: Clock = { now: () => Date.now() };
+
+const workspaces: Workspaces = {
+  create: async (id) => `/data/workspaces/${id}`,
+  resolveExternal: async () => ({ ok: false, error: { code: 'FORBIDDEN', message: 'no', details: {} } }),
+  remove: async () => undefined,
+};
+
+function setup(
+  limits = { sessions: 100, messages: 100, events: 1000 },
+  runner = new FakeAgentRunner(),
+  logger: Logger = pino({ level: 'silent' }),
+) {
+  const store = new MemorySessionStore();
+  const events = new EventLog(store, new MemoryEventBus(), clock);
+  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), limits, clock);
+  const sessions = new SessionService({
+    store,
+    runner,
+    workspaces,
+    events,
+    rateLimits,
+    clock,
+    logger,
+    settings: {
+      maxLiveSessions: 10,
+      idleExpiryMs: 3_600_000,
+      defaultModel: null,
+      modelMap: {},
+      defaultPermissionMode: 'default',
+      allowedPermissionModes: ['default'],
+    },
+  });
+  const turns = new TurnService({
+    store,
+    sessions,
+    events,
+    rateLimits,
+    clock,
+    logger,
+    maxTimeoutMs: MAX_TIMEOUT_MS,
+  });
+  return { store, runner, events, sessions, turns };
+}
+
+/** The session's whole event log, with each event's data parsed. */
+async function logOf(store: MemorySessionStore, sessionId: string) {
+  const events = await store.listEvents(sessionId, 0, 10_000);
+  return events.map((e: SessionEvent) => ({
+    seq: e.seq,
+    type: e.type,
+    turnId: e.turnId,
+    data: JSON.parse(e.data) as unknown,
+  }));
+}
+
+describe('TurnService', () => {
+  let h: ReturnType<typeof setup>;
+  let key: ApiKeyRecord;
+  let sessionId: string;
+
+  async function init(
+    limits?: Parameters<typeof setup>[0],
+    runner?: FakeAgentRunner,
+    logger?: Logger,
+  ): Promise<void> {
+    h = setup(limits, runner, logger);
+    key = keyRecordFor('ccr_key', { name: 'k', now: T0 });
+    await h.store.insertKey(key);
+    sessionId = (await h.sessions.create(key, { model: 'opus' })).session.id;
+  }
+
+  beforeEach(async () => {
+    vi.useFakeTimers({ now: T0 });
+    await init();
+  });
+
+  afterEach(async () => {
+    await h.sessions.stop();
+    vi.useRealTimers();
+  });
+
+  it('runs a turn: the prompt, Claude Code’s messages in order, then exactly one terminal event', async () => {
+    h.runner.script({
+      messages: [
+        msg.init(),
+        msg.assistant('Let me look.', 'm1'),
+        msg.toolUse('toolu_1', 'Bash', { command: 'ls' }, 'm1'),
+        msg.toolResult('toolu_1', 'a.txt'),
+        msg.assistant('There is a.txt.', 'm2'),
+      ],
+      end: { result: result({ text: 'There is a.txt.', numTurns: 2, costUsd: 0.25 }) },
+    });
+    const { turn, rateLimit } = await h.turns.start(key, sessionId, { prompt: 'What is here?' });
+    expect(turn.id).toMatch(/^msg_/);
+    expect(turn.firstSeq).toBe(1);
+    expect(rateLimit).toMatchObject({ bucket: 'messages', remaining: 99 });
+    const ending = await turn.done;
+    expect(ending.status).toBe('completed');
+    expect(ending.completion).toMatchObject({
+      messageId: turn.id,
+      sessionId,
+      response: 'There is a.txt.',
+      numTurns: 2,
+      costUsd: 0.25,
+      status: 'completed',
+    });
+    expect(h.runner.prompts).toEqual(['What is here?']);
+
+    const log = await logOf(h.store, sessionId);
+    expect(log.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(log.map((e) => e.type)).toEqual([
+      'message',
+      'message',
+      'message',
+      'message',
+      'message',
+      'message',
+      'complete',
+    ]);
+    expect(log.every((e) => e.turnId === turn.id)).toBe(true);
+    const views = log.slice(0, 6).map((e) => e.data as MessageView);
+    expect(views.map((v) => [v.sequence, v.type, v.role, v.source])).toEqual([
+      [1, 'user', 'user', 'client'],
+      [2, 'system', 'system', 'claude_code'],
+      [3, 'assistant', 'assistant', 'claude_code'],
+      [4, 'assistant', 'assistant', 'claude_code'],
+      [5, 'user', 'user', 'claude_code'],
+      [6, 'assistant', 'assistant', 'claude_code'],
+    ]);
+    expect(views[0]).toMatchObject({ id: turn.id, content: { message: { content: 'What is here?' } } });
+    expect(log[6]?.data).toEqual(ending.completion);
+
+    expect(await h.store.getTurn(turn.id)).toMatchObject({ status: 'completed', costUsd: 0.25, endedAt: T0 });
+    expect((await h.store.sessionUsage(sessionId)).costUsd).toBe(0.25);
+    expect(h.sessions.find(key, sessionId).busy).toBe(false);
+  });
+
+  it('a second turn while one runs is SESSION_BUSY, naming the running one', async () => {
+    h.runner.script({ end: 'hang' });
+    const { turn } = await h.turns.start(key, sessionId, { prompt: 'first' });
+    const err = (await h.turns
+      .start(key, sessionId, { prompt: 'second' })
+      .catch((e: unknown) => e)) as ApiError;
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.code).toBe('SESSION_BUSY');
+    expect(err.details).toEqual({ sessionId, runningMessageId: turn.id });
+    await turn.interrupt();
+    await turn.done;
+    await expect(h.turns.start(key, sessionId, { prompt: 'third' })).resolves.toBeDefined();
+    expect(h.runner.prompts).toEqual(['first', 'third']);
+  });
+
+  it('reserves the session atomically: of two concurrent starts exactly one runs', async () => {
+    const settled = await Promise.allSettled([
+      h.turns.start(key, sessionId, { prompt: 'a' }),
+      h.turns.start(key, sessionId, { prompt: 'b' }),
+    ]);
+    const ok = settled.filter((s) => s.status === 'fulfilled');
+    const refused = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    expect(ok).toHaveLength(1);
+    expect(refused.map((r) => (r.reason as ApiError).code)).toEqual(['SESSION_BUSY']);
+    await ok[0]?.value.turn.done;
+    expect(h.runner.prompts).toHaveLength(1);
+    expect((await h.store.listMessages(sessionId, { limit: 100, offset: 0 })).items[0]?.seq).toBe(1);
+  });
+
+  it('spends the messages bucket; an empty one is RATE_LIMIT_EXCEEDED and frees the session', async () => {
+    await h.sessions.stop();
+    await init({ sessions: 10, messages: 1, events: 1000 });
+    await (
+      await h.turns.start(key, sessionId, { prompt: 'one' })
+    ).turn.done;
+    const err = await h.turns.start(key, sessionId, { prompt: 'two' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
+    const session = h.sessions.find(key, sessionId);
+    expect(session.busy).toBe(false);
+    expect(session.turn).toBeNull();
+    expect(h.runner.prompts).toEqual(['one']);
+    expect(await h.store.countMessages(sessionId)).toBe(3); // prompt, init, assistant of turn one
+  });
+
+  it('an unknown session is SESSION_NOT_FOUND', async () => {
+    await expect(h.turns.start(key, 'sess_nope', { prompt: 'x' })).rejects.toMatchObject({
+      code: 'SESSION_NOT_FOUND',
+    });
+  });
+
+  describe('timeout', () => {
+    it('interrupts the turn when its timeout runs out and ends it with REQUEST_TIMEOUT', async () => {
+      h.runner.script({ messages: [msg.assistant('Working on it')], end: 'hang' });
+      const { turn } = await h.turns.start(key, sessionId, { prompt: 'slow', timeoutMs: 5000 });
+      await h.runner.until(() => h.runner.lastProcess.running);
+      await vi.advanceTimersByTimeAsync(4999);
+      expect(h.runner.lastProcess.interrupts).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      const ending = await turn.done;
+      expect(h.runner.lastProcess.interrupts).toBe(1);
+      expect(ending.status).toBe('timed_out');
+      expect(ending.error).toMatchObject({
+        code: 'REQUEST_TIMEOUT',
+        details: { timeoutMs: 5000, messageId: turn.id },
+      });
+      const log = await logOf(h.store, sessionId);
+      expect(log.map((e) => e.type)).toEqual(['message', 'message', 'error']);
+      expect(log[2]?.data).toEqual(ending.error);
+      expect((await h.store.getTurn(turn.id))?.status).toBe('timed_out');
+      // The process survives an interrupt and takes the next turn.
+      expect((await (await h.turns.start(key, sessionId, { prompt: 'next' })).turn.done).status).toBe(
+        'completed',
+      );
+      expect(h.runner.processes).toHaveLength(1);
+    });
+
+    it('stops a Claude Code that ignores the interrupt after a grace period; the next turn gets a new process', async () => {
+      h.runner.script({ end: 'hang', ignoreInterrupt: true });
+      const { turn } = await h.turns.start(key, sessionId, { prompt: 'stuck', timeoutMs: 1000 });
+      await h.runner.until(() => h.runner.lastProcess.running);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(h.runner.lastProcess.interrupts).toBe(1);
+      expect(h.runner.lastProcess.closed).toBe(false);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(h.runner.lastProcess.closed).toBe(true);
+      const ending = await turn.done;
+      expect(ending.error?.code).toBe('REQUEST_TIMEOUT');
+      await (
+        await h.turns.start(key, sessionId, { prompt: 'again' })
+      ).turn.done;
+      expect(h.runner.processes).toHaveLength(2);
+    });
+
+    it('without a timeout the server maximum applies, and a larger one is cut to it', async () => {
+      for (const timeoutMs of [undefined, MAX_TIMEOUT_MS * 10]) {
+        h.runner.script({ end: 'hang' });
+        const { turn } = await h.turns.start(key, sessionId, { prompt: 'x', timeoutMs });
+        await h.runner.until(() => h.runner.lastProcess.running);
+        await vi.advanceTimersByTimeAsync(MAX_TIMEOUT_MS - 1);
+        expect(h.runner.lastProcess.running).toBe(true);
+        await vi.advanceTimersByTimeAsync(1);
+        expect((await turn.done).error?.code).toBe('REQUEST_TIMEOUT');
+      }
+    });
+  });
+
+  it('a crash ends the turn with AGENT_ERROR; the next turn runs on a new process with the cost so far', async () => {
+    h.runner.script(reply('first answer', { costUsd: 0.5 }), {
+      messages: [msg.assistant('halfway')],
+      end: { crash: 'Claude Code process exited with code 137', exitCode: 137, signal: null },
+    });
+    await (
+      await h.turns.start(key, sessionId, { prompt: 'one' })
+    ).turn.done;
+    const { turn } = await h.turns.start(key, sessionId, { prompt: 'two' });
+    const ending = await turn.done;
+    expect(ending.status).toBe('failed');
+    expect(ending.error).toMatchObject({
+      code: 'AGENT_ERROR',
+      details: { reason: 'Claude Code process exited with code 137', exitCode: 137 },
+    });
+    expect(h.runner.processes[0]?.exited).toBe(true);
+
+    const next = await h.turns.start(key, sessionId, { prompt: 'three' });
+    expect((await next.turn.done).completion?.response).toBe('echo: three');
+    expect(h.runner.processes).toHaveLength(2);
+    expect(h.runner.processes[1]?.prompts).toEqual(['three']);
+    expect(h.runner.starts[1]).toMatchObject<Partial<AgentSpec>>({ priorCostUsd: 0.5 });
+  });
+
+  it('a process that cannot start ends the turn with AGENT_ERROR and frees the session', async () => {
+    class BrokenRunner extends FakeAgentRunner {
+      override start(spec: AgentSpec) {
+        if (this.starts.length >= 1) throw new Error('spawn claude ENOENT');
+        return super.start(spec);
+      }
+    }
+    await h.sessions.stop();
+    await init(undefined, new BrokenRunner());
+    await h.runner.lastProcess.close(); // the first process dies; the restart fails
+    const { turn } = await h.turns.start(key, sessionId, { prompt: 'x' });
+    const ending = await turn.done;
+    expect(ending.error).toMatchObject({ code: 'AGENT_ERROR', details: { reason: 'spawn claude ENOENT' } });
+    expect(h.sessions.find(key, sessionId).busy).toBe(false);
+  });
+
+  it('an interrupt ends the turn as an interrupted completion with the last assistant text', async () => {
+    h.runner.script({ messages: [msg.assistant('Halfway through')], end: 'hang' });
+    const { turn } = await h.turns.start(key, sessionId, { prompt: 'x' });
+    await h.runner.until(() => h.runner.lastProcess.running);
+    await h.events.settled(sessionId);
+    await turn.interrupt();
+    const ending = await turn.done;
+    expect(ending.status).toBe('interrupted');
+    expect(ending.completion).toMatchObject({ status: 'interrupted', response: 'Halfway through' });
+    expect((await logOf(h.store, sessionId)).at(-1)?.type).toBe('complete');
+  });
+
+  it('max turns: a completion whose response joins the blocks of the last assistant message', async () => {
+    h.runner.script({
+      messages: [
+        msg.assistant('First message.', 'm1'),
+        msg.toolUse('toolu_1', 'Bash', {}, 'm2'),
+        msg.assistant('Hello ', 'm2'),
+        msg.assistant('world', 'm2'),
+      ],
+      end: { result: results.maxTurns(1) },
+    });
+    const ending = await (await h.turns.start(key, sessionId, { prompt: 'x' })).turn.done;
+    expect(ending.completion).toMatchObject({
+      stopReason: 'max_turns',
+      response: 'Hello world',
+      status: 'completed',
+    });
+  });
+
+  it('an upstream failure names the session’s model', async () => {
+    h.runner.script({ messages: [msg.init()], end: { result: results.apiError(404, 'model not found') } });
+    const ending = await (await h.turns.start(key, sessionId, { prompt: 'x' })).turn.done;
+    expect(ending.error).toMatchObject({
+      code: 'UPSTREAM_ERROR',
+      details: { model: 'opus', upstreamStatus: 404 },
+    });
+  });
+
+  it('stores an api_retry message once; the retry itself is logged, not an event', async () => {
+    const warnings: Array<{ obj: object; msg: string | undefined }> = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (obj, msg) => warnings.push({ obj, msg }),
+      error: () => undefined,
+      child: () => logger,
+    };
+    await h.sessions.stop();
+    await init(undefined, undefined, logger);
+    h.runner.script({
+      messages: [msg.init(), msg.apiRetry(1, 529), msg.assistant('made it')],
+      end: { result: result({ text: 'made it' }) },
+    });
+    await (
+      await h.turns.start(key, sessionId, { prompt: 'x' })
+    ).turn.done;
+    const log = await logOf(h.store, sessionId);
+    const subtypes = log.map((e) => (e.data as { subtype?: string }).subtype ?? e.type);
+    expect(subtypes).toEqual(['message', 'init', 'api_retry', 'message', 'complete']);
+    expect(warnings).toEqual([
+      {
+        obj: { attempt: 1, maxRetries: 2, delayMs: 500, upstreamStatus: 529 },
+        msg: 'model API call failed; Claude Code retries',
+      },
+    ]);
+  });
+
+  it('a store failure at the end becomes INTERNAL_ERROR, and the session is free again', async () => {
+    const finishTurn = vi.spyOn(h.store, 'finishTurn').mockRejectedValueOnce(new Error('disk full'));
+    const ending = await (await h.turns.start(key, sessionId, { prompt: 'x' })).turn.done;
+    expect(finishTurn).toHaveBeenCalledOnce();
+    expect(ending).toMatchObject({ status: 'failed', completion: null, error: { code: 'INTERNAL_ERROR' } });
+    expect(h.sessions.find(key, sessionId).busy).toBe(false);
+    await expect((await h.turns.start(key, sessionId, { prompt: 'y' })).turn.done).resolves.toMatchObject({
+      status: 'completed',
+    });
+  });
+
+  it('marks the activity of the session at the start and the end of a turn', async () => {
+    let open!: () => void;
+    h.runner.script({ waitFor: new Promise<void>((resolve) => (open = resolve)), end: { result: result() } });
+    vi.setSystemTime(T0 + 1000);
+    const { turn } = await h.turns.start(key, sessionId, { prompt: 'x' });
+    await h.runner.until(() => h.runner.lastProcess.running);
+    expect(h.sessions.find(key, sessionId).record.lastActivityAt).toBe(T0 + 1000);
+    vi.setSystemTime(T0 + 5000);
+    open();
+    await turn.done;
+    expect((await h.store.getSession(sessionId))?.lastActivityAt).toBe(T0 + 5000);
+  });
+
+  describe('recoverInterrupted', () => {
+    it('fails the turns left running by a previous server and appends their terminal event', async () => {
+      // What a server that died mid-turn leaves behind: a running turn, its prompt and a message.
+      const stale = {
+        id: 'msg_stale',
+        sessionId,
+        prompt: 'x',
+        status: 'running' as const,
+        createdAt: T0,
+        endedAt: null,
+        firstSeq: 1,
+        completion: null,
+        error: null,
+        usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+        costUsd: 0,
+      };
+      const event = (seq: number): SessionEvent => ({
+        sessionId,
+        seq,
+        turnId: stale.id,
+        type: 'message',
+        data: '{}',
+        createdAt: T0,
+      });
+      await h.store.beginTurn(stale, event(1));
+      await h.store.appendEvents([event(2)]);
+
+      expect(await h.turns.recoverInterrupted()).toBe(1);
+      expect(await h.store.getTurn(stale.id)).toMatchObject({
+        status: 'interrupted',
+        endedAt: T0,
+        error: { code: 'AGENT_ERROR', details: { messageId: stale.id, reason: 'server_restart' } },
+      });
+      const log = await logOf(h.store, sessionId);
+      expect(log.map((e) => [e.seq, e.type, e.turnId])).toEqual([
+        [1, 'message', stale.id],
+        [2, 'message', stale.id],
+        [3, 'error', stale.id],
+      ]);
+      expect(log[2]?.data).toMatchObject({ code: 'AGENT_ERROR' });
+      expect(await h.store.listRunningTurns()).toEqual([]);
+      expect(await h.turns.recoverInterrupted()).toBe(0);
+      // The session takes its next turn after the recovered one.
+      const { turn } = await h.turns.start(key, sessionId, { prompt: 'next' });
+      expect(turn.firstSeq).toBe(4);
+    });
+  });
+
+  // DELETE racing a message start: the turn never reaches a new process of the ended session.
+  it('a session ended while a turn is being started leaves no Claude Code process running', async () => {
+    await h.runner.until(() => h.runner.processes.length === 1);
+    const started = h.turns.start(key, sessionId, { prompt: 'racing the delete' });
+    const ended = h.sessions.end(key, sessionId);
+    const [start] = await Promise.allSettled([started, ended]);
+    if (start.status === 'fulfilled') await start.value.turn.done;
+    const alive = h.runner.processes
+      .filter((p) => !p.exited)
+      .map((p) => ({ pid: p.pid, prompts: p.prompts }));
+    expect({ alive, prompts: h.runner.prompts }).toEqual({ alive: [], prompts: [] });
+  });
+});

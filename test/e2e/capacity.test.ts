@@ -1,0 +1,176 @@
+/**
+ * The server's cap on live sessions (MAX_LIVE_SESSIONS) and the one-turn-at-a-time rule of a
+ * session (SESSION_BUSY).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { call, sseRequest } from '../helpers/http.js';
+import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
+import {
+  createSession,
+  deleteSession,
+  expectError,
+  rateLimitOf,
+  SseReader,
+  type Completion,
+  type SessionSummary,
+} from './support.js';
+
+const [KEY_A, KEY_B] = TEST_KEYS;
+
+describe('MAX_LIVE_SESSIONS', () => {
+  const MAX = 2;
+  let stack: Stack;
+  const live: Array<{ key: string; id: string }> = [];
+  beforeAll(async () => {
+    stack = await startStack({ env: { MAX_LIVE_SESSIONS: String(MAX), RATE_LIMIT_SESSIONS_PER_HOUR: '50' } });
+  });
+  afterEach(async () => {
+    for (const { key, id } of live.splice(0)) await call(stack.base, 'DELETE', `/sessions/${id}`, { key });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('the third create is 429 MAX_SESSIONS_REACHED (whatever the key); after a DELETE a create works', async () => {
+    live.push({ key: KEY_A, id: await createSession(stack, KEY_A) });
+    live.push({ key: KEY_B, id: await createSession(stack, KEY_B) });
+
+    for (const key of [KEY_A, KEY_B]) {
+      const third = await call(stack.base, 'POST', '/sessions', { key, body: {} });
+      const error = expectError(third, 429, 'MAX_SESSIONS_REACHED');
+      expect(error.details).toMatchObject({ maxLiveSessions: MAX });
+    }
+    const health = await call(stack.base, 'GET', '/health');
+    expect(health.body).toMatchObject({ status: 'degraded', sessions: { total: MAX, max: MAX } });
+
+    const ended = live.shift()!;
+    await deleteSession(stack, ended.key, ended.id);
+    const again = await call<SessionSummary>(stack.base, 'POST', '/sessions', { key: KEY_A, body: {} });
+    expect(again.status).toBe(201);
+    live.push({ key: KEY_A, id: again.body.sessionId });
+
+    // The new session works.
+    const answer = await call<Completion>(stack.base, 'POST', `/sessions/${again.body.sessionId}/messages`, {
+      key: KEY_A,
+      body: { prompt: 'after the cap' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.response).toContain('after the cap');
+  });
+
+  it('parallel creates never exceed the cap', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call<SessionSummary>(stack.base, 'POST', '/sessions', { key: KEY_A, body: {} }),
+      ),
+    );
+    for (const r of results) if (r.status === 201) live.push({ key: KEY_A, id: r.body.sessionId });
+    expect(results.filter((r) => r.status === 201)).toHaveLength(MAX);
+    for (const r of results.filter((x) => x.status !== 201)) expectError(r, 429, 'MAX_SESSIONS_REACHED');
+  });
+
+  it('a create refused by the cap does not spend the sessions rate limit', async () => {
+    // One session; its create tells how many session units the key has left.
+    const first = await call<SessionSummary>(stack.base, 'POST', '/sessions', { key: KEY_B, body: {} });
+    expect(first.status).toBe(201);
+    live.push({ key: KEY_B, id: first.body.sessionId });
+    const remainingAfterFirst = rateLimitOf(first.headers).remaining;
+
+    // One slot left, five creates racing for it: one wins, four are refused by the cap.
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call<SessionSummary>(stack.base, 'POST', '/sessions', { key: KEY_B, body: {} }),
+      ),
+    );
+    const winners = racing.filter((r) => r.status === 201);
+    expect(winners).toHaveLength(1);
+    live.push({ key: KEY_B, id: winners[0]!.body.sessionId });
+    for (const r of racing.filter((x) => x.status !== 201)) expectError(r, 429, 'MAX_SESSIONS_REACHED');
+    // And one refused while the server is full.
+    expectError(
+      await call(stack.base, 'POST', '/sessions', { key: KEY_B, body: {} }),
+      429,
+      'MAX_SESSIONS_REACHED',
+    );
+
+    // Make room; the next create shows what the refusals cost.
+    const freed = live.pop()!;
+    await deleteSession(stack, freed.key, freed.id);
+    const next = await call<SessionSummary>(stack.base, 'POST', '/sessions', { key: KEY_B, body: {} });
+    expect(next.status).toBe(201);
+    live.push({ key: KEY_B, id: next.body.sessionId });
+    // Creates refused by the cap spend nothing: the slot is reserved before the quota is spent.
+    expect(rateLimitOf(next.headers).remaining).toBe(remainingAfterFirst - 2);
+  });
+});
+
+describe('SESSION_BUSY', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('a second message while a turn runs is 409 SESSION_BUSY; the first turn completes normally', async () => {
+    const sessionId = await createSession(stack, KEY_A);
+    try {
+      const mark = stack.fake.mark();
+      // About 1.5 s of streaming.
+      const firstPrompt = 'the slow one [[slow:30:50]]';
+      const first = call<Completion>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+        key: KEY_A,
+        body: { prompt: firstPrompt },
+      });
+      // The turn is running once its request reached the model API.
+      await stack.fake.waitForRequest((r) => r.path === '/v1/messages', 10_000, mark);
+
+      const busy = await call(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+        key: KEY_A,
+        body: { prompt: 'me too' },
+      });
+      const error = expectError(busy, 409, 'SESSION_BUSY');
+      expect(error.details).toMatchObject({ sessionId, runningMessageId: expect.stringMatching(/^msg_/) });
+      const busyStream = await sseRequest(stack.base, 'POST', `/sessions/${sessionId}/stream`, KEY_A, {
+        prompt: 'me too, streaming',
+      });
+      expectError(
+        { status: busyStream.status, headers: busyStream.headers, body: await busyStream.json() },
+        409,
+        'SESSION_BUSY',
+      );
+      const busyAsync = await call(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+        key: KEY_A,
+        body: { prompt: 'me too, later', stream: true },
+      });
+      expectError(busyAsync, 409, 'SESSION_BUSY');
+      const details = await call(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY_A });
+      expect(details.body).toMatchObject({
+        status: 'running',
+        currentMessageId: error.details.runningMessageId,
+      });
+
+      const answered = await first;
+      expect(answered.status).toBe(200);
+      expect(answered.body).toMatchObject({ status: 'completed', messageId: error.details.runningMessageId });
+      expect(answered.body.response).toContain('[30/30]');
+      // Only the first prompt reached the model.
+      const requests = stack.fake.requests.slice(mark).filter((r) => r.path === '/v1/messages');
+      expect(requests).toHaveLength(1);
+
+      // Idle again: the next message is accepted, and streams to its end.
+      const next = await sseRequest(stack.base, 'POST', `/sessions/${sessionId}/stream`, KEY_A, {
+        prompt: 'now me',
+      });
+      expect(next.status).toBe(200);
+      expect((await new SseReader(next).rest()).at(-1)?.event).toBe('complete');
+      // The refused messages spent nothing: only the first turn and this one count.
+      const whileBusy = rateLimitOf(busy.headers);
+      expect(whileBusy.remaining).toBe(whileBusy.limit - 1);
+      expect(rateLimitOf(next.headers).remaining).toBe(whileBusy.limit - 2);
+    } finally {
+      await deleteSession(stack, KEY_A, sessionId);
+    }
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * Shared helpers of the end-to-end tests on errors, limits and tenancy: typed views of the
+ * contract's error envelope, session set-up and tear-down, and SSE reading that stops on a
+ * signal (the first event, the end of the stream) rather than on a timer.
+ */
+import { expect } from 'vitest';
+import { call, parseSse, type JsonResponse, type SseEvent } from '../helpers/http.js';
+import type { Stack } from '../helpers/test-server.js';
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export interface ErrorEnvelope {
+  error: ErrorBody;
+  timestamp: string;
+  requestId: string;
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  status: string;
+  model: string;
+  [field: string]: unknown;
+}
+
+export interface MessageView {
+  id: string;
+  turnId: string;
+  sequence: number;
+  type: string;
+  subtype?: string;
+  role: string;
+  source: string;
+  content: Record<string, unknown>;
+}
+
+export interface HistoryPage {
+  sessionId: string;
+  messages: MessageView[];
+  pagination: { limit: number; offset: number; total: number; hasMore: boolean };
+}
+
+export interface Completion {
+  messageId: string;
+  sessionId: string;
+  response: string;
+  status: string;
+  stopReason: string | null;
+  numTurns: number;
+}
+
+/**
+ * Asserts the contract's error envelope: status, code, the three fields, an ISO timestamp, and
+ * `requestId` equal to the `X-Request-ID` header. Returns the error object.
+ */
+export function expectError(res: JsonResponse<unknown>, status: number, code: string): ErrorBody {
+  const body = res.body as ErrorEnvelope;
+  expect({ status: res.status, code: body?.error?.code }).toEqual({ status, code });
+  expect(Object.keys(body).sort()).toEqual(['error', 'requestId', 'timestamp']);
+  expect(Object.keys(body.error).sort()).toEqual(['code', 'details', 'message']);
+  expect(typeof body.error.message).toBe('string');
+  expect(body.error.message.length).toBeGreaterThan(0);
+  expect(typeof body.error.details).toBe('object');
+  expect(body.error.details).not.toBeNull();
+  expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+  expect(body.requestId.length).toBeGreaterThan(0);
+  expect(res.headers.get('x-request-id')).toBe(body.requestId);
+  expect(res.headers.get('content-type')).toContain('application/json');
+  return body.error;
+}
+
+/** Creates a session and returns its id; fails the test on anything but 201. */
+export async function createSession(
+  stack: Stack,
+  key: string,
+  body: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await call<SessionSummary>(stack.base, 'POST', '/sessions', { key, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.sessionId;
+}
+
+/** Ends a session (each one holds a Claude Code process of about 200 MB). */
+export async function deleteSession(stack: Stack, key: string, sessionId: string): Promise<void> {
+  const res = await call(stack.base, 'DELETE', `/sessions/${sessionId}`, { key });
+  expect(res.status).toBe(204);
+}
+
+export async function history(stack: Stack, key: string, sessionId: string): Promise<MessageView[]> {
+  const res = await call<HistoryPage>(stack.base, 'GET', `/sessions/${sessionId}/messages?limit=1000`, {
+    key,
+  });
+  expect(res.status).toBe(200);
+  return res.body.messages;
+}
+
+/** The text blocks of the assistant messages of a history, joined per message. */
+export function assistantTexts(messages: readonly MessageView[]): string[] {
+  return messages
+    .filter((m) => m.type === 'assistant')
+    .map((m) => {
+      const inner = m.content.message as { content?: unknown } | undefined;
+      const blocks = Array.isArray(inner?.content) ? (inner.content as Array<Record<string, unknown>>) : [];
+      return blocks
+        .filter((b) => b.type === 'text' && typeof b.text === 'string')
+        .map((b) => b.text as string)
+        .join('');
+    });
+}
+
+/** The `result` message of a turn in a history (Claude Code's own end-of-turn record). */
+export function resultOf(messages: readonly MessageView[], turnId: string): MessageView | undefined {
+  return messages.find((m) => m.turnId === turnId && m.type === 'result');
+}
+
+/**
+ * Reads an SSE response incrementally. `next()` resolves with the next complete event (or null
+ * at the end of the stream); `rest()` reads to the end. `raw` is everything received so far.
+ */
+export class SseReader {
+  raw = '';
+  private buffer = '';
+  private readonly queue: SseEvent[] = [];
+  private ended = false;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+
+  constructor(res: Response) {
+    if (!res.body) throw new Error('response has no body');
+    this.reader = res.body.getReader();
+  }
+
+  async next(): Promise<SseEvent | null> {
+    while (this.queue.length === 0 && !this.ended) await this.pull();
+    return this.queue.shift() ?? null;
+  }
+
+  async rest(): Promise<SseEvent[]> {
+    const out: SseEvent[] = [];
+    for (let e = await this.next(); e !== null; e = await this.next()) out.push(e);
+    return out;
+  }
+
+  async cancel(): Promise<void> {
+    await this.reader.cancel().catch(() => undefined);
+  }
+
+  private async pull(): Promise<void> {
+    const { done, value } = await this.reader.read();
+    if (done) {
+      this.ended = true;
+      this.buffer += this.decoder.decode();
+    } else {
+      const text = this.decoder.decode(value, { stream: true });
+      this.raw += text;
+      this.buffer += text;
+    }
+    const blocks = this.buffer.split('\n\n');
+    this.buffer = this.ended ? '' : (blocks.pop() ?? '');
+    for (const block of blocks) this.queue.push(...parseSse(block));
+  }
+}
+
+/** The parsed `data` of an SSE event. */
+export function dataOf<T = Record<string, unknown>>(event: SseEvent): T {
+  return JSON.parse(event.data) as T;
+}
+
+/**
+ * Resolves when the session's running turn (if any) has ended and its terminal event is
+ * stored. The stack runs the server in this process, so this waits on the turn's own promise:
+ * a signal, not a timer. For cases where the HTTP side cannot watch (the client left, or its
+ * events bucket is empty).
+ */
+export async function turnEnded(stack: Stack, key: string, sessionId: string): Promise<void> {
+  const { deps } = stack.server.server;
+  const record = await deps.keys.authenticate(key);
+  const session = deps.sessions.find(record, sessionId);
+  await session.turn?.done;
+}
+
+export interface RateLimitHeaders {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+/** The X-RateLimit-* headers of a response as numbers (NaN when missing). */
+export function rateLimitOf(headers: Headers): RateLimitHeaders {
+  return {
+    limit: Number(headers.get('x-ratelimit-limit') ?? NaN),
+    remaining: Number(headers.get('x-ratelimit-remaining') ?? NaN),
+    reset: Number(headers.get('x-ratelimit-reset') ?? NaN),
+  };
+}

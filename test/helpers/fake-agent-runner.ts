@@ -1,0 +1,319 @@
+/**
+ * An `AgentRunner` without the Claude Code binary, for unit and HTTP tests.
+ *
+ * Each `runTurn` takes the next scripted turn (`runner.script(...)`), or echoes the prompt when
+ * none is queued. A turn emits its Claude-shaped messages, optionally waits on a promise the test
+ * controls, then ends: a result, a crash (the process exits), or a hang that only `interrupt()`
+ * (an aborted result, as Claude Code reports Esc) or `close()` ends. Nothing sleeps: tests wait
+ * on `runner.until(...)`, which re-checks after every start, prompt and turn end.
+ */
+import type {
+  AgentEvent,
+  AgentExit,
+  AgentProcess,
+  AgentRunner,
+  AgentSpec,
+  AgentTurnOutcome,
+  AgentTurnResult,
+  ClaudeMessage,
+  ModelInfo,
+} from '../../src/domain/ports.js';
+
+export type TurnEnd =
+  | { result: AgentTurnResult }
+  | { crash: string; exitCode?: number | null; signal?: string | null }
+  /** Never ends by itself: `interrupt()` (unless `ignoreInterrupt`) or `close()` ends it. */
+  | 'hang';
+
+export interface TurnScript {
+  messages?: ClaudeMessage[];
+  /** After the messages, wait for this before ending; an interrupt ends the turn meanwhile. */
+  waitFor?: Promise<unknown>;
+  /** A stuck Claude Code: interrupt() is recorded but does not end the turn. */
+  ignoreInterrupt?: boolean;
+  end: TurnEnd;
+}
+
+// --- Claude Code messages, shaped as Claude Code writes them ------------------------------------
+
+export const msg = {
+  init: (model = 'claude-sonnet-5-5'): ClaudeMessage => ({
+    type: 'system',
+    subtype: 'init',
+    model,
+    session_id: 'fake-claude-session',
+    tools: ['Bash', 'Read', 'Write'],
+  }),
+  assistant: (text: string, apiMessageId = 'msg_api_1'): ClaudeMessage => ({
+    type: 'assistant',
+    message: { id: apiMessageId, role: 'assistant', content: [{ type: 'text', text }] },
+    parent_tool_use_id: null,
+  }),
+  toolUse: (id: string, name: string, input: unknown, apiMessageId = 'msg_api_1'): ClaudeMessage => ({
+    type: 'assistant',
+    message: { id: apiMessageId, role: 'assistant', content: [{ type: 'tool_use', id, name, input }] },
+    parent_tool_use_id: null,
+  }),
+  toolResult: (toolUseId: string, content: string, isError = false): ClaudeMessage => ({
+    type: 'user',
+    message: {
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: toolUseId, content, is_error: isError }],
+    },
+  }),
+  apiRetry: (attempt: number, errorStatus: number | null, maxRetries = 2): ClaudeMessage => ({
+    type: 'system',
+    subtype: 'api_retry',
+    attempt,
+    max_retries: maxRetries,
+    retry_delay_ms: 500,
+    error_status: errorStatus,
+    error: errorStatus === null ? 'connection_error' : `http_${errorStatus}`,
+  }),
+};
+
+// --- Results ------------------------------------------------------------------------------------
+
+export function result(overrides: Partial<AgentTurnResult> = {}): AgentTurnResult {
+  return {
+    isError: false,
+    subtype: 'success',
+    text: 'ok',
+    stopReason: 'end_turn',
+    terminalReason: 'completed',
+    numTurns: 1,
+    durationMs: 12,
+    apiErrorStatus: null,
+    apiErrorType: null,
+    errors: [],
+    usage: { inputTokens: 10, outputTokens: 5, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+    costUsd: 0.001,
+    ...overrides,
+  };
+}
+
+export const results = {
+  apiError: (status: number | null, text = `API Error: ${status ?? 'connection'}`): AgentTurnResult =>
+    result({
+      isError: true,
+      text,
+      stopReason: null,
+      terminalReason: 'api_error',
+      apiErrorStatus: status,
+      apiErrorType: status === null ? null : 'api_error',
+      costUsd: 0,
+    }),
+  maxTurns: (n = 1): AgentTurnResult =>
+    result({
+      isError: true,
+      subtype: 'error_max_turns',
+      text: '',
+      stopReason: null,
+      terminalReason: 'max_turns',
+      numTurns: n + 1,
+      errors: [`Reached maximum number of turns (${n})`],
+    }),
+  aborted: (): AgentTurnResult =>
+    result({
+      isError: true,
+      subtype: 'error_during_execution',
+      text: '',
+      stopReason: null,
+      terminalReason: 'aborted_streaming',
+      errors: ['[ede_diagnostic] result_type=user last_content_type=n/a stop_reason=null'],
+    }),
+};
+
+/** The usual turn: init, one assistant text, a successful result with that text. */
+export function reply(text: string, extra: Partial<AgentTurnResult> = {}): TurnScript {
+  return { messages: [msg.init(), msg.assistant(text)], end: { result: result({ text, ...extra }) } };
+}
+
+// --- The runner and its processes ---------------------------------------------------------------
+
+export class FakeAgentRunner implements AgentRunner {
+  readonly starts: AgentSpec[] = [];
+  readonly processes: FakeAgentProcess[] = [];
+  /** Every prompt sent to any process, in order. */
+  readonly prompts: string[] = [];
+  models: ModelInfo[] = [
+    { id: 'default', name: 'Default', description: 'The default model', resolvedModel: 'claude-sonnet-5-5' },
+    { id: 'opus', name: 'Opus', description: 'Most capable', resolvedModel: 'claude-opus-5-5' },
+    { id: 'sonnet', name: 'Sonnet', description: 'Balanced', resolvedModel: 'claude-sonnet-5-5' },
+  ];
+  claudeCodeVersion = '2.1.999 (fake)';
+
+  private readonly queue: TurnScript[] = [];
+  private readonly waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
+
+  /** Queues turns; each `runTurn` of any process takes the next one. */
+  script(...turns: TurnScript[]): this {
+    this.queue.push(...turns);
+    return this;
+  }
+
+  start(spec: AgentSpec): FakeAgentProcess {
+    this.starts.push(structuredClone(spec));
+    const process = new FakeAgentProcess(this, 1000 + this.processes.length);
+    this.processes.push(process);
+    this.changed();
+    return process;
+  }
+
+  version(): string {
+    return this.claudeCodeVersion;
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    return structuredClone(this.models);
+  }
+
+  /** Resolves once `check()` holds (at once if it already does). */
+  until(check: () => boolean): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ check, resolve }));
+  }
+
+  /** The last process started (throws when none was). */
+  get lastProcess(): FakeAgentProcess {
+    const last = this.processes.at(-1);
+    if (!last) throw new Error('FakeAgentRunner: no process was started');
+    return last;
+  }
+
+  /** @internal used by FakeAgentProcess */
+  nextTurn(prompt: string): TurnScript {
+    this.prompts.push(prompt);
+    return this.queue.shift() ?? reply(`echo: ${prompt}`);
+  }
+
+  /** @internal re-checks every `until` */
+  changed(): void {
+    for (const waiter of [...this.waiters]) {
+      if (!waiter.check()) continue;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+}
+
+interface CurrentTurn {
+  script: TurnScript;
+  onEvent: (event: AgentEvent) => void;
+  resolve: (outcome: AgentTurnOutcome) => void;
+}
+
+export class FakeAgentProcess implements AgentProcess {
+  readonly prompts: string[] = [];
+  interrupts = 0;
+  closed = false;
+  private current: CurrentTurn | null = null;
+  private exit: AgentExit | null = null;
+  private readonly exitListeners: Array<(exit: AgentExit) => void> = [];
+
+  constructor(
+    private readonly runner: FakeAgentRunner,
+    readonly pid: number,
+  ) {}
+
+  get exited(): boolean {
+    return this.exit !== null;
+  }
+
+  get running(): boolean {
+    return this.current !== null;
+  }
+
+  onExit(listener: (exit: AgentExit) => void): void {
+    if (this.exit) listener(this.exit);
+    else this.exitListeners.push(listener);
+  }
+
+  runTurn(prompt: string, onEvent: (event: AgentEvent) => void): Promise<AgentTurnOutcome> {
+    if (this.exit) return Promise.resolve(this.crashOutcome('Claude Code is not running.'));
+    if (this.current) throw new Error('FakeAgentProcess.runTurn: a turn is already running');
+    this.prompts.push(prompt);
+    const script = this.runner.nextTurn(prompt);
+    const outcome = new Promise<AgentTurnOutcome>((resolve) => {
+      this.current = { script, onEvent, resolve };
+    });
+    void this.play(script);
+    this.runner.changed();
+    return outcome;
+  }
+
+  /** Sends a message to the running turn, as Claude Code would (for hand-driven turns). */
+  emit(message: ClaudeMessage): void {
+    const turn = this.current;
+    if (!turn) throw new Error('FakeAgentProcess.emit: no turn is running');
+    turn.onEvent({ kind: 'message', message });
+    if (message.type === 'system' && message.subtype === 'api_retry') {
+      turn.onEvent({
+        kind: 'retry',
+        attempt: Number(message.attempt),
+        maxRetries: Number(message.max_retries),
+        delayMs: Number(message.retry_delay_ms),
+        errorStatus: typeof message.error_status === 'number' ? message.error_status : null,
+        error: String(message.error),
+      });
+    }
+  }
+
+  /** Ends the running turn now, however it was scripted. */
+  finish(end: Exclude<TurnEnd, 'hang'>): void {
+    if ('crash' in end) {
+      this.markExited({ exitCode: end.exitCode ?? 1, signal: end.signal ?? null });
+      this.settle(this.crashOutcome(end.crash));
+    } else {
+      this.settle({ kind: 'result', result: end.result });
+    }
+  }
+
+  async interrupt(): Promise<void> {
+    this.interrupts++;
+    this.runner.changed();
+    if (this.current && !this.current.script.ignoreInterrupt) {
+      this.settle({ kind: 'result', result: results.aborted() });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.exit) return;
+    this.markExited({ exitCode: null, signal: 'SIGTERM' });
+    this.settle(this.crashOutcome('Claude Code was closed.'));
+  }
+
+  private async play(script: TurnScript): Promise<void> {
+    await Promise.resolve(); // Claude Code answers after runTurn returns, never inside it
+    for (const message of script.messages ?? []) {
+      if (this.current?.script !== script) return;
+      this.emit(message);
+    }
+    if (script.waitFor) await script.waitFor;
+    if (this.current?.script !== script || script.end === 'hang') return;
+    this.finish(script.end);
+  }
+
+  private settle(outcome: AgentTurnOutcome): void {
+    const turn = this.current;
+    this.current = null;
+    turn?.resolve(outcome);
+    this.runner.changed();
+  }
+
+  private crashOutcome(message: string): AgentTurnOutcome {
+    return {
+      kind: 'crashed',
+      message,
+      exitCode: this.exit?.exitCode ?? null,
+      signal: this.exit?.signal ?? null,
+    };
+  }
+
+  private markExited(exit: AgentExit): void {
+    if (this.exit) return;
+    this.exit = exit;
+    for (const listener of this.exitListeners.splice(0)) listener(exit);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The HTTP tests' app: the real composition (domain, memory rate limiter, fs workspaces under a
+ * temp data dir) with a FakeAgentRunner and a MemorySessionStore, driven through `inject()`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.js';
+import { compose } from '../../src/composition.js';
+import { loadConfig } from '../../src/config/config.js';
+import { hashKey } from '../../src/domain/api-keys.js';
+import type { ErrorCode } from '../../src/domain/errors.js';
+import type { Clock } from '../../src/domain/ports.js';
+import type { ApiKeyRecord } from '../../src/domain/types.js';
+import type { AppDeps } from '../../src/http/app-deps.js';
+import { buildApp } from '../../src/http/app.js';
+import { FakeAgentRunner } from '../helpers/fake-agent-runner.js';
+
+export const KEY_A = 'ccr_test_key_alpha_000000000000000000001';
+export const KEY_B = 'ccr_test_key_bravo_000000000000000000002';
+
+export interface Harness {
+  app: FastifyInstance;
+  deps: AppDeps;
+  runner: FakeAgentRunner;
+  store: MemorySessionStore;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startApp(
+  env: Record<string, string> = {},
+  options: { clock?: Clock; runner?: FakeAgentRunner } = {},
+): Promise<Harness> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-http-'));
+  const runner = options.runner ?? new FakeAgentRunner();
+  const store = new MemorySessionStore();
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
+  const server = await compose(config, { runner, store, clock: options.clock });
+  await server.deps.keys.bootstrap([KEY_A, KEY_B]);
+  const app = await buildApp(server.deps, server.logger);
+  return {
+    app,
+    deps: server.deps,
+    runner,
+    store,
+    dataDir,
+    async close() {
+      await app.close();
+      await server.shutdown();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A clock the test moves by hand (rate-limit windows, expiry, ordering by creation time). */
+export class ManualClock implements Clock {
+  constructor(public t = Date.UTC(2026, 0, 1)) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export function auth(key: string = KEY_A): Record<string, string> {
+  return { 'x-api-key': key };
+}
+
+export async function keyRecord(h: Harness, secret: string): Promise<ApiKeyRecord> {
+  const key = await h.store.findKeyByHash(hashKey(secret));
+  if (!key) throw new Error('no such key');
+  return key;
+}
+
+/** Creates a session through the API and returns its id. */
+export async function createSession(h: Harness, body: object = {}, key: string = KEY_A): Promise<string> {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/sessions',
+    headers: auth(key),
+    payload: body,
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return (res.json() as { sessionId: string }).sessionId;
+}
+
+export interface ErrorEnvelopeBody {
+  error: { code: ErrorCode; message: string; details: Record<string, unknown> };
+  timestamp: string;
+  requestId: string;
+}
+
+/** Asserts the contract's error envelope, exactly, and returns it. */
+export function expectError(res: LightMyRequestResponse, status: number, code: ErrorCode): ErrorEnvelopeBody {
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  const body = res.json() as ErrorEnvelopeBody;
+  expect(Object.keys(body).sort()).toEqual(['error', 'requestId', 'timestamp']);
+  expect(Object.keys(body.error).sort()).toEqual(['code', 'details', 'message']);
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe('string');
+  expect(body.error.message.length).toBeGreaterThan(0);
+  expect(body.error.details).toBeTypeOf('object');
+  expect(body.error.details).not.toBeNull();
+  expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+  expect(body.requestId).toMatch(/\S/);
+  expect(res.headers['x-request-id']).toBe(body.requestId);
+  expect(res.body).not.toMatch(/\n\s+at /); // no stack trace
+  return body;
+}
+
+/** The issues of an INVALID_REQUEST, as `field` names. */
+export function issueFields(body: ErrorEnvelopeBody): string[] {
+  return (body.error.details.issues as Array<{ field: string }>).map((i) => i.field).sort();
+}
+
+/** Resolves with the data of the next terminal event (`complete` or `error`) of a session's log. */
+export async function nextTerminalEvent(h: Harness, sessionId: string, afterSeq = 0): Promise<unknown> {
+  const abort = new AbortController();
+  try {
+    for await (const event of h.deps.events.read(sessionId, afterSeq, abort.signal)) {
+      if (event.type !== 'message') return JSON.parse(event.data) as unknown;
+    }
+  } finally {
+    abort.abort();
+  }
+  throw new Error('the event log ended without a terminal event');
+}
+
+/** Asserts the three rate-limit headers and returns them as numbers. */
+export function rateLimitHeaders(res: LightMyRequestResponse): {
+  limit: number;
+  remaining: number;
+  reset: number;
+} {
+  const limit = Number(res.headers['x-ratelimit-limit']);
+  const remaining = Number(res.headers['x-ratelimit-remaining']);
+  const reset = Number(res.headers['x-ratelimit-reset']);
+  expect(Number.isInteger(limit) && Number.isInteger(remaining) && Number.isInteger(reset), res.body).toBe(
+    true,
+  );
+  return { limit, remaining, reset };
+}

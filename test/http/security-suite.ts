@@ -1,0 +1,173 @@
+/**
+ * The shared authentication and tenancy suite: every authenticated route is listed here, and
+ * every one of them must refuse a missing, wrong or revoked key, accept `Authorization: Bearer`,
+ * ignore a key in the query string, and hide another key's session. A route the app serves but
+ * this table does not list fails the suite, so a new route cannot skip these checks.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KEY_A, KEY_B, createSession, expectError, keyRecord, type Harness } from './harness.js';
+
+export interface RouteCase {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** The route as registered; `:id` is replaced by a session of KEY_A. */
+  url: string;
+  /** A valid body, for routes that take one. */
+  body?: object;
+  /** The status of a valid call (what `Authorization: Bearer` must reach). */
+  ok: number;
+}
+
+export const AUTHENTICATED_ROUTES: readonly RouteCase[] = [
+  { method: 'POST', url: '/api/v1/sessions', body: { model: 'sonnet' }, ok: 201 },
+  { method: 'GET', url: '/api/v1/sessions', ok: 200 },
+  { method: 'GET', url: '/api/v1/sessions/:id', ok: 200 },
+  { method: 'DELETE', url: '/api/v1/sessions/:id', ok: 204 },
+  { method: 'POST', url: '/api/v1/sessions/:id/messages', body: { prompt: 'Hello' }, ok: 200 },
+  { method: 'GET', url: '/api/v1/sessions/:id/messages', ok: 200 },
+  { method: 'POST', url: '/api/v1/sessions/:id/stream', body: { prompt: 'Hello' }, ok: 200 },
+  { method: 'GET', url: '/api/v1/sessions/:id/stream', ok: 204 },
+  { method: 'GET', url: '/api/v1/models', ok: 200 },
+];
+
+export const PUBLIC_ROUTES: readonly string[] = ['GET /api/v1/health'];
+
+/** Every `METHOD /path` the app serves (HEAD, which Fastify adds to each GET, left out). */
+export function routesOf(app: FastifyInstance): string[] {
+  const routes: string[] = [];
+  const path: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const match = /^([│ ]*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line);
+    if (!match) continue;
+    const depth = (match[1] ?? '').length / 4;
+    path.length = depth;
+    path.push(match[2] ?? '');
+    for (const method of (match[3] ?? '').split(', ').filter((m) => m !== '' && m !== 'HEAD')) {
+      routes.push(`${method} ${path.join('')}`);
+    }
+  }
+  return routes.sort();
+}
+
+const KEY_REVOKED = 'ccr_test_key_revoked_0000000000000000003';
+const WRONG_KEY = 'ccr_test_key_wrong_00000000000000000000x';
+
+export function describeSecuritySuite(name: string, start: () => Promise<Harness>): void {
+  describe(`security: ${name}`, () => {
+    let h: Harness;
+    let sessionId: string;
+
+    beforeAll(async () => {
+      h = await start();
+      await h.deps.keys.bootstrap([KEY_REVOKED]);
+      await h.store.updateKey((await keyRecord(h, KEY_REVOKED)).id, { revokedAt: Date.now() });
+    });
+
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    beforeEach(async () => {
+      sessionId = await createSession(h, {}, KEY_A);
+    });
+
+    const call = (route: RouteCase, headers: Record<string, string>, query = '') =>
+      h.app.inject({
+        method: route.method,
+        url: route.url.replace(':id', sessionId) + query,
+        headers,
+        ...(route.body ? { payload: route.body } : {}),
+      });
+
+    it('lists every route the app serves', () => {
+      const listed = [...AUTHENTICATED_ROUTES.map((r) => `${r.method} ${r.url}`), ...PUBLIC_ROUTES].sort();
+      expect(routesOf(h.app)).toEqual(listed);
+    });
+
+    it('public routes answer without a key', async () => {
+      for (const route of PUBLIC_ROUTES) {
+        const [method, url] = route.split(' ') as ['GET', string];
+        expect((await h.app.inject({ method, url })).statusCode).toBe(200);
+      }
+    });
+
+    it('a session never shows in another key’s list', async () => {
+      const list = (
+        await h.app.inject({
+          method: 'GET',
+          url: '/api/v1/sessions?limit=100',
+          headers: { 'x-api-key': KEY_B },
+        })
+      ).json();
+      expect(list.sessions.map((s: { sessionId: string }) => s.sessionId)).not.toContain(sessionId);
+    });
+
+    describe.each(AUTHENTICATED_ROUTES.map((route) => [`${route.method} ${route.url}`, route] as const))(
+      '%s',
+      (_name, route) => {
+        it('no key → 401 MISSING_API_KEY', async () => {
+          expectError(await call(route, {}), 401, 'MISSING_API_KEY');
+          expectError(await call(route, { 'x-api-key': '' }), 401, 'MISSING_API_KEY');
+          expectError(
+            await call(route, { authorization: `Basic ${Buffer.from(KEY_A).toString('base64')}` }),
+            401,
+            'MISSING_API_KEY',
+          );
+        });
+
+        it('no key → 401 before the body is even read', async () => {
+          const res = await h.app.inject({
+            method: route.method,
+            url: route.url.replace(':id', sessionId),
+            headers: { 'content-type': 'application/json' },
+            payload: '{not json',
+          });
+          expectError(res, 401, 'MISSING_API_KEY');
+        });
+
+        it('a wrong key → 401 INVALID_API_KEY', async () => {
+          expectError(await call(route, { 'x-api-key': WRONG_KEY }), 401, 'INVALID_API_KEY');
+          expectError(await call(route, { authorization: `Bearer ${WRONG_KEY}` }), 401, 'INVALID_API_KEY');
+        });
+
+        it('a revoked key → 401 INVALID_API_KEY', async () => {
+          expectError(await call(route, { 'x-api-key': KEY_REVOKED }), 401, 'INVALID_API_KEY');
+          expectError(await call(route, { authorization: `Bearer ${KEY_REVOKED}` }), 401, 'INVALID_API_KEY');
+        });
+
+        it('a key in the query string is not accepted', async () => {
+          const query = `?api_key=${KEY_A}&apiKey=${KEY_A}&key=${KEY_A}&x-api-key=${KEY_A}`;
+          expectError(await call(route, {}, query), 401, 'MISSING_API_KEY');
+        });
+
+        it('Authorization: Bearer is accepted', async () => {
+          const res = await call(route, { authorization: `Bearer ${KEY_A}` });
+          expect(res.statusCode, res.body).toBe(route.ok);
+        });
+
+        if (route.method === 'GET') {
+          it('HEAD without a key → 401', async () => {
+            const res = await h.app.inject({ method: 'HEAD', url: route.url.replace(':id', sessionId) });
+            expect(res.statusCode).toBe(401);
+          });
+        }
+
+        if (route.url.includes(':id')) {
+          it('another key’s session → 404 SESSION_NOT_FOUND, and the session is untouched', async () => {
+            const before = await h.store.countMessages(sessionId);
+            const res = await call(route, { 'x-api-key': KEY_B });
+            expect(expectError(res, 404, 'SESSION_NOT_FOUND').error.details).toEqual({ sessionId });
+            expect(h.deps.sessions.find(await keyRecord(h, KEY_A), sessionId).id).toBe(sessionId);
+            expect(await h.store.countMessages(sessionId)).toBe(before);
+            const own = await h.app.inject({
+              method: 'GET',
+              url: `/api/v1/sessions/${sessionId}`,
+              headers: { 'x-api-key': KEY_A },
+            });
+            expect(own.statusCode).toBe(200);
+          });
+        }
+      },
+    );
+  });
+}
