@@ -65,7 +65,7 @@ export async function startStack(
     async close() {
       await server.close();
       if (!options.fake) await fake.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }

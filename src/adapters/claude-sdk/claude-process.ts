@@ -100,7 +100,7 @@ export class ClaudeProcess implements AgentProcess {
     const exited = new Promise<void>((resolve) => this.onExit(() => resolve()));
     this.input.end();
     this.query.close();
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), CLOSE_GRACE_MS);
+    const timer = setTimeout(() => killGroup(this.child?.pid), CLOSE_GRACE_MS);
     await exited;
     clearTimeout(timer);
   }
@@ -123,11 +123,21 @@ export class ClaudeProcess implements AgentProcess {
       ...(options.resume ? { resume: spec.claudeSessionId } : { sessionId: spec.claudeSessionId }),
       ...(options.executable ? { pathToClaudeCodeExecutable: options.executable } : {}),
       stderr: (data: string) => this.recordStderr(data, options.logStderr),
-      // Our own spawn, so that we know the child's pid (memory figures, orphan checks).
+      // Our own spawn: we know the child's pid (memory figures, orphan checks), and the child
+      // leads its own process group. Claude Code starts helpers for the sandbox (socat bridges)
+      // that outlive it, reparented to init; killing the group when Claude Code exits ends them.
       spawnClaudeCodeProcess: (o) => {
-        const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(o.command, o.args, {
+          cwd: o.cwd,
+          env: o.env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: true,
+        });
         this.child = child;
-        child.on('exit', (code, signal) => this.markExited({ exitCode: code, signal }));
+        child.on('exit', (code, signal) => {
+          killGroup(child.pid);
+          this.markExited({ exitCode: code, signal });
+        });
         child.on('error', (err) => this.logger.error({ err }, 'Claude Code process error'));
         return child;
       },
@@ -221,4 +231,14 @@ export class ClaudeProcess implements AgentProcess {
 
 function firstLine(text: string): string {
   return text.split('\n')[0]?.slice(0, 300) ?? '';
+}
+
+/** SIGKILL to a whole process group (a detached child's pid is its group id); gone is fine. */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group has no process left.
+  }
 }

@@ -1,0 +1,54 @@
+/**
+ * No process outlives its session. Claude Code's sandbox starts helper processes (socat bridges)
+ * that outlive Claude Code; the server runs each Claude Code as the leader of its own process
+ * group and ends the whole group. The fixture executable starts such a helper every time.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from '../helpers/http.js';
+import { groupMembers } from '../helpers/processes.js';
+import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
+
+const KEY = TEST_KEYS[0];
+
+describe('process cleanup', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { CLAUDE_CODE_EXECUTABLE: path.resolve('test/fixtures/claude-with-helper.sh') },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('ending a session ends Claude Code and every helper of its process group', async () => {
+    const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+    const sessionId = created.body.sessionId as string;
+    const answered = await call(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+      key: KEY,
+      body: { prompt: 'hello' },
+    });
+    expect(answered.status).toBe(200);
+    const pid = stack.server.server.deps.sessions.pidOf(sessionId);
+    expect(pid).toBeGreaterThan(0);
+    const helpers = groupMembers(pid!).filter((p) => p.name === 'sleep');
+    expect(helpers).toHaveLength(1);
+
+    expect((await call(stack.base, 'DELETE', `/sessions/${sessionId}`, { key: KEY })).status).toBe(204);
+    expect(groupMembers(pid!)).toEqual([]);
+  });
+
+  it('stopping the server ends every session’s process group', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+      ids.push(created.body.sessionId as string);
+      await call(stack.base, 'POST', `/sessions/${ids[i]}/messages`, { key: KEY, body: { prompt: 'hi' } });
+    }
+    const pids = ids.map((id) => stack.server.server.deps.sessions.pidOf(id)!);
+    expect(pids.every((p) => groupMembers(p).length >= 2)).toBe(true);
+    await stack.server.close();
+    expect(pids.flatMap((p) => groupMembers(p))).toEqual([]);
+  });
+});
