@@ -220,6 +220,5 @@ describe('large events', () => {
       expect(whole?.content).not.toBeNull();
       expect(Buffer.byteLength(JSON.stringify(whole))).toBe((d.truncated as { bytes: number }).bytes);
     }
-
   });
 });
