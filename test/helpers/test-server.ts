@@ -78,10 +78,17 @@ export interface SpawnedServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the server as its own process (`tsx src/main.ts`) and waits until it listens. */
-export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedServer> {
+/**
+ * Runs the server as its own process (`tsx src/main.ts`, or another entry point such as the
+ * offline demo) and waits until it listens.
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  entry = 'src/main.ts',
+): Promise<SpawnedServer> {
   const tsx = path.resolve('node_modules/.bin/tsx');
-  const child = spawn(tsx, ['src/main.ts'], {
+  const child = spawn(tsx, [entry], {
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
