@@ -15,6 +15,7 @@ import { SqliteSessionStore } from './adapters/sqlite/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import { EventLog } from './domain/event-log.js';
 import { Idempotency } from './domain/idempotency.js';
+import { KeyAdmin } from './domain/key-admin.js';
 import { KeyService } from './domain/key-service.js';
 import type { AgentRunner, Clock, SessionStore } from './domain/ports.js';
 import { RateLimits } from './domain/rate-limits.js';
@@ -169,6 +170,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     },
     store,
     keys,
+    keyAdmin: new KeyAdmin(store, clock),
     sessions,
     turns,
     events,

@@ -14,7 +14,7 @@ export async function startServer(
   const server = await compose(config);
   const { logger, deps } = server;
 
-  const { generatedSecret, seeded } = await deps.keys.bootstrap(config.apiKeys);
+  const { generatedSecret, seeded } = await deps.keys.bootstrap(config.apiKeys, config.adminApiKeys);
   if (seeded > 0) logger.info({ seeded }, 'API keys from API_KEYS stored');
   if (generatedSecret) printFirstKey(generatedSecret);
 

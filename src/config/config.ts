@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_KEYS: commaList.default([]),
+  /** Keys with the admin role (the /admin API), seeded like API_KEYS. */
+  ADMIN_API_KEYS: commaList.default([]),
 
   RATE_LIMIT_SESSIONS_PER_HOUR: intFrom(1, 1_000_000).default(10),
   RATE_LIMIT_MESSAGES_PER_HOUR: intFrom(1, 1_000_000).default(100),
@@ -96,6 +98,7 @@ export interface Config {
   dataDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   apiKeys: string[];
+  adminApiKeys: string[];
   rateLimits: { sessions: number; messages: number; events: number };
   bodyLimitBytes: number;
   maxLiveSessions: number;
@@ -167,6 +170,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     apiKeys: e.API_KEYS,
+    adminApiKeys: e.ADMIN_API_KEYS,
     rateLimits: {
       sessions: e.RATE_LIMIT_SESSIONS_PER_HOUR,
       messages: e.RATE_LIMIT_MESSAGES_PER_HOUR,

@@ -46,13 +46,18 @@ export class KeyService {
    * Seeds the keys listed in API_KEYS (once each), and when the store has no key at all makes
    * one and returns its secret so the caller can print it, once.
    */
-  async bootstrap(seedKeys: string[]): Promise<{ generatedSecret: string | null; seeded: number }> {
+  async bootstrap(
+    seedKeys: string[],
+    adminKeys: string[] = [],
+  ): Promise<{ generatedSecret: string | null; seeded: number }> {
     let seeded = 0;
-    for (const [index, secret] of seedKeys.entries()) {
+    const seeds = [
+      ...seedKeys.map((secret, i) => ({ secret, name: `API_KEYS #${i + 1}`, role: 'user' as const })),
+      ...adminKeys.map((secret, i) => ({ secret, name: `ADMIN_API_KEYS #${i + 1}`, role: 'admin' as const })),
+    ];
+    for (const { secret, name, role } of seeds) {
       if (await this.store.findKeyByHash(hashKey(secret))) continue;
-      await this.store.insertKey(
-        keyRecordFor(secret, { name: `API_KEYS #${index + 1}`, now: this.clock.now() }),
-      );
+      await this.store.insertKey(keyRecordFor(secret, { name, role, now: this.clock.now() }));
       seeded++;
     }
     if ((await this.store.countKeys()) > 0) return { generatedSecret: null, seeded };

@@ -1,6 +1,7 @@
 /** What the HTTP layer needs from the rest of the server; built by the composition root. */
 import type { EventLog } from '../domain/event-log.js';
 import type { Idempotency } from '../domain/idempotency.js';
+import type { KeyAdmin } from '../domain/key-admin.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { AgentRunner, Clock, SessionStore } from '../domain/ports.js';
 import type { RateLimits } from '../domain/rate-limits.js';
@@ -22,6 +23,7 @@ export interface AppDeps {
   settings: HttpSettings;
   store: SessionStore;
   keys: KeyService;
+  keyAdmin: KeyAdmin;
   sessions: SessionService;
   turns: TurnService;
   events: EventLog;

@@ -50,7 +50,7 @@ const CLAUDE_CODE_VARIABLES = [
  * Never passed, even if they happen to match a prefix: the server's own secrets.
  * (None of these match today; the list guards against a future prefix that would.)
  */
-const NEVER_PASSED = new Set(['API_KEYS', 'ADMIN_API_KEY', 'DATABASE_URL', 'REDIS_URL']);
+const NEVER_PASSED = new Set(['API_KEYS', 'ADMIN_API_KEYS', 'ADMIN_API_KEY', 'DATABASE_URL', 'REDIS_URL']);
 
 export interface ChildEnvOptions {
   source: Readonly<Record<string, string | undefined>>;

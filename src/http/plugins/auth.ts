@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyService } from '../../domain/key-service.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
-import type { ApiKeyRecord, RateLimitBucket } from '../../domain/types.js';
+import { ApiError } from '../../domain/errors.js';
+import { KEY_SCOPES, type ApiKeyRecord, type KeyScope, type RateLimitBucket } from '../../domain/types.js';
 import { setRateLimitHeaders } from './errors.js';
 
 declare module 'fastify' {
@@ -15,6 +16,10 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     public?: boolean;
+    /** The scope a user key needs for this route (admin keys have every scope). */
+    scope?: KeyScope;
+    /** Only admin keys may call this route. */
+    admin?: boolean;
     /** The rate-limit bucket this route draws on (default: messages), for the X-RateLimit-* headers. */
     rateLimitBucket?: RateLimitBucket;
   }
@@ -41,8 +46,21 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, rateLimits:
   // onRequest, before the body is read: an unauthenticated caller learns nothing about the
   // validity of its request, and pays for no body parsing.
   app.addHook('onRequest', async (request) => {
-    if (request.is404 || request.routeOptions.config.public) return;
-    request.apiKey = await keys.authenticate(presentedKey(request));
+    const config = request.routeOptions.config;
+    if (request.is404 || config.public) return;
+    const key = await keys.authenticate(presentedKey(request));
+    request.apiKey = key;
+    if (config.admin && key.role !== 'admin') {
+      throw new ApiError('FORBIDDEN', 'This route needs an admin key.', { policy: 'admin_key_required' });
+    }
+    const scopes = key.role === 'admin' ? KEY_SCOPES : (key.policy.scopes ?? KEY_SCOPES);
+    if (config.scope && !scopes.includes(config.scope)) {
+      throw new ApiError('FORBIDDEN', `This key lacks the "${config.scope}" scope.`, {
+        policy: 'scopes',
+        required: config.scope,
+        scopes,
+      });
+    }
   });
 
   // Every authenticated response reports the bucket its route draws on. A route that spent a

@@ -16,7 +16,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
   const { sessions, turns, store } = deps;
   const bodySchema = sendMessageBody(deps.settings.turnTimeoutMaxMs);
 
-  app.post('/sessions/:id/messages', async (request, reply) => {
+  app.post('/sessions/:id/messages', { config: { scope: 'write' } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
     const accepted = (messageId: string) =>
@@ -45,7 +45,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
     });
   });
 
-  app.get('/sessions/:id/messages', async (request) => {
+  app.get('/sessions/:id/messages', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const page = parseOrThrow(listMessagesQuery, request.query, 'query');
     sessions.find(keyOf(request), id);

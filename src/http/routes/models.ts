@@ -18,7 +18,7 @@ interface ModelEntry {
 export function registerModelRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { runner, settings } = deps;
 
-  app.get('/models', async () => {
+  app.get('/models', { config: { scope: 'read' } }, async () => {
     const catalogue = await runner.listModels();
     const defaultId = settings.defaultModel ?? 'default';
     const models: ModelEntry[] = catalogue.map((m) => ({

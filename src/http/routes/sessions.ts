@@ -12,29 +12,33 @@ import { sessionDetails, sessionSummary } from '../views.js';
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { sessions, store } = deps;
 
-  app.post('/sessions', { config: { rateLimitBucket: 'sessions' } }, async (request, reply) => {
-    const body = parseOrThrow(CreateSessionBody, request.body, 'session');
-    const created = (session: LiveSession) => {
-      reply.header('location', `/api/v1/sessions/${session.id}`);
-      return reply.status(201).send(sessionSummary(session, sessions.expiresAt(session)));
-    };
-    return idempotent(request, reply, deps.idempotency, {
-      run: async (claim) => {
-        const { session, rateLimit } = await sessions.create(keyOf(request), body, claim);
-        setRateLimitHeaders(reply, rateLimit);
-        return created(session);
-      },
-      // The session as it is now (it may have been used or ended since).
-      replay: async (record) => {
-        const live = sessions.peek(record.sessionId);
-        const stored = live ? null : await store.getSession(record.sessionId);
-        if (!live && !stored) throw sessionNotFound(record.sessionId);
-        return created(live ?? new LiveSession(stored!));
-      },
-    });
-  });
+  app.post(
+    '/sessions',
+    { config: { rateLimitBucket: 'sessions', scope: 'write' } },
+    async (request, reply) => {
+      const body = parseOrThrow(CreateSessionBody, request.body, 'session');
+      const created = (session: LiveSession) => {
+        reply.header('location', `/api/v1/sessions/${session.id}`);
+        return reply.status(201).send(sessionSummary(session, sessions.expiresAt(session)));
+      };
+      return idempotent(request, reply, deps.idempotency, {
+        run: async (claim) => {
+          const { session, rateLimit } = await sessions.create(keyOf(request), body, claim);
+          setRateLimitHeaders(reply, rateLimit);
+          return created(session);
+        },
+        // The session as it is now (it may have been used or ended since).
+        replay: async (record) => {
+          const live = sessions.peek(record.sessionId);
+          const stored = live ? null : await store.getSession(record.sessionId);
+          if (!live && !stored) throw sessionNotFound(record.sessionId);
+          return created(live ?? new LiveSession(stored!));
+        },
+      });
+    },
+  );
 
-  app.get('/sessions', async (request) => {
+  app.get('/sessions', { config: { scope: 'read' } }, async (request) => {
     const page = parseOrThrow(listSessionsQuery, request.query, 'query');
     const result = await sessions.list(keyOf(request), page);
     return {
@@ -46,7 +50,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     };
   });
 
-  app.get('/sessions/:id', async (request) => {
+  app.get('/sessions/:id', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const session = sessions.find(keyOf(request), id);
     const [messageCount, usage] = await Promise.all([store.countMessages(id), store.sessionUsage(id)]);
@@ -58,7 +62,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     });
   });
 
-  app.delete('/sessions/:id', async (request, reply) => {
+  app.delete('/sessions/:id', { config: { scope: 'write' } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     await sessions.end(keyOf(request), id);
     return reply.status(204).send();

@@ -45,7 +45,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     }).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
   };
 
-  app.post('/sessions/:id/stream', async (request, reply) => {
+  app.post('/sessions/:id/stream', { config: { scope: 'write' } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
     const key = keyOf(request);
@@ -79,36 +79,40 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     });
   });
 
-  app.get('/sessions/:id/stream', { config: { rateLimitBucket: 'events' } }, async (request, reply) => {
-    const { id } = parseOrThrow(sessionParams, request.params, 'path');
-    const query = parseOrThrow(streamQuery, request.query, 'query');
-    const key = keyOf(request);
-    const session = sessions.find(key, id);
-    const cursor = lastEventId(request) ?? query.after ?? null;
+  app.get(
+    '/sessions/:id/stream',
+    { config: { rateLimitBucket: 'events', scope: 'read' } },
+    async (request, reply) => {
+      const { id } = parseOrThrow(sessionParams, request.params, 'path');
+      const query = parseOrThrow(streamQuery, request.query, 'query');
+      const key = keyOf(request);
+      const session = sessions.find(key, id);
+      const cursor = lastEventId(request) ?? query.after ?? null;
 
-    let plan: EventStreamPlan;
-    if (query.messageId !== undefined) {
-      const turn = await store.getTurn(query.messageId);
-      if (!turn || turn.sessionId !== id) {
-        throw new ApiError('NOT_FOUND', `Message ${query.messageId} is not a prompt of session ${id}.`, {
-          messageId: query.messageId,
-        });
+      let plan: EventStreamPlan;
+      if (query.messageId !== undefined) {
+        const turn = await store.getTurn(query.messageId);
+        if (!turn || turn.sessionId !== id) {
+          throw new ApiError('NOT_FOUND', `Message ${query.messageId} is not a prompt of session ${id}.`, {
+            messageId: query.messageId,
+          });
+        }
+        plan = { sessionId: id, afterSeq: cursor ?? turn.firstSeq - 1, untilTurnId: turn.id };
+      } else if (cursor !== null) {
+        plan = { sessionId: id, afterSeq: cursor, untilTurnId: null };
+        if (!session.busy && cursor >= (await events.currentSeq(id))) return noContent(reply);
+      } else {
+        const turn = session.turn ?? (await store.latestTurn(id));
+        if (!turn) return noContent(reply);
+        plan = { sessionId: id, afterSeq: turn.firstSeq - 1, untilTurnId: turn.id };
       }
-      plan = { sessionId: id, afterSeq: cursor ?? turn.firstSeq - 1, untilTurnId: turn.id };
-    } else if (cursor !== null) {
-      plan = { sessionId: id, afterSeq: cursor, untilTurnId: null };
-      if (!session.busy && cursor >= (await events.currentSeq(id))) return noContent(reply);
-    } else {
-      const turn = session.turn ?? (await store.latestTurn(id));
-      if (!turn) return noContent(reply);
-      plan = { sessionId: id, afterSeq: turn.firstSeq - 1, untilTurnId: turn.id };
-    }
 
-    const budget = await rateLimits.peek(key, 'events');
-    setRateLimitHeaders(reply, budget);
-    if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
-    await open(request, reply, session, key, plan);
-  });
+      const budget = await rateLimits.peek(key, 'events');
+      setRateLimitHeaders(reply, budget);
+      if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
+      await open(request, reply, session, key, plan);
+    },
+  );
 }
 
 /**

@@ -1,0 +1,107 @@
+/**
+ * Key management: create (the secret is returned once), list, look up, change name or policy,
+ * revoke. Used by the command-line tool (src/cli) and the admin API (src/http/routes/admin.ts),
+ * which both work on the same store as the server. A revocation is seen by the server on the
+ * key's next request, since authentication reads the store each time.
+ */
+import { generateKeySecret, keyRecordFor } from './api-keys.js';
+import { ApiError } from './errors.js';
+import { KeyPolicySchema } from './key-policy.js';
+import type { Clock, SessionStore } from './ports.js';
+import type { ApiKeyRecord, KeyPolicy, KeyRole } from './types.js';
+
+export interface NewKeyInput {
+  name: string;
+  role?: KeyRole;
+  policy?: KeyPolicy;
+}
+
+/** A key as it may be shown: everything but its hash. */
+export type KeyView = Omit<ApiKeyRecord, 'hash'>;
+
+export function keyView(key: ApiKeyRecord): KeyView {
+  const { hash: _hash, ...view } = key;
+  return view;
+}
+
+const NAME = /^[\p{L}\p{N} ._:@/-]{1,100}$/u;
+
+export class KeyAdmin {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: NewKeyInput): Promise<{ key: ApiKeyRecord; secret: string }> {
+    const name = validName(input.name);
+    const policy = validPolicy(input.policy ?? {});
+    const secret = generateKeySecret();
+    const key = keyRecordFor(secret, { name, role: input.role ?? 'user', policy, now: this.clock.now() });
+    await this.store.insertKey(key);
+    return { key, secret };
+  }
+
+  list(): Promise<ApiKeyRecord[]> {
+    return this.store.listKeys();
+  }
+
+  /** By id (`key_…`), or by the visible prefix when exactly one key has it. */
+  async find(idOrPrefix: string): Promise<ApiKeyRecord> {
+    const byId = await this.store.getKey(idOrPrefix);
+    if (byId) return byId;
+    const matches = (await this.store.listKeys()).filter((k) => k.prefix === idOrPrefix);
+    if (matches.length === 1 && matches[0]) return matches[0];
+    throw new ApiError(
+      'NOT_FOUND',
+      matches.length > 1
+        ? `Several keys have the prefix ${idOrPrefix}; use the key id.`
+        : `No key ${idOrPrefix} (give a key id or a key's prefix).`,
+      { key: idOrPrefix },
+    );
+  }
+
+  async update(idOrPrefix: string, patch: { name?: string; policy?: KeyPolicy }): Promise<ApiKeyRecord> {
+    const key = await this.find(idOrPrefix);
+    const name = patch.name === undefined ? undefined : validName(patch.name);
+    const policy = patch.policy === undefined ? undefined : validPolicy(patch.policy);
+    await this.store.updateKey(key.id, { name, policy });
+    return (await this.store.getKey(key.id)) ?? key;
+  }
+
+  /** Revokes a key for good; revoking a revoked key is a no-op that keeps the first time. */
+  async revoke(idOrPrefix: string): Promise<ApiKeyRecord> {
+    const key = await this.find(idOrPrefix);
+    if (key.revokedAt === null) await this.store.updateKey(key.id, { revokedAt: this.clock.now() });
+    return (await this.store.getKey(key.id)) ?? key;
+  }
+}
+
+function validName(name: string): string {
+  const trimmed = name.trim();
+  if (!NAME.test(trimmed)) {
+    throw new ApiError(
+      'INVALID_REQUEST',
+      'A key name is 1 to 100 letters, digits, spaces or ._:@/- characters.',
+      {
+        issues: [{ field: 'name', message: '1 to 100 letters, digits, spaces or ._:@/-' }],
+      },
+    );
+  }
+  return trimmed;
+}
+
+function validPolicy(policy: unknown): KeyPolicy {
+  const parsed = KeyPolicySchema.safeParse(policy);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({
+    field: ['policy', ...i.path.map(String)].join('.'),
+    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message,
+  }));
+  throw new ApiError(
+    'INVALID_REQUEST',
+    `Invalid policy: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+    {
+      issues,
+    },
+  );
+}
