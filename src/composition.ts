@@ -17,6 +17,7 @@ import { EventLog } from './domain/event-log.js';
 import { Idempotency } from './domain/idempotency.js';
 import { KeyAdmin } from './domain/key-admin.js';
 import { KeyService } from './domain/key-service.js';
+import { Policies } from './domain/key-policy.js';
 import type { AgentRunner, Clock, SessionStore } from './domain/ports.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { SessionService } from './domain/session-service.js';
@@ -117,26 +118,35 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       executable: config.claudeCodeExecutable,
       logStderr: config.claudeCodeStderrLog,
       sandbox: sandbox ? { denyRead: sandboxDenyRead(config), allowedDomains: [] } : null,
+      confineFileTools: config.fileToolsConfined,
       logger,
     });
   const events = new EventLog(store, new MemoryEventBus(), clock);
-  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), config.rateLimits, clock);
+  const policies = new Policies({
+    rateLimits: config.rateLimits,
+    ...config.keyDefaults,
+    permissionModes: config.allowedPermissionModes,
+    workspaceRoots: config.workspaceRoots,
+  });
+  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
   const keys = new KeyService(store, clock);
   const sessions = new SessionService({
     store,
     runner,
-    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces'), config.workspaceRoots),
+    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces')),
     events,
     rateLimits,
+    policies,
     clock,
     logger,
     settings: {
       maxLiveSessions: config.maxLiveSessions,
       idleExpiryMs: config.sessionIdleExpiryMs,
+      workspaceRetentionMs: config.workspaceRetentionMs,
       defaultModel: config.defaultModel,
       modelMap: config.modelMap,
       defaultPermissionMode: config.defaultPermissionMode,
-      allowedPermissionModes: config.allowedPermissionModes,
+      disallowedTools: config.disallowedTools,
     },
   });
   const turns = new TurnService({
@@ -144,6 +154,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     sessions,
     events,
     rateLimits,
+    policies,
     clock,
     logger,
     maxTimeoutMs: config.turnTimeoutMaxMs,
@@ -164,6 +175,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       ssePingIntervalMs: config.ssePingIntervalMs,
       sseRetryMs: config.sseRetryMs,
       sseMaxEventBytes: config.sseMaxEventBytes,
+      sseStallTimeoutMs: config.sseStallTimeoutMs,
       trustProxy: config.trustProxy,
       modelMap: config.modelMap,
       defaultModel: config.defaultModel,
@@ -176,6 +188,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     events,
     idempotency,
     rateLimits,
+    policies,
     runner,
     clock,
     version: packageVersion(),

@@ -17,6 +17,14 @@ export async function startServer(
   const { generatedSecret, seeded } = await deps.keys.bootstrap(config.apiKeys, config.adminApiKeys);
   if (seeded > 0) logger.info({ seeded }, 'API keys from API_KEYS stored');
   if (generatedSecret) printFirstKey(generatedSecret);
+  for (const key of await deps.store.listKeys()) {
+    if (key.revokedAt === null && deps.policies.of(key).permissionModes.includes('bypassPermissions')) {
+      logger.warn(
+        { keyId: key.id, name: key.name, bypass: deps.runner.bypassPermissions() },
+        'this key may run sessions with permissionMode bypassPermissions (no approval of any tool)',
+      );
+    }
+  }
 
   const app = await buildApp(deps, logger);
   await app.listen({ port: config.port, host: config.host });

@@ -86,6 +86,19 @@ const EnvSchema = z.object({
    * `off`: never (logged loudly).
    */
   SANDBOX_MODE: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** Claude Code's file tools (Read, Write, Edit, …) only inside the session's working directory. */
+  FILE_TOOLS_CONFINED: booleanFlag.default(true),
+  /** Tools no session may use, whatever it asks (Claude Code tool names or rules). */
+  DISALLOWED_TOOLS: commaList.default(['WebFetch', 'WebSearch']),
+  /** Defaults of the per-key policy (a key's own policy overrides them; empty: no limit). */
+  KEY_MAX_CONCURRENT_SESSIONS: intFrom(1, 100_000).optional(),
+  KEY_MAX_RUNNING_TURNS: intFrom(1, 100_000).optional(),
+  KEY_MAX_TURNS: intFrom(1, 1000).optional(),
+  KEY_DAILY_BUDGET_USD: z.coerce.number().min(0).max(1_000_000).optional(),
+  /** How long the workspace of an ended session is kept before it is removed. */
+  WORKSPACE_RETENTION_SECONDS: intFrom(0, 30 * 24 * 3600).default(3600),
+  /** A stream whose client reads nothing for this long is closed (its writes cannot drain). */
+  SSE_STALL_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
   /** Log each Claude Code stderr line at debug level. */
   CLAUDE_CODE_STDERR_LOG: booleanFlag.default(false),
   /** Trust `X-Forwarded-For` from a reverse proxy (only behind one). */
@@ -116,6 +129,16 @@ export interface Config {
   claudeSettingSources: z.infer<typeof EnvSchema>['CLAUDE_SETTING_SOURCES'];
   claudeCodeExecutable: string | null;
   sandboxMode: 'auto' | 'required' | 'off';
+  fileToolsConfined: boolean;
+  disallowedTools: string[];
+  keyDefaults: {
+    maxConcurrentSessions: number | null;
+    maxRunningTurns: number | null;
+    maxTurns: number | null;
+    dailyBudgetUsd: number | null;
+  };
+  workspaceRetentionMs: number;
+  sseStallTimeoutMs: number;
   claudeCodeStderrLog: boolean;
   trustProxy: boolean;
   /** The environment Claude Code's own variables are taken from (see child-env.ts). */
@@ -192,6 +215,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     claudeSettingSources: e.CLAUDE_SETTING_SOURCES,
     claudeCodeExecutable: e.CLAUDE_CODE_EXECUTABLE ?? null,
     sandboxMode: e.SANDBOX_MODE,
+    fileToolsConfined: e.FILE_TOOLS_CONFINED,
+    disallowedTools: e.DISALLOWED_TOOLS,
+    keyDefaults: {
+      maxConcurrentSessions: e.KEY_MAX_CONCURRENT_SESSIONS ?? null,
+      maxRunningTurns: e.KEY_MAX_RUNNING_TURNS ?? null,
+      maxTurns: e.KEY_MAX_TURNS ?? null,
+      dailyBudgetUsd: e.KEY_DAILY_BUDGET_USD ?? null,
+    },
+    workspaceRetentionMs: e.WORKSPACE_RETENTION_SECONDS * 1000,
+    sseStallTimeoutMs: e.SSE_STALL_TIMEOUT_MS,
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
     trustProxy: e.TRUST_PROXY,
     agentEnvSource: env,

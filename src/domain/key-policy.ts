@@ -67,6 +67,15 @@ export interface EffectivePolicy {
   workspaceRoots: readonly string[];
 }
 
+/** The effective policy of each key, from the server's defaults. */
+export class Policies {
+  constructor(readonly defaults: PolicyDefaults) {}
+
+  of(key: ApiKeyRecord): EffectivePolicy {
+    return effectivePolicy(key, this.defaults);
+  }
+}
+
 export function effectivePolicy(key: ApiKeyRecord, defaults: PolicyDefaults): EffectivePolicy {
   const p = key.policy;
   return {

@@ -11,6 +11,7 @@ import type {
   RateLimitBucket,
   SessionEvent,
   SessionRecord,
+  SessionUsage,
   TokenUsage,
   TurnRecord,
 } from './types.js';
@@ -66,6 +67,11 @@ export interface SessionStore {
   listRunningTurns(): Promise<TurnRecord[]>;
   /** Sum of the usage and cost of every turn of the session. */
   sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }>;
+  /**
+   * Per session of the key, the usage and cost of its turns created at or after `since`
+   * (sessions with no such turn are left out), ordered by session id.
+   */
+  keyUsage(keyId: string, since: number): Promise<SessionUsage[]>;
 
   findIdempotency(keyId: string, key: string): Promise<IdempotencyRecord | null>;
   /** Deletes idempotency records made before `createdBefore`; returns how many. */
@@ -131,11 +137,16 @@ export interface Workspaces {
   /** Makes a fresh, empty workspace for a session and returns its absolute path. */
   create(sessionId: string): Promise<string>;
   /**
-   * Resolves a client-given `cwd` to an absolute, real path inside a configured root,
-   * or returns an error (relative escapes, symlinks out of the roots, no roots configured).
+   * Resolves a client-given `cwd` to an absolute, real path inside one of `roots`, or returns
+   * an error (relative paths, `..` or symlinks leading out of the roots, no roots at all).
    */
-  resolveExternal(cwd: string): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }>;
+  resolveExternal(
+    cwd: string,
+    roots: readonly string[],
+  ): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }>;
   remove(path: string): Promise<void>;
+  /** The session ids that have a workspace made by `create` (for the retention sweep). */
+  list(): Promise<Array<{ sessionId: string; path: string }>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +237,11 @@ export interface ModelInfo {
 
 export interface AgentRunner {
   start(spec: AgentSpec): AgentProcess;
+  /**
+   * Whether sessions may run in `bypassPermissions` here. Claude Code refuses that mode as root
+   * unless it is told it is sandboxed; the runner says so only when the sandbox really is on.
+   */
+  bypassPermissions(): { allowed: true } | { allowed: false; reason: string };
   /** Claude Code's own version string. */
   version(): string;
   /** Claude Code's model catalogue (works offline). */

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { testPolicies } from '../../test/helpers/policies.js';
 import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
 import { ApiError } from './errors.js';
 import { RateLimits } from './rate-limits.js';
@@ -34,7 +35,7 @@ describe('RateLimits', () => {
     };
     limits = new RateLimits(
       new MemoryRateLimiter(clock),
-      { sessions: 2, messages: 100, events: 1000 },
+      testPolicies({ sessions: 2, messages: 100, events: 1000 }),
       clock,
     );
   });

@@ -3,10 +3,9 @@
  * server's defaults and per-key overrides from the key's policy.
  */
 import { ApiError } from './errors.js';
+import type { Policies } from './key-policy.js';
 import type { Clock, RateLimitDecision, RateLimiter } from './ports.js';
 import type { ApiKeyRecord, RateLimitBucket } from './types.js';
-
-export type RateLimitDefaults = Record<RateLimitBucket, number>;
 
 export interface BucketDecision extends RateLimitDecision {
   bucket: RateLimitBucket;
@@ -15,12 +14,12 @@ export interface BucketDecision extends RateLimitDecision {
 export class RateLimits {
   constructor(
     private readonly limiter: RateLimiter,
-    private readonly defaults: RateLimitDefaults,
+    private readonly policies: Policies,
     private readonly clock: Clock,
   ) {}
 
   limitFor(key: ApiKeyRecord, bucket: RateLimitBucket): number {
-    return key.policy.rateLimits?.[bucket] ?? this.defaults[bucket];
+    return this.policies.of(key).rateLimits[bucket];
   }
 
   async consume(key: ApiKeyRecord, bucket: RateLimitBucket, cost = 1): Promise<BucketDecision> {

@@ -1,4 +1,6 @@
 import pino from 'pino';
+import { testPolicies } from '../../test/helpers/policies.js';
+import type { PolicyDefaults } from './key-policy.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeAgentRunner } from '../../test/helpers/fake-agent-runner.js';
 import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
@@ -29,6 +31,12 @@ class FakeWorkspaces implements Workspaces {
     return dir;
   }
 
+  async list() {
+    return this.created
+      .filter((dir) => !this.removed.includes(dir))
+      .map((dir) => ({ sessionId: dir.split('/').at(-1) ?? '', path: dir }));
+  }
+
   async resolveExternal(cwd: string) {
     const real = this.allowed.get(cwd);
     if (real) return { ok: true as const, path: real };
@@ -49,28 +57,32 @@ const clock: Clock = { now: () => Date.now() };
 function setup(
   settings: Partial<SessionSettings> = {},
   limits = { sessions: 100, messages: 100, events: 1000 },
+  policyDefaults: Partial<PolicyDefaults> = {},
 ) {
   const store = new MemorySessionStore();
   const runner = new FakeAgentRunner();
   const workspaces = new FakeWorkspaces();
   const logger = pino({ level: 'silent' });
   const events = new EventLog(store, new MemoryEventBus(), clock);
-  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), limits, clock);
+  const policies = testPolicies(limits, policyDefaults);
+  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
   const deps: SessionServiceDeps = {
     store,
     runner,
     workspaces,
     events,
     rateLimits,
+    policies,
     clock,
     logger,
     settings: {
       maxLiveSessions: 5,
       idleExpiryMs: IDLE_MS,
+      workspaceRetentionMs: 0,
       defaultModel: null,
       modelMap: { 'claude-3-opus-20240229': 'opus' },
       defaultPermissionMode: 'default',
-      allowedPermissionModes: ['default', 'acceptEdits', 'plan'],
+      disallowedTools: [],
       ...settings,
     },
   };
@@ -80,6 +92,7 @@ function setup(
     sessions,
     events,
     rateLimits,
+    policies,
     clock,
     logger,
     maxTimeoutMs: 600_000,
@@ -222,7 +235,7 @@ describe('SessionService', () => {
       expect(err).toBeInstanceOf(ApiError);
       expect(err.code).toBe('FORBIDDEN');
       expect(err.details).toEqual({
-        policy: 'ALLOWED_PERMISSION_MODES',
+        policy: 'permissionModes',
         permissionMode: 'bypassPermissions',
         allowed: ['default', 'acceptEdits', 'plan'],
       });
@@ -379,6 +392,77 @@ describe('SessionService', () => {
       const { session } = await h.sessions.create(keyA, {});
       expect(await codeOf(h.sessions.end(keyB, session.id))).toBe('SESSION_NOT_FOUND');
       expect(h.sessions.find(keyA, session.id)).toBe(session);
+    });
+  });
+
+  describe('workspace retention', () => {
+    it('keeps an ended session’s own workspace for the retention time, then a sweep removes it', async () => {
+      const local = setup({ workspaceRetentionMs: 10 * 60_000 });
+      const [key] = await addKeys(local.store);
+      await local.sessions.start();
+      const { session } = await local.sessions.create(key, {});
+      await local.sessions.end(key, session.id);
+      expect(local.workspaces.removed).toEqual([]);
+
+      await vi.advanceTimersByTimeAsync(10 * 60_000 - 1);
+      expect(await local.sessions.removeEndedWorkspaces()).toBe(0);
+      await vi.advanceTimersByTimeAsync(60_000); // the periodic sweep passes the retention time
+      expect(local.workspaces.removed).toEqual([`/data/workspaces/${session.id}`]);
+      await local.sessions.stop();
+    });
+
+    it('removes a workspace that has no session at all, never one of an open session', async () => {
+      const local = setup({ workspaceRetentionMs: 10 * 60_000 });
+      const [key] = await addKeys(local.store);
+      const { session } = await local.sessions.create(key, {});
+      local.workspaces.created.push('/data/workspaces/sess_orphan');
+      expect(await local.sessions.removeEndedWorkspaces()).toBe(1);
+      expect(local.workspaces.removed).toEqual(['/data/workspaces/sess_orphan']);
+      expect(local.workspaces.removed).not.toContain(`/data/workspaces/${session.id}`);
+      await local.sessions.stop();
+    });
+  });
+
+  describe('per-key policy', () => {
+    it('caps the open sessions of one key, counting creates under way; other keys are not affected', async () => {
+      const local = setup({}, undefined, { maxConcurrentSessions: 2 });
+      const [key, other] = await addKeys(local.store);
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => local.sessions.create(key, {})),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({
+        code: 'MAX_SESSIONS_REACHED',
+        details: { scope: 'key', policy: 'maxConcurrentSessions', limit: 2 },
+      });
+      // Refusals spent none of the key's hourly sessions.
+      expect((await local.rateLimits.peek(key, 'sessions')).remaining).toBe(100 - 2);
+      await expect(local.sessions.create(other, {})).resolves.toBeDefined();
+      await local.sessions.stop();
+    });
+
+    it('a key’s maxTurns is the ceiling and the default of its sessions', async () => {
+      const local = setup({}, undefined, { maxTurns: 5 });
+      const [key] = await addKeys(local.store);
+      const { session } = await local.sessions.create(key, {});
+      expect(session.record.config.maxTurns).toBe(5);
+      expect(await codeOf(local.sessions.create(key, { maxTurns: 6 }))).toBe('FORBIDDEN');
+      await local.sessions.stop();
+    });
+
+    it('bypassPermissions needs the key’s policy, and a runner that can run it', async () => {
+      const local = setup({}, undefined, { permissionModes: ['default', 'bypassPermissions'] });
+      const [key] = await addKeys(local.store);
+      await expect(
+        local.sessions.create(key, { permissionMode: 'bypassPermissions' }),
+      ).resolves.toBeDefined();
+      local.runner.bypassRefusal = 'the server runs as root without the sandbox';
+      const err = (await local.sessions
+        .create(key, { permissionMode: 'bypassPermissions' })
+        .catch((e: unknown) => e)) as ApiError;
+      expect(err).toMatchObject({ code: 'FORBIDDEN', details: { policy: 'bypassPermissions' } });
+      await local.sessions.stop();
     });
   });
 

@@ -6,9 +6,11 @@ import { ApiError, sessionNotFound } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { newClaudeSessionId, newSessionId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
+import type { Policies } from './key-policy.js';
 import { LiveSession } from './live-session.js';
 import type { AgentProcess, AgentRunner, Clock, Logger, SessionStore, Workspaces } from './ports.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
+import { grantSession, type SessionGrant } from './session-policy.js';
 import type {
   ApiKeyRecord,
   Page,
@@ -21,11 +23,14 @@ import type {
 export interface SessionSettings {
   maxLiveSessions: number;
   idleExpiryMs: number;
+  /** How long the own workspace of an ended session is kept before it is removed. */
+  workspaceRetentionMs: number;
   defaultModel: string | null;
   /** Requested model id → what Claude Code is told (retired ids to current aliases). */
   modelMap: Record<string, string>;
   defaultPermissionMode: PermissionMode;
-  allowedPermissionModes: readonly PermissionMode[];
+  /** Tools no session may use (DISALLOWED_TOOLS). */
+  disallowedTools: readonly string[];
 }
 
 export interface CreateSessionInput {
@@ -46,6 +51,7 @@ export interface SessionServiceDeps {
   workspaces: Workspaces;
   events: EventLog;
   rateLimits: RateLimits;
+  policies: Policies;
   clock: Clock;
   logger: Logger;
   settings: SessionSettings;
@@ -59,8 +65,8 @@ const END_INTERRUPT_WAIT_MS = 10_000;
 
 export class SessionService {
   private readonly live = new Map<string, LiveSession>();
-  /** Creates past the cap check that are not in `live` yet. */
-  private reserved = 0;
+  /** Creates past the cap checks that are not in `live` yet. */
+  private readonly reserved = new Reservations();
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: SessionServiceDeps) {}
@@ -71,7 +77,7 @@ export class SessionService {
       this.live.set(record.id, new LiveSession(record));
     }
     const every = Math.min(60_000, Math.max(1000, Math.floor(this.deps.settings.idleExpiryMs / 4)));
-    this.sweepTimer = setInterval(() => void this.expireIdle(), every);
+    this.sweepTimer = setInterval(() => void this.sweep(), every);
     this.sweepTimer.unref();
   }
 
@@ -127,33 +133,47 @@ export class SessionService {
     input: CreateSessionInput,
     idempotency?: IdempotencyClaim,
   ): Promise<{ session: LiveSession; rateLimit: BucketDecision }> {
-    const { settings, store, workspaces, rateLimits } = this.deps;
-    const permissionMode = input.permissionMode ?? settings.defaultPermissionMode;
-    if (!settings.allowedPermissionModes.includes(permissionMode)) {
-      throw new ApiError('FORBIDDEN', `permissionMode "${permissionMode}" is not allowed on this server.`, {
-        policy: 'ALLOWED_PERMISSION_MODES',
-        permissionMode,
-        allowed: settings.allowedPermissionModes,
-      });
-    }
+    const { settings, store, workspaces, rateLimits, runner } = this.deps;
+    const policy = this.deps.policies.of(key);
+    const grant = grantSession(input, policy, {
+      defaultPermissionMode: settings.defaultPermissionMode,
+      disallowedTools: settings.disallowedTools,
+      bypass: runner.bypassPermissions(),
+    });
     let external: string | null = null;
     if (input.cwd !== undefined) {
-      const resolved = await workspaces.resolveExternal(input.cwd);
+      const resolved = await workspaces.resolveExternal(input.cwd, policy.workspaceRoots);
       if (!resolved.ok) throw ApiError.fromBody(resolved.error);
       external = resolved.path;
     }
-    // The slot is reserved in the same synchronous step as the check, before anything is
-    // spent or awaited: parallel creates can neither exceed the cap nor spend quota on a refusal.
-    if (this.live.size + this.reserved >= settings.maxLiveSessions) throw this.capReached();
-    this.reserved++;
+    // The slots are reserved in the same synchronous step as the checks, before anything is
+    // spent or awaited: parallel creates can neither exceed a cap nor spend quota on a refusal.
+    if (this.live.size + this.reserved.total >= settings.maxLiveSessions) throw this.capReached();
+    const keyMax = policy.maxConcurrentSessions;
+    if (keyMax !== null && this.openSessionsOf(key.id) >= keyMax) {
+      throw new ApiError(
+        'MAX_SESSIONS_REACHED',
+        `This key may have at most ${keyMax} sessions open at once.`,
+        {
+          scope: 'key',
+          policy: 'maxConcurrentSessions',
+          limit: keyMax,
+        },
+        CAP_RETRY_AFTER_SECONDS,
+      );
+    }
+    this.reserved.add(key.id);
     let record: SessionRecord;
     let rateLimit: BucketDecision;
     try {
       rateLimit = await rateLimits.take(key, 'sessions');
-      record = await this.newRecord(key, input, permissionMode, external);
+      record = await this.newRecord(key, input, grant, external);
       await store.insertSession(record, idempotency?.record(record.id, null));
     } finally {
-      this.reserved--;
+      this.reserved.remove(key.id);
+    }
+    if (grant.permissionMode === 'bypassPermissions') {
+      this.deps.logger.warn({ sessionId: record.id, keyId: key.id }, 'session runs with bypassPermissions');
     }
     const session = new LiveSession(record);
     this.live.set(record.id, session);
@@ -171,7 +191,7 @@ export class SessionService {
   private async newRecord(
     key: ApiKeyRecord,
     input: CreateSessionInput,
-    permissionMode: PermissionMode,
+    grant: SessionGrant,
     externalCwd: string | null,
   ): Promise<SessionRecord> {
     const { settings, workspaces, clock } = this.deps;
@@ -181,14 +201,14 @@ export class SessionService {
     const config: SessionConfig = {
       requestedModel,
       model: requestedModel ? (settings.modelMap[requestedModel] ?? requestedModel) : null,
-      permissionMode,
-      maxTurns: input.maxTurns ?? null,
+      permissionMode: grant.permissionMode,
+      maxTurns: grant.maxTurns,
       cwd: externalCwd ?? (await workspaces.create(id)),
       workspace: externalCwd ? 'external' : 'owned',
       systemPrompt: input.systemPrompt ?? null,
       appendSystemPrompt: input.appendSystemPrompt ?? null,
-      allowedTools: input.allowedTools ?? [],
-      disallowedTools: input.disallowedTools ?? [],
+      allowedTools: grant.allowedTools,
+      disallowedTools: grant.disallowedTools,
     };
     return {
       id,
@@ -202,6 +222,20 @@ export class SessionService {
       endedAt: null,
       endReason: null,
     };
+  }
+
+  /** Open sessions of a key, counting creates under way. */
+  openSessionsOf(keyId: string): number {
+    let n = this.reserved.of(keyId);
+    for (const s of this.live.values()) if (s.record.keyId === keyId && !s.ending) n++;
+    return n;
+  }
+
+  /** Turns of a key running now. */
+  runningTurnsOf(keyId: string): number {
+    let n = 0;
+    for (const s of this.live.values()) if (s.record.keyId === keyId && s.busy) n++;
+    return n;
   }
 
   /** An active session by id, whoever owns it (for internal lookups, never for a request). */
@@ -289,12 +323,42 @@ export class SessionService {
     await session.process?.close();
     this.live.delete(session.id);
     this.deps.events.forget(session.id);
-    if (session.record.config.workspace === 'owned') {
-      await this.deps.workspaces.remove(session.record.config.cwd).catch((err: unknown) => {
-        this.deps.logger.warn({ err, sessionId: session.id }, 'could not remove the workspace');
-      });
+    // Kept for WORKSPACE_RETENTION_SECONDS (removeEndedWorkspaces), unless that is zero.
+    if (session.record.config.workspace === 'owned' && this.deps.settings.workspaceRetentionMs === 0) {
+      await this.removeWorkspace(session.id, session.record.config.cwd);
     }
     this.deps.logger.info({ sessionId: session.id, reason }, 'session ended');
+  }
+
+  /**
+   * Removes the workspaces of sessions that ended longer ago than the retention time, and
+   * any workspace without a session (left by a crash between the two writes).
+   */
+  async removeEndedWorkspaces(): Promise<number> {
+    const now = this.deps.clock.now();
+    let removed = 0;
+    for (const { sessionId, path } of await this.deps.workspaces.list()) {
+      if (this.live.has(sessionId)) continue;
+      const record = await this.deps.store.getSession(sessionId);
+      const endedAt = record?.endedAt ?? (record ? null : 0);
+      if (endedAt === null || now - endedAt < this.deps.settings.workspaceRetentionMs) continue;
+      await this.removeWorkspace(sessionId, path);
+      removed++;
+    }
+    return removed;
+  }
+
+  private async removeWorkspace(sessionId: string, path: string): Promise<void> {
+    await this.deps.workspaces.remove(path).catch((err: unknown) => {
+      this.deps.logger.warn({ err, sessionId }, 'could not remove the workspace');
+    });
+  }
+
+  private async sweep(): Promise<void> {
+    await this.expireIdle();
+    await this.removeEndedWorkspaces().catch((err: unknown) =>
+      this.deps.logger.error({ err }, 'workspace retention sweep failed'),
+    );
   }
 
   private async expireIdle(): Promise<void> {
@@ -305,6 +369,28 @@ export class SessionService {
         this.deps.logger.error({ err, sessionId: session.id }, 'could not expire a session');
       });
     }
+  }
+}
+
+/** Session creates past the cap checks, per key and in total. */
+class Reservations {
+  total = 0;
+  private readonly byKey = new Map<string, number>();
+
+  add(keyId: string): void {
+    this.total++;
+    this.byKey.set(keyId, this.of(keyId) + 1);
+  }
+
+  remove(keyId: string): void {
+    this.total--;
+    const left = this.of(keyId) - 1;
+    if (left > 0) this.byKey.set(keyId, left);
+    else this.byKey.delete(keyId);
+  }
+
+  of(keyId: string): number {
+    return this.byKey.get(keyId) ?? 0;
   }
 }
 

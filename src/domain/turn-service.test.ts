@@ -1,4 +1,6 @@
 import pino from 'pino';
+import { testPolicies } from '../../test/helpers/policies.js';
+import type { PolicyDefaults } from './key-policy.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeAgentRunner, msg, reply, result, results } from '../../test/helpers/fake-agent-runner.js';
 import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
@@ -24,31 +26,36 @@ const workspaces: Workspaces = {
   create: async (id) => `/data/workspaces/${id}`,
   resolveExternal: async () => ({ ok: false, error: { code: 'FORBIDDEN', message: 'no', details: {} } }),
   remove: async () => undefined,
+  list: async () => [],
 };
 
 function setup(
   limits = { sessions: 100, messages: 100, events: 1000 },
   runner = new FakeAgentRunner(),
   logger: Logger = pino({ level: 'silent' }),
+  policyDefaults: Partial<PolicyDefaults> = {},
 ) {
   const store = new MemorySessionStore();
   const events = new EventLog(store, new MemoryEventBus(), clock);
-  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), limits, clock);
+  const policies = testPolicies(limits, policyDefaults);
+  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
   const sessions = new SessionService({
     store,
     runner,
     workspaces,
     events,
     rateLimits,
+    policies,
     clock,
     logger,
     settings: {
       maxLiveSessions: 10,
       idleExpiryMs: 3_600_000,
+      workspaceRetentionMs: 0,
       defaultModel: null,
       modelMap: {},
       defaultPermissionMode: 'default',
-      allowedPermissionModes: ['default'],
+      disallowedTools: [],
     },
   });
   const turns = new TurnService({
@@ -56,6 +63,7 @@ function setup(
     sessions,
     events,
     rateLimits,
+    policies,
     clock,
     logger,
     maxTimeoutMs: MAX_TIMEOUT_MS,
@@ -198,6 +206,56 @@ describe('TurnService', () => {
     expect(session.turn).toBeNull();
     expect(h.runner.prompts).toEqual(['one']);
     expect(await h.store.countMessages(sessionId)).toBe(3); // prompt, init, assistant of turn one
+  });
+
+  describe('per-key policy', () => {
+    it('caps the turns of one key running at once across its sessions', async () => {
+      await h.sessions.stop();
+      h = setup(undefined, undefined, undefined, { maxRunningTurns: 1 });
+      await h.store.insertKey(key);
+      const a = (await h.sessions.create(key, {})).session.id;
+      const b = (await h.sessions.create(key, {})).session.id;
+      h.runner.script({ end: 'hang' });
+      const { turn } = await h.turns.start(key, a, { prompt: 'long' });
+      const err = await h.turns.start(key, b, { prompt: 'second' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'MAX_RUNNING_TURNS_REACHED',
+        details: { policy: 'maxRunningTurns', limit: 1 },
+      });
+      expect(h.sessions.find(key, b).busy).toBe(false);
+      await turn.interrupt();
+      await turn.done;
+      await expect(h.turns.start(key, b, { prompt: 'now' })).resolves.toBeDefined();
+    });
+
+    it('refuses a turn once the key spent its daily budget, until the next UTC day', async () => {
+      await h.sessions.stop();
+      h = setup(undefined, undefined, undefined, { dailyBudgetUsd: 0.002 });
+      await h.store.insertKey(key);
+      sessionId = (await h.sessions.create(key, {})).session.id;
+      h.runner.script(reply('one', { costUsd: 0.0015 }), reply('two', { costUsd: 0.0015 }), reply('three'));
+      await (
+        await h.turns.start(key, sessionId, { prompt: 'one' })
+      ).turn.done;
+      // Under the cap when it starts: the turn runs, even if it ends over the cap.
+      await (
+        await h.turns.start(key, sessionId, { prompt: 'two' })
+      ).turn.done;
+      const err = (await h.turns
+        .start(key, sessionId, { prompt: 'three' })
+        .catch((e: unknown) => e)) as ApiError;
+      expect(err).toMatchObject({
+        code: 'BUDGET_EXCEEDED',
+        details: { policy: 'dailyBudgetUsd', dailyBudgetUsd: 0.002, spentUsd: 0.003 },
+      });
+      const midnight = Date.UTC(2026, 0, 2);
+      expect(err.details.resetsAt).toBe(new Date(midnight).toISOString());
+      expect(err.retryAfterSeconds).toBe(Math.ceil((midnight - Date.now()) / 1000));
+      expect(h.sessions.find(key, sessionId).busy).toBe(false);
+
+      vi.setSystemTime(midnight);
+      await expect(h.turns.start(key, sessionId, { prompt: 'three' })).resolves.toBeDefined();
+    });
   });
 
   it('an unknown session is SESSION_NOT_FOUND', async () => {

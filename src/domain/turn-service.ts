@@ -9,6 +9,8 @@ import { ApiError, internalError, sessionNotFound } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { newMessageId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
+import type { Policies } from './key-policy.js';
+import { DAY_MS, utcDayStart } from './time.js';
 import type { LiveSession, RunningTurn } from './live-session.js';
 import { assistantText, claudeMessageView, promptView } from './message-views.js';
 import type { AgentEvent, AgentProcess, AgentTurnOutcome, Clock, Logger, SessionStore } from './ports.js';
@@ -22,6 +24,7 @@ export interface TurnServiceDeps {
   sessions: SessionService;
   events: EventLog;
   rateLimits: RateLimits;
+  policies: Policies;
   clock: Clock;
   logger: Logger;
   /** The timeout of a turn that asks for none, and the most one may ask for. */
@@ -34,6 +37,9 @@ export interface StartTurnInput {
   /** Stored with the turn, when the request carried an Idempotency-Key. */
   idempotency?: IdempotencyClaim;
 }
+
+/** Retry-After of MAX_RUNNING_TURNS_REACHED: a hint, turns end when they end. */
+const RUNNING_TURNS_RETRY_AFTER_SECONDS = 5;
 
 /** After an interrupt, how long Claude Code gets to end the turn before its process is stopped. */
 const INTERRUPT_GRACE_MS = 10_000;
@@ -93,8 +99,20 @@ export class TurnService {
         },
       );
     }
+    const policy = this.deps.policies.of(key);
+    const maxRunning = policy.maxRunningTurns;
+    if (maxRunning !== null && this.deps.sessions.runningTurnsOf(key.id) >= maxRunning) {
+      throw new ApiError(
+        'MAX_RUNNING_TURNS_REACHED',
+        `This key may run at most ${maxRunning} turns at once. Wait for one to complete.`,
+        { policy: 'maxRunningTurns', limit: maxRunning },
+        RUNNING_TURNS_RETRY_AFTER_SECONDS,
+      );
+    }
+    // Reserved in the same synchronous step as the checks above and below.
     session.busy = true;
     try {
+      await this.checkBudget(key, policy.dailyBudgetUsd);
       const rateLimit = await this.deps.rateLimits.take(key, 'messages');
       // The session may have been ended (DELETE, expiry) while we waited.
       if (session.ending) throw sessionNotFound(sessionId);
@@ -105,6 +123,30 @@ export class TurnService {
       session.turn = null;
       throw err;
     }
+  }
+
+  /**
+   * A turn that would start with the key's spending for the day at or over its cap is refused.
+   * The day is the UTC day; spending is Claude Code's own cost figures of finished turns.
+   */
+  private async checkBudget(key: ApiKeyRecord, dailyBudgetUsd: number | null): Promise<void> {
+    if (dailyBudgetUsd === null) return;
+    const now = this.deps.clock.now();
+    const dayStart = utcDayStart(now);
+    const spent = (await this.deps.store.keyUsage(key.id, dayStart)).reduce((sum, s) => sum + s.costUsd, 0);
+    if (spent < dailyBudgetUsd) return;
+    const resetsAt = dayStart + DAY_MS;
+    throw new ApiError(
+      'BUDGET_EXCEEDED',
+      `This key spent $${spent.toFixed(4)} today, its daily budget is $${dailyBudgetUsd}. It resets at ${new Date(resetsAt).toISOString()}.`,
+      {
+        policy: 'dailyBudgetUsd',
+        dailyBudgetUsd,
+        spentUsd: spent,
+        resetsAt: new Date(resetsAt).toISOString(),
+      },
+      Math.max(1, Math.ceil((resetsAt - now) / 1000)),
+    );
   }
 
   /**

@@ -106,6 +106,14 @@ export const ZERO_USAGE: TokenUsage = Object.freeze({
   cacheReadInputTokens: 0,
 });
 
+/** What one session of a key used in a period (see SessionStore.keyUsage). */
+export interface SessionUsage {
+  sessionId: string;
+  turns: number;
+  usage: TokenUsage;
+  costUsd: number;
+}
+
 export type TurnStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'timed_out';
 
 /** The `complete` event and the non-streaming response carry exactly this. */

@@ -2,6 +2,7 @@
 import type { EventLog } from '../domain/event-log.js';
 import type { Idempotency } from '../domain/idempotency.js';
 import type { KeyAdmin } from '../domain/key-admin.js';
+import type { Policies } from '../domain/key-policy.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { AgentRunner, Clock, SessionStore } from '../domain/ports.js';
 import type { RateLimits } from '../domain/rate-limits.js';
@@ -14,6 +15,7 @@ export interface HttpSettings {
   ssePingIntervalMs: number;
   sseRetryMs: number;
   sseMaxEventBytes: number;
+  sseStallTimeoutMs: number;
   trustProxy: boolean;
   modelMap: Record<string, string>;
   defaultModel: string | null;
@@ -29,6 +31,7 @@ export interface AppDeps {
   events: EventLog;
   idempotency: Idempotency;
   rateLimits: RateLimits;
+  policies: Policies;
   runner: AgentRunner;
   clock: Clock;
   /** This server's own version (package.json) and start time, for /health. */

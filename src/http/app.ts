@@ -9,11 +9,13 @@ import { ApiError } from '../domain/errors.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStreamRoutes } from './routes/stream.js';
+import { registerUsageRoutes } from './routes/usage.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -41,12 +43,21 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
 
   await app.register(
     async (api) => {
+      // Every route says who may call it; one that does not is a bug caught at start.
+      api.addHook('onRoute', (route) => {
+        const access = route.config as { public?: boolean; admin?: boolean; scope?: string } | undefined;
+        if (!access?.public && !access?.admin && !access?.scope) {
+          throw new Error(`route ${route.method} ${route.url} declares no access (public, admin or scope)`);
+        }
+      });
       registerAuth(api, deps.keys, deps.rateLimits);
       registerHealthRoutes(api, deps);
       registerModelRoutes(api, deps);
       registerSessionRoutes(api, deps);
       registerMessageRoutes(api, deps);
       registerStreamRoutes(api, deps);
+      registerAdminRoutes(api, deps);
+      registerUsageRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

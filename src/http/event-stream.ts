@@ -23,7 +23,12 @@ export interface EventStreamDeps {
   key: ApiKeyRecord;
   isRunning: () => boolean;
   now: () => number;
+  /** Is the key still valid? A stream of a revoked key ends within KEY_RECHECK_MS. */
+  keyStillValid: () => Promise<boolean>;
 }
+
+/** How often an open stream checks that its key has not been revoked. */
+const KEY_RECHECK_MS = 1000;
 
 export async function streamEvents(
   sse: SseStream,
@@ -32,6 +37,17 @@ export async function streamEvents(
 ): Promise<void> {
   const abort = new AbortController();
   sse.onClose(() => abort.abort());
+  let revoked = false;
+  const recheck = setInterval(() => {
+    void deps.keyStillValid().then(
+      (valid) => {
+        if (valid || abort.signal.aborted) return;
+        revoked = true;
+        abort.abort();
+      },
+      () => undefined,
+    );
+  }, KEY_RECHECK_MS);
   try {
     for await (const event of deps.events.read(plan.sessionId, plan.afterSeq, abort.signal)) {
       const budget = await deps.rateLimits.consume(deps.key, 'events');
@@ -47,7 +63,15 @@ export async function streamEvents(
         break;
       }
     }
+    if (revoked) {
+      await sse.sendUnlogged('error', {
+        code: 'INVALID_API_KEY',
+        message: 'The API key of this stream was revoked.',
+        details: {},
+      });
+    }
   } finally {
+    clearInterval(recheck);
     abort.abort();
     sse.end();
   }

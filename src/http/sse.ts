@@ -14,6 +14,11 @@ export interface SseOptions {
   retryMs: number;
   /** `message` events whose data is larger are sent in short form (see `shortForm`); 0: no cap. */
   maxEventBytes: number;
+  /**
+   * A write that cannot drain for this long means the client stopped reading: the connection
+   * is closed, so a stalled client cannot hold the stream (and its buffers) forever.
+   */
+  stallTimeoutMs: number;
   /** Extra response headers (request id, rate-limit headers). */
   headers: Record<string, string | number | string[]>;
 }
@@ -24,12 +29,14 @@ export class SseStream {
   private readonly closeListeners: Array<() => void> = [];
 
   private readonly maxEventBytes: number;
+  private readonly stallTimeoutMs: number;
 
   constructor(
     private readonly res: ServerResponse,
     options: SseOptions,
   ) {
     this.maxEventBytes = options.maxEventBytes;
+    this.stallTimeoutMs = options.stallTimeoutMs;
     res.writeHead(200, {
       ...options.headers,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -80,7 +87,9 @@ export class SseStream {
     if (this.closedFlag) return Promise.resolve();
     if (this.res.write(chunk)) return Promise.resolve();
     return new Promise((resolve) => {
+      const stalled = setTimeout(() => this.res.destroy(), this.stallTimeoutMs);
       const done = (): void => {
+        clearTimeout(stalled);
         this.res.off('drain', done);
         this.res.off('close', done);
         resolve();

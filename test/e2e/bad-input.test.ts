@@ -278,7 +278,7 @@ describe('policies', () => {
     });
     const error = expectError(res, 403, 'FORBIDDEN');
     expect(error.details).toMatchObject({
-      policy: 'ALLOWED_PERMISSION_MODES',
+      policy: 'permissionModes',
       permissionMode: 'bypassPermissions',
     });
     expect(error.details.allowed).not.toContain('bypassPermissions');

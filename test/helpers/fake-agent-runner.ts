@@ -142,6 +142,8 @@ export class FakeAgentRunner implements AgentRunner {
     { id: 'sonnet', name: 'Sonnet', description: 'Balanced', resolvedModel: 'claude-sonnet-5-5' },
   ];
   claudeCodeVersion = '2.1.999 (fake)';
+  /** Why bypassPermissions is impossible here, or null when it is possible. */
+  bypassRefusal: string | null = null;
 
   private readonly queue: TurnScript[] = [];
   private readonly waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
@@ -162,6 +164,10 @@ export class FakeAgentRunner implements AgentRunner {
 
   version(): string {
     return this.claudeCodeVersion;
+  }
+
+  bypassPermissions(): { allowed: true } | { allowed: false; reason: string } {
+    return this.bypassRefusal === null ? { allowed: true } : { allowed: false, reason: this.bypassRefusal };
   }
 
   async listModels(): Promise<ModelInfo[]> {

@@ -37,9 +37,14 @@ export async function startApp(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-http-'));
   const runner = options.runner ?? new FakeAgentRunner();
   const store = new MemorySessionStore();
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    WORKSPACE_RETENTION_SECONDS: '0',
+    ...env,
+  });
   const server = await compose(config, { runner, store, clock: options.clock });
-  await server.deps.keys.bootstrap([KEY_A, KEY_B]);
+  await server.deps.keys.bootstrap([KEY_A, KEY_B], config.adminApiKeys);
   const app = await buildApp(server.deps, server.logger);
   return {
     app,

@@ -1,33 +1,51 @@
 /**
- * The shared authentication and tenancy suite: every authenticated route is listed here, and
- * every one of them must refuse a missing, wrong or revoked key, accept `Authorization: Bearer`,
- * ignore a key in the query string, and hide another key's session. A route the app serves but
- * this table does not list fails the suite, so a new route cannot skip these checks.
+ * The shared security suite: every authenticated route is listed here, and every one of them
+ * must refuse a missing, wrong or revoked key, accept `Authorization: Bearer`, ignore a key in
+ * the query string, hide another key's session, and refuse with 403 a key whose policy forbids
+ * the route (a missing scope; an ordinary key on an admin route). A route the app serves but this
+ * table does not list fails the suite, so a new route cannot skip these checks.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KEY_A, KEY_B, createSession, expectError, keyRecord, type Harness } from './harness.js';
 
 export interface RouteCase {
-  method: 'GET' | 'POST' | 'DELETE';
-  /** The route as registered; `:id` is replaced by a session of KEY_A. */
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /**
+   * The route as registered; `:id` is replaced by a session of KEY_A, or for admin routes by a
+   * throwaway key made for the test.
+   */
   url: string;
   /** A valid body, for routes that take one. */
   body?: object;
   /** The status of a valid call (what `Authorization: Bearer` must reach). */
   ok: number;
+  /** Who may call it: a key with this scope, or an admin key. */
+  access: 'read' | 'write' | 'admin';
 }
 
 export const AUTHENTICATED_ROUTES: readonly RouteCase[] = [
-  { method: 'POST', url: '/api/v1/sessions', body: { model: 'sonnet' }, ok: 201 },
-  { method: 'GET', url: '/api/v1/sessions', ok: 200 },
-  { method: 'GET', url: '/api/v1/sessions/:id', ok: 200 },
-  { method: 'DELETE', url: '/api/v1/sessions/:id', ok: 204 },
-  { method: 'POST', url: '/api/v1/sessions/:id/messages', body: { prompt: 'Hello' }, ok: 200 },
-  { method: 'GET', url: '/api/v1/sessions/:id/messages', ok: 200 },
-  { method: 'POST', url: '/api/v1/sessions/:id/stream', body: { prompt: 'Hello' }, ok: 200 },
-  { method: 'GET', url: '/api/v1/sessions/:id/stream', ok: 204 },
-  { method: 'GET', url: '/api/v1/models', ok: 200 },
+  { method: 'POST', url: '/api/v1/sessions', body: { model: 'sonnet' }, ok: 201, access: 'write' },
+  { method: 'GET', url: '/api/v1/sessions', ok: 200, access: 'read' },
+  { method: 'GET', url: '/api/v1/sessions/:id', ok: 200, access: 'read' },
+  { method: 'DELETE', url: '/api/v1/sessions/:id', ok: 204, access: 'write' },
+  {
+    method: 'POST',
+    url: '/api/v1/sessions/:id/messages',
+    body: { prompt: 'Hello' },
+    ok: 200,
+    access: 'write',
+  },
+  { method: 'GET', url: '/api/v1/sessions/:id/messages', ok: 200, access: 'read' },
+  { method: 'POST', url: '/api/v1/sessions/:id/stream', body: { prompt: 'Hello' }, ok: 200, access: 'write' },
+  { method: 'GET', url: '/api/v1/sessions/:id/stream', ok: 204, access: 'read' },
+  { method: 'GET', url: '/api/v1/models', ok: 200, access: 'read' },
+  { method: 'GET', url: '/api/v1/usage', ok: 200, access: 'read' },
+  { method: 'GET', url: '/api/v1/admin/keys', ok: 200, access: 'admin' },
+  { method: 'POST', url: '/api/v1/admin/keys', body: { name: 'suite key' }, ok: 201, access: 'admin' },
+  { method: 'GET', url: '/api/v1/admin/keys/:id', ok: 200, access: 'admin' },
+  { method: 'PATCH', url: '/api/v1/admin/keys/:id', body: { name: 'renamed' }, ok: 200, access: 'admin' },
+  { method: 'POST', url: '/api/v1/admin/keys/:id/revoke', ok: 200, access: 'admin' },
 ];
 
 export const PUBLIC_ROUTES: readonly string[] = ['GET /api/v1/health'];
@@ -51,16 +69,25 @@ export function routesOf(app: FastifyInstance): string[] {
 
 const KEY_REVOKED = 'ccr_test_key_revoked_0000000000000000003';
 const WRONG_KEY = 'ccr_test_key_wrong_00000000000000000000x';
+/** An admin key, for the admin routes. */
+const KEY_ADMIN = 'ccr_test_key_admin_000000000000000000004';
+/** Keys whose policy leaves out one scope each. */
+const KEY_READ_ONLY = 'ccr_test_key_readonly_0000000000000005';
+const KEY_WRITE_ONLY = 'ccr_test_key_writeonly_000000000000006';
 
 export function describeSecuritySuite(name: string, start: () => Promise<Harness>): void {
   describe(`security: ${name}`, () => {
     let h: Harness;
     let sessionId: string;
+    /** A throwaway key, the `:id` of the admin routes. */
+    let targetKeyId: string;
 
     beforeAll(async () => {
       h = await start();
-      await h.deps.keys.bootstrap([KEY_REVOKED]);
+      await h.deps.keys.bootstrap([KEY_REVOKED, KEY_READ_ONLY, KEY_WRITE_ONLY], [KEY_ADMIN]);
       await h.store.updateKey((await keyRecord(h, KEY_REVOKED)).id, { revokedAt: Date.now() });
+      await h.store.updateKey((await keyRecord(h, KEY_READ_ONLY)).id, { policy: { scopes: ['read'] } });
+      await h.store.updateKey((await keyRecord(h, KEY_WRITE_ONLY)).id, { policy: { scopes: ['write'] } });
     });
 
     afterAll(async () => {
@@ -69,12 +96,18 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
 
     beforeEach(async () => {
       sessionId = await createSession(h, {}, KEY_A);
+      targetKeyId = (await h.deps.keyAdmin.create({ name: 'suite target' })).key.id;
     });
+
+    const urlOf = (route: RouteCase) =>
+      route.url.replace(':id', route.access === 'admin' ? targetKeyId : sessionId);
+    /** A key that may call the route. */
+    const allowedKey = (route: RouteCase) => (route.access === 'admin' ? KEY_ADMIN : KEY_A);
 
     const call = (route: RouteCase, headers: Record<string, string>, query = '') =>
       h.app.inject({
         method: route.method,
-        url: route.url.replace(':id', sessionId) + query,
+        url: urlOf(route) + query,
         headers,
         ...(route.body ? { payload: route.body } : {}),
       });
@@ -118,7 +151,7 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
         it('no key → 401 before the body is even read', async () => {
           const res = await h.app.inject({
             method: route.method,
-            url: route.url.replace(':id', sessionId),
+            url: urlOf(route),
             headers: { 'content-type': 'application/json' },
             payload: '{not json',
           });
@@ -141,18 +174,34 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
         });
 
         it('Authorization: Bearer is accepted', async () => {
-          const res = await call(route, { authorization: `Bearer ${KEY_A}` });
+          const res = await call(route, { authorization: `Bearer ${allowedKey(route)}` });
           expect(res.statusCode, res.body).toBe(route.ok);
+        });
+
+        it('a key whose policy forbids the route → 403 FORBIDDEN naming the policy', async () => {
+          if (route.access === 'admin') {
+            const res = await call(route, { 'x-api-key': KEY_A });
+            expect(expectError(res, 403, 'FORBIDDEN').error.details).toEqual({
+              policy: 'admin_key_required',
+            });
+          } else {
+            const lacking = route.access === 'read' ? KEY_WRITE_ONLY : KEY_READ_ONLY;
+            const res = await call(route, { 'x-api-key': lacking });
+            expect(expectError(res, 403, 'FORBIDDEN').error.details).toMatchObject({
+              policy: 'scopes',
+              required: route.access,
+            });
+          }
         });
 
         if (route.method === 'GET') {
           it('HEAD without a key → 401', async () => {
-            const res = await h.app.inject({ method: 'HEAD', url: route.url.replace(':id', sessionId) });
+            const res = await h.app.inject({ method: 'HEAD', url: urlOf(route) });
             expect(res.statusCode).toBe(401);
           });
         }
 
-        if (route.url.includes(':id')) {
+        if (route.url.includes(':id') && route.access !== 'admin') {
           it('another key’s session → 404 SESSION_NOT_FOUND, and the session is untouched', async () => {
             const before = await h.store.countMessages(sessionId);
             const res = await call(route, { 'x-api-key': KEY_B });

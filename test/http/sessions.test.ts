@@ -162,7 +162,7 @@ describe('sessions', () => {
       const body = expectError(res, 403, 'FORBIDDEN');
       expect(body.error.details).toMatchObject({
         permissionMode: 'bypassPermissions',
-        policy: 'ALLOWED_PERMISSION_MODES',
+        policy: 'permissionModes',
       });
       expect(h.runner.starts).toEqual([]);
     });
@@ -361,7 +361,7 @@ describe('sessions', () => {
           permissionMode: 'default',
           systemPrompt: 'Be brief.',
           allowedTools: ['Read'],
-          disallowedTools: [],
+          disallowedTools: ['WebFetch', 'WebSearch'],
           workspace: 'owned',
         },
         usage: {

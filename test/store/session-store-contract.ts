@@ -17,6 +17,7 @@ import { idempotencyContract } from './contract/idempotency.js';
 import { keysContract, lifecycleContract } from './contract/keys.js';
 import { sessionsContract } from './contract/sessions.js';
 import { turnsContract } from './contract/turns.js';
+import { usageContract } from './contract/usage.js';
 import type { ContractContext, StoreFactory, StoreHandle } from './fixtures.js';
 
 export type { StoreFactory, StoreHandle } from './fixtures.js';
@@ -46,6 +47,7 @@ export function describeSessionStoreContract(name: string, makeStore: StoreFacto
     sessionsContract(ctx);
     turnsContract(ctx);
     idempotencyContract(ctx);
+    usageContract(ctx);
     eventsContract(ctx);
   });
 }

@@ -26,6 +26,8 @@ export interface ClaudeProcessOptions {
   resume: boolean;
   env: Record<string, string>;
   sandbox: SandboxSettings | null;
+  /** Refuse Claude Code's file tools reading or writing outside the working directory. */
+  confineFileTools: boolean;
   settingSources: Options['settingSources'];
   executable: string | null;
   logStderr: boolean;
@@ -111,6 +113,18 @@ export class ClaudeProcess implements AgentProcess {
       cwd: spec.cwd,
       env: options.env,
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+      // As managed (policy) settings, so nothing the session or its workspace says can lift them:
+      // file tools stay inside the working directory in every permission mode, bypass included.
+      ...(options.confineFileTools
+        ? {
+            managedSettings: {
+              permissions: {
+                blockWritesOutsideWorkingDirectories: true,
+                blockReadsOutsideWorkingDirectories: true,
+              },
+            },
+          }
+        : {}),
       settingSources: options.settingSources,
       // Claude Code's own prompt (tool-use rules, safety) stays; the session's prompts go after it.
       systemPrompt: { type: 'preset', preset: 'claude_code', ...(append ? { append } : {}) },

@@ -21,6 +21,8 @@ export interface ClaudeSdkRunnerOptions {
   logStderr: boolean;
   /** Run the agent's commands in Claude Code's sandbox (null: unsandboxed). */
   sandbox: Omit<SandboxPolicy, 'deniedEnvVars'> | null;
+  /** Confine Claude Code's file tools (Read, Write, Edit, …) to the session's working directory. */
+  confineFileTools: boolean;
   logger: Logger;
 }
 
@@ -40,13 +42,30 @@ export class ClaudeSdkRunner implements AgentRunner {
   start(spec: AgentSpec): AgentProcess {
     return new ClaudeProcess(spec, {
       resume: transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
-      env: this.env,
+      env:
+        spec.permissionMode === 'bypassPermissions' && RUNNING_AS_ROOT
+          ? { ...this.env, IS_SANDBOX: '1' }
+          : this.env,
+      confineFileTools: this.options.confineFileTools,
       sandbox: this.sandbox ? sandboxSettings(this.sandbox, spec.cwd) : null,
       settingSources: this.options.settingSources,
       executable: this.options.executable,
       logStderr: this.options.logStderr,
       logger: this.options.logger.child({ sessionId: spec.sessionId }),
     });
+  }
+
+  /**
+   * Claude Code refuses `bypassPermissions` as root unless IS_SANDBOX=1 says it is contained.
+   * The server sets that flag (for bypass sessions only, see start()) exactly when the agent's
+   * commands run in the sandbox; otherwise a root server refuses the mode.
+   */
+  bypassPermissions(): { allowed: true } | { allowed: false; reason: string } {
+    if (!RUNNING_AS_ROOT || this.sandbox) return { allowed: true };
+    return {
+      allowed: false,
+      reason: "the server runs as root and the agent's commands are not sandboxed (SANDBOX_MODE)",
+    };
   }
 
   version(): string {
@@ -93,6 +112,8 @@ export class ClaudeSdkRunner implements AgentRunner {
     }
   }
 }
+
+const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
 let cachedVersion: string | null = null;
 

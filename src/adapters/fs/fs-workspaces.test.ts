@@ -20,7 +20,7 @@ describe('FsWorkspaces', () => {
     fs.mkdirSync(path.join(root, 'project', 'src'), { recursive: true });
     fs.mkdirSync(outside);
     fs.writeFileSync(path.join(outside, 'secret.txt'), 'keep me');
-    workspaces = new FsWorkspaces(base, [root]);
+    workspaces = new FsWorkspaces(base);
   });
 
   afterEach(() => {
@@ -38,23 +38,23 @@ describe('FsWorkspaces', () => {
   });
 
   describe('resolveExternal', () => {
-    const refused = async (cwd: string, ws = workspaces) => {
-      const r = await ws.resolveExternal(cwd);
+    const refused = async (cwd: string, roots: string[] = [root]) => {
+      const r = await workspaces.resolveExternal(cwd, roots);
       if (r.ok) throw new Error(`accepted ${cwd} as ${r.path}`);
       return r.error;
     };
 
     it('accepts a real directory inside a root, as its real path', async () => {
-      expect(await workspaces.resolveExternal(path.join(root, 'project', 'src'))).toEqual({
+      expect(await workspaces.resolveExternal(path.join(root, 'project', 'src'), [root])).toEqual({
         ok: true,
         path: path.join(root, 'project', 'src'),
       });
-      expect(await workspaces.resolveExternal(root)).toEqual({ ok: true, path: root });
+      expect(await workspaces.resolveExternal(root, [root])).toEqual({ ok: true, path: root });
     });
 
     it('accepts a symlink inside a root that points inside a root, resolved', async () => {
       fs.symlinkSync(path.join(root, 'project'), path.join(root, 'link'));
-      expect(await workspaces.resolveExternal(path.join(root, 'link'))).toEqual({
+      expect(await workspaces.resolveExternal(path.join(root, 'link'), [root])).toEqual({
         ok: true,
         path: path.join(root, 'project'),
       });
@@ -62,7 +62,7 @@ describe('FsWorkspaces', () => {
 
     it('accepts a `..` path that stays inside the root', async () => {
       const cwd = `${root}/project/src/../src`;
-      expect(await workspaces.resolveExternal(cwd)).toEqual({
+      expect(await workspaces.resolveExternal(cwd, [root])).toEqual({
         ok: true,
         path: path.join(root, 'project', 'src'),
       });
@@ -100,15 +100,14 @@ describe('FsWorkspaces', () => {
     });
 
     it('refuses every cwd when no root is configured', async () => {
-      const error = await refused(root, new FsWorkspaces(base, []));
+      const error = await refused(root, []);
       expect(error).toMatchObject({ code: 'FORBIDDEN', details: { policy: 'WORKSPACE_ROOTS' } });
     });
 
     it('checks a root that is itself a symlink by its real path', async () => {
       const linkRoot = path.join(tmp, 'root-link');
       fs.symlinkSync(root, linkRoot);
-      const ws = new FsWorkspaces(base, [linkRoot]);
-      expect(await ws.resolveExternal(path.join(root, 'project'))).toEqual({
+      expect(await workspaces.resolveExternal(path.join(root, 'project'), [linkRoot])).toEqual({
         ok: true,
         path: path.join(root, 'project'),
       });
@@ -117,7 +116,7 @@ describe('FsWorkspaces', () => {
     // A directory named like `..cache` inside a root is inside it.
     it('accepts a directory inside the root whose name starts with two dots', async () => {
       fs.mkdirSync(path.join(root, '..cache'));
-      expect(await workspaces.resolveExternal(path.join(root, '..cache'))).toEqual({
+      expect(await workspaces.resolveExternal(path.join(root, '..cache'), [root])).toEqual({
         ok: true,
         path: path.join(root, '..cache'),
       });

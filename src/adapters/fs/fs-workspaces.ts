@@ -13,8 +13,6 @@ export class FsWorkspaces implements Workspaces {
   constructor(
     /** Where per-session workspaces are made (`<DATA_DIR>/workspaces`). */
     private readonly baseDir: string,
-    /** Absolute roots a client's `cwd` must be inside. */
-    private readonly roots: string[],
   ) {}
 
   async create(sessionId: string): Promise<string> {
@@ -23,8 +21,11 @@ export class FsWorkspaces implements Workspaces {
     return dir;
   }
 
-  async resolveExternal(cwd: string): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }> {
-    if (this.roots.length === 0) {
+  async resolveExternal(
+    cwd: string,
+    roots: readonly string[],
+  ): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }> {
+    if (roots.length === 0) {
       return refuse('FORBIDDEN', 'This server does not accept a cwd: each session gets its own workspace.', {
         policy: 'WORKSPACE_ROOTS',
       });
@@ -43,7 +44,7 @@ export class FsWorkspaces implements Workspaces {
         issues: [{ field: 'cwd', message: 'not an existing directory' }],
       });
     }
-    for (const root of this.roots) {
+    for (const root of roots) {
       const realRoot = await fs.realpath(root).catch(() => null);
       if (realRoot && isInside(real, realRoot)) return { ok: true, path: real };
     }
@@ -51,6 +52,13 @@ export class FsWorkspaces implements Workspaces {
       policy: 'WORKSPACE_ROOTS',
       cwd,
     });
+  }
+
+  async list(): Promise<Array<{ sessionId: string; path: string }>> {
+    const entries = await fs.readdir(this.baseDir, { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => ({ sessionId: e.name, path: path.join(this.baseDir, e.name) }));
   }
 
   async remove(dir: string): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   Page,
   SessionEvent,
   SessionRecord,
+  SessionUsage,
   TokenUsage,
   TurnRecord,
 } from '../../domain/types.js';
@@ -231,22 +232,19 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }> {
-    const usage: TokenUsage = {
-      inputTokens: 0,
-      outputTokens: 0,
-      cacheCreationInputTokens: 0,
-      cacheReadInputTokens: 0,
-    };
-    let costUsd = 0;
-    for (const turn of this.s.turns.values()) {
-      if (turn.sessionId !== sessionId) continue;
-      usage.inputTokens += turn.usage.inputTokens;
-      usage.outputTokens += turn.usage.outputTokens;
-      usage.cacheCreationInputTokens += turn.usage.cacheCreationInputTokens;
-      usage.cacheReadInputTokens += turn.usage.cacheReadInputTokens;
-      costUsd += turn.costUsd;
-    }
+    const { usage, costUsd } = sumTurns([...this.s.turns.values()].filter((t) => t.sessionId === sessionId));
     return { usage, costUsd };
+  }
+
+  async keyUsage(keyId: string, since: number): Promise<SessionUsage[]> {
+    const bySession = new Map<string, TurnRecord[]>();
+    for (const turn of this.s.turns.values()) {
+      if (turn.createdAt < since || this.s.sessions.get(turn.sessionId)?.keyId !== keyId) continue;
+      bySession.set(turn.sessionId, [...(bySession.get(turn.sessionId) ?? []), turn]);
+    }
+    return [...bySession.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([sessionId, turns]) => ({ sessionId, ...sumTurns(turns) }));
   }
 
   async appendEvents(events: SessionEvent[]): Promise<void> {
@@ -312,4 +310,22 @@ export class MemorySessionStore implements SessionStore {
       this.s.events.set(event.sessionId, log);
     }
   }
+}
+
+function sumTurns(turns: TurnRecord[]): { turns: number; usage: TokenUsage; costUsd: number } {
+  const usage: TokenUsage = {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
+  };
+  let costUsd = 0;
+  for (const turn of turns) {
+    usage.inputTokens += turn.usage.inputTokens;
+    usage.outputTokens += turn.usage.outputTokens;
+    usage.cacheCreationInputTokens += turn.usage.cacheCreationInputTokens;
+    usage.cacheReadInputTokens += turn.usage.cacheReadInputTokens;
+    costUsd += turn.costUsd;
+  }
+  return { turns: turns.length, usage, costUsd };
 }

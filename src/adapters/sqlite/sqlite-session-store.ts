@@ -15,6 +15,7 @@ import type {
   Page,
   SessionEvent,
   SessionRecord,
+  SessionUsage,
   TokenUsage,
   TurnRecord,
 } from '../../domain/types.js';
@@ -226,6 +227,20 @@ export class SqliteSessionStore implements SessionStore {
       },
       costUsd: row?.costUsd ?? 0,
     };
+  }
+
+  async keyUsage(keyId: string, since: number): Promise<SessionUsage[]> {
+    return this.sql.keyUsage.all(keyId, since).map((row) => ({
+      sessionId: row.sessionId,
+      turns: row.turns,
+      usage: {
+        inputTokens: row.inputTokens,
+        outputTokens: row.outputTokens,
+        cacheCreationInputTokens: row.cacheCreationInputTokens,
+        cacheReadInputTokens: row.cacheReadInputTokens,
+      },
+      costUsd: row.costUsd,
+    }));
   }
 
   // --- idempotency ----------------------------------------------------------------------------

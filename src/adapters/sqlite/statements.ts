@@ -136,6 +136,19 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     ),
     purgeIdempotency: db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?'),
 
+    keyUsage: db.prepare<[string, number], UsageRow & { sessionId: string; turns: number }>(
+      `SELECT t.session_id                                   AS sessionId,
+              COUNT(*)                                       AS turns,
+              COALESCE(SUM(t.input_tokens), 0)                AS inputTokens,
+              COALESCE(SUM(t.output_tokens), 0)               AS outputTokens,
+              COALESCE(SUM(t.cache_creation_input_tokens), 0) AS cacheCreationInputTokens,
+              COALESCE(SUM(t.cache_read_input_tokens), 0)     AS cacheReadInputTokens,
+              COALESCE(SUM(t.cost_usd), 0)                    AS costUsd
+       FROM turns t JOIN sessions s ON s.id = t.session_id
+       WHERE s.key_id = ? AND t.created_at >= ?
+       GROUP BY t.session_id ORDER BY t.session_id`,
+    ),
+
     insertEvent: db.prepare<EventRow>(
       `INSERT INTO events (${EVENT_COLUMNS}) VALUES (${params(EVENT_COLUMNS)})`,
     ),

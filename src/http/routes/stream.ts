@@ -34,6 +34,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       pingIntervalMs: settings.ssePingIntervalMs,
       retryMs: settings.sseRetryMs,
       maxEventBytes: settings.sseMaxEventBytes,
+      stallTimeoutMs: settings.sseStallTimeoutMs,
       headers: reply.getHeaders() as Record<string, string | number | string[]>,
     });
     await streamEvents(sse, plan, {
@@ -42,6 +43,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       key,
       isRunning: () => session?.busy ?? false,
       now: () => clock.now(),
+      keyStillValid: () => deps.keys.isStillValid(key.id),
     }).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
   };
 

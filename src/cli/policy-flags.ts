@@ -1,0 +1,238 @@
+/**
+ * Policy flags of `keys create` and `keys policy` → a KeyPolicy. Each flag sets one field;
+ * `--policy '<json>'` gives the whole object; `--unset <field>` removes one. The result is
+ * checked with the same schema as the admin API (KeyPolicySchema), and a problem names the
+ * field and the flag that sets it.
+ */
+import { KeyPolicySchema } from '../domain/key-policy.js';
+import type { KeyPolicy, RateLimitBucket } from '../domain/types.js';
+import { UsageError } from './errors.js';
+
+type Kind = 'int' | 'usd' | 'list' | 'tools';
+
+interface FlagSpec {
+  flag: string;
+  /** The policy field it sets, dotted for the rate limits (`rateLimits.sessions`). */
+  field: string;
+  kind: Kind;
+  help: string;
+}
+
+export const POLICY_FLAGS: readonly FlagSpec[] = [
+  { flag: 'rate-sessions', field: 'rateLimits.sessions', kind: 'int', help: 'sessions created per hour' },
+  { flag: 'rate-messages', field: 'rateLimits.messages', kind: 'int', help: 'messages sent per hour' },
+  { flag: 'rate-events', field: 'rateLimits.events', kind: 'int', help: 'SSE events delivered per hour' },
+  { flag: 'max-sessions', field: 'maxConcurrentSessions', kind: 'int', help: 'open sessions at once' },
+  { flag: 'max-running-turns', field: 'maxRunningTurns', kind: 'int', help: 'turns running at once' },
+  { flag: 'max-turns', field: 'maxTurns', kind: 'int', help: 'highest maxTurns of a session (1-1000)' },
+  { flag: 'daily-budget', field: 'dailyBudgetUsd', kind: 'usd', help: 'spending cap in USD per UTC day' },
+  {
+    flag: 'permission-modes',
+    field: 'permissionModes',
+    kind: 'list',
+    help: 'modes a session may use (default,acceptEdits,plan,bypassPermissions)',
+  },
+  {
+    flag: 'allowed-tools',
+    field: 'allowedTools',
+    kind: 'tools',
+    help: "rules a session may allow ('Read,Write,Bash(npm test:*)')",
+  },
+  {
+    flag: 'workspace-roots',
+    field: 'workspaceRoots',
+    kind: 'list',
+    help: 'absolute dirs a session may use as cwd',
+  },
+  { flag: 'scopes', field: 'scopes', kind: 'list', help: 'read, write (default: both)' },
+];
+
+/** The parseArgs options of the policy flags (all strings: numbers are parsed here). */
+export const POLICY_OPTIONS = {
+  'rate-sessions': { type: 'string' },
+  'rate-messages': { type: 'string' },
+  'rate-events': { type: 'string' },
+  'max-sessions': { type: 'string' },
+  'max-running-turns': { type: 'string' },
+  'max-turns': { type: 'string' },
+  'daily-budget': { type: 'string' },
+  'permission-modes': { type: 'string' },
+  'allowed-tools': { type: 'string' },
+  'workspace-roots': { type: 'string' },
+  scopes: { type: 'string' },
+  policy: { type: 'string' },
+} as const;
+
+export type PolicyFlagValues = { [K in keyof typeof POLICY_OPTIONS]?: string };
+
+const RATE_BUCKETS: readonly RateLimitBucket[] = ['sessions', 'messages', 'events'];
+
+/** Every field `--unset` takes (a flag's name works too: `--unset max-turns`). */
+export const UNSETTABLE_FIELDS: readonly string[] = [
+  'rateLimits',
+  ...RATE_BUCKETS.map((b) => `rateLimits.${b}`),
+  'scopes',
+  'maxConcurrentSessions',
+  'maxRunningTurns',
+  'maxTurns',
+  'dailyBudgetUsd',
+  'permissionModes',
+  'allowedTools',
+  'workspaceRoots',
+];
+
+export interface PolicyChange {
+  /** `--policy`: the whole policy to start from, instead of the key's. */
+  base: KeyPolicy | null;
+  /** Fields given by flags, by dotted field name. */
+  set: Map<string, number | string[]>;
+  /** Fields to remove, by dotted field name. */
+  unset: string[];
+}
+
+export function isEmptyChange(change: PolicyChange): boolean {
+  return change.base === null && change.set.size === 0 && change.unset.length === 0;
+}
+
+/** Reads the policy flags (and `--unset`s) of a command line; bad syntax is a UsageError. */
+export function policyChangeFrom(values: PolicyFlagValues, unset: readonly string[] = []): PolicyChange {
+  const base = values.policy === undefined ? null : parsePolicyJson(values.policy);
+  const set = new Map<string, number | string[]>();
+  for (const spec of POLICY_FLAGS) {
+    const raw = values[spec.flag as keyof PolicyFlagValues];
+    if (raw !== undefined) set.set(spec.field, parseValue(spec, raw));
+  }
+  const fields = unset.map(unsetField);
+  for (const field of fields) {
+    for (const given of set.keys()) {
+      if (given === field || given.startsWith(`${field}.`)) {
+        throw new UsageError(`${field} is both set (--${flagOf(given)}) and unset (--unset ${field}).`);
+      }
+    }
+  }
+  return { base, set, unset: [...new Set(fields)] };
+}
+
+/** The policy after the change: `--policy` (or the current policy), minus unsets, plus flags. */
+export function applyPolicyChange(current: KeyPolicy, change: PolicyChange): KeyPolicy {
+  const next = structuredClone(change.base ?? current) as Record<string, unknown>;
+  for (const field of change.unset) {
+    const [head, sub] = field.split('.') as [string, string | undefined];
+    if (sub === undefined) {
+      delete next[head];
+    } else if (isObject(next[head])) {
+      delete next[head][sub];
+    }
+  }
+  for (const [field, value] of change.set) {
+    const [head, sub] = field.split('.') as [string, string | undefined];
+    if (sub === undefined) {
+      next[head] = value;
+    } else {
+      next[head] = { ...(isObject(next[head]) ? next[head] : {}), [sub]: value };
+    }
+  }
+  if (isObject(next.rateLimits) && Object.keys(next.rateLimits).length === 0) delete next.rateLimits;
+  return next as KeyPolicy;
+}
+
+/**
+ * Checks a policy with the schema every writer of a policy uses. Each problem names the field
+ * and, where there is one, the flag that sets it.
+ */
+export function validatePolicy(policy: unknown): KeyPolicy {
+  const parsed = KeyPolicySchema.safeParse(policy);
+  if (parsed.success) return parsed.data;
+  const lines: string[] = [];
+  for (const issue of parsed.error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) lines.push(`policy.${[...path, key].join('.')}: unknown field`);
+      continue;
+    }
+    const field = path.join('.');
+    const flag = flagOf(path.slice(0, path[0] === 'rateLimits' ? 2 : 1).join('.'));
+    lines.push(`policy.${field || '(policy)'}${flag ? ` (--${flag})` : ''}: ${issue.message}`);
+  }
+  throw new UsageError(`Invalid policy:\n  ${lines.join('\n  ')}`);
+}
+
+/** `a, b,,c` → [a, b, c]. */
+export function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** Splits on commas outside parentheses: `Read,Bash(npm run a,b)` → [Read, Bash(npm run a,b)]. */
+export function splitToolRules(raw: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of raw) {
+    if (ch === '(') depth++;
+    if (ch === ')') {
+      depth--;
+      if (depth < 0) throw new UsageError(`--allowed-tools: unbalanced ")" in "${raw}".`);
+    }
+    if (ch === ',' && depth === 0) {
+      out.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  if (depth !== 0) throw new UsageError(`--allowed-tools: unbalanced "(" in "${raw}".`);
+  out.push(current);
+  return out.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function parseValue(spec: FlagSpec, raw: string): number | string[] {
+  const value = raw.trim();
+  switch (spec.kind) {
+    case 'int':
+      if (!/^-?\d+$/.test(value)) {
+        throw new UsageError(`--${spec.flag}: expected a whole number, got "${raw}".`);
+      }
+      return Number(value);
+    case 'usd': {
+      const amount = value.startsWith('$') ? value.slice(1) : value;
+      if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(amount)) {
+        throw new UsageError(`--${spec.flag}: expected an amount in USD such as 2.50, got "${raw}".`);
+      }
+      return Number(amount);
+    }
+    case 'list':
+      return splitList(value);
+    case 'tools':
+      return splitToolRules(value);
+  }
+}
+
+function parsePolicyJson(raw: string): KeyPolicy {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new UsageError(`--policy: not valid JSON (${err instanceof Error ? err.message : String(err)}).`);
+  }
+  if (!isObject(value))
+    throw new UsageError('--policy: expected a JSON object, such as \'{"maxTurns":10}\'.');
+  return validatePolicy(value);
+}
+
+function unsetField(name: string): string {
+  if (UNSETTABLE_FIELDS.includes(name)) return name;
+  const byFlag = POLICY_FLAGS.find((s) => s.flag === name.replace(/^--/, ''));
+  if (byFlag) return byFlag.field;
+  throw new UsageError(`--unset: unknown policy field "${name}". Fields: ${UNSETTABLE_FIELDS.join(', ')}.`);
+}
+
+function flagOf(field: string): string | null {
+  return POLICY_FLAGS.find((s) => s.field === field)?.flag ?? null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
