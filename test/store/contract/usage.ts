@@ -16,20 +16,18 @@ export function usageContract(ctx: ContractContext): void {
     ) {
       const turn = makeTurn(sessionId, { id, firstSeq: seq, createdAt });
       await ctx.store().beginTurn(turn, makeEvent(sessionId, seq, { turnId: id }));
-      await ctx
-        .store()
-        .finishTurn(
-          id,
-          {
-            status: 'completed',
-            endedAt: createdAt + 10,
-            completion: null,
-            error: null,
-            usage: usage(n),
-            costUsd,
-          },
-          makeEvent(sessionId, seq + 1, { turnId: id, type: 'complete' }),
-        );
+      await ctx.store().finishTurn(
+        id,
+        {
+          status: 'completed',
+          endedAt: createdAt + 10,
+          completion: null,
+          error: null,
+          usage: usage(n),
+          costUsd,
+        },
+        makeEvent(sessionId, seq + 1, { turnId: id, type: 'complete' }),
+      );
     }
 
     it('sums per session of the key the turns made since the time, leaving others out', async () => {
