@@ -119,6 +119,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       logStderr: config.claudeCodeStderrLog,
       sandbox: sandbox ? { denyRead: sandboxDenyRead(config), allowedDomains: [] } : null,
       confineFileTools: config.fileToolsConfined,
+      tmpMarkerFile: path.join(config.dataDir, 'agent-tmp-dir'),
       logger,
     });
   const events = new EventLog(store, new MemoryEventBus(), clock);
@@ -133,7 +134,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const sessions = new SessionService({
     store,
     runner,
-    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces')),
+    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces'), config.dataDir),
     events,
     rateLimits,
     policies,
@@ -200,6 +201,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     async shutdown() {
       idempotency.stop();
       await sessions.stop();
+      await runner.close();
       await store.close();
     },
   };

@@ -117,6 +117,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses workspace roots that overlap the data directory, either way', () => {
+    const problems = problemsOf({
+      DATA_DIR: '/srv/ccr/data',
+      WORKSPACE_ROOTS: '/srv/ccr,/srv/ccr/data/x,/home/work',
+    });
+    expect(problems).toHaveLength(2);
+    expect(problems.every((p) => p.startsWith('WORKSPACE_ROOTS:') && p.includes('overlaps DATA_DIR'))).toBe(
+      true,
+    );
+  });
+
   // Every problem at once, also the checks across variables.
   it('lists schema problems and the later checks together', () => {
     const problems = problemsOf({

@@ -174,8 +174,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     else problems.push(...result.error.issues.map((i) => `${key}: ${i.message}`));
   }
   const e = parsed as z.infer<typeof EnvSchema>;
+  const dataDir = path.resolve(e.DATA_DIR ?? './data');
   for (const root of e.WORKSPACE_ROOTS ?? []) {
-    if (!path.isAbsolute(root)) problems.push(`WORKSPACE_ROOTS: "${root}" is not an absolute path`);
+    if (!path.isAbsolute(root)) {
+      problems.push(`WORKSPACE_ROOTS: "${root}" is not an absolute path`);
+      continue;
+    }
+    const [outer, inner] = [path.resolve(root), dataDir];
+    const overlaps = (a: string, b: string) => a === b || a.startsWith(b + path.sep);
+    if (overlaps(inner, outer) || overlaps(outer, inner)) {
+      problems.push(
+        `WORKSPACE_ROOTS: "${root}" overlaps DATA_DIR (${dataDir}); sessions could reach other sessions' data`,
+      );
+    }
   }
   if (e.ALLOWED_PERMISSION_MODES && e.DEFAULT_PERMISSION_MODE) {
     if (!e.ALLOWED_PERMISSION_MODES.includes(e.DEFAULT_PERMISSION_MODE)) {

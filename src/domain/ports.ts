@@ -246,4 +246,6 @@ export interface AgentRunner {
   version(): string;
   /** Claude Code's model catalogue (works offline). */
   listModels(): Promise<ModelInfo[]>;
+  /** Releases what the runner holds (temp directories); after every process has exited. */
+  close(): Promise<void>;
 }

@@ -17,12 +17,14 @@ let stack: Stack;
 let root: string;
 
 beforeAll(async () => {
-  root = tempDir('roots');
+  // A root one level down, so that its `..` is neither /tmp (which holds the data dir) nor a root.
+  root = path.join(tempDir('roots'), 'root');
+  fs.mkdirSync(root);
   stack = await startStack({ env: { WORKSPACE_ROOTS: root, CLAUDE_CODE_MAX_RETRIES: '2' } });
 });
 afterAll(async () => {
   await stack?.close();
-  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(path.dirname(root), { recursive: true, force: true });
 });
 
 /** The system prompt text the model API was sent. */

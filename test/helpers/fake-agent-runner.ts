@@ -166,6 +166,10 @@ export class FakeAgentRunner implements AgentRunner {
     return this.claudeCodeVersion;
   }
 
+  async close(): Promise<void> {
+    // Nothing to release.
+  }
+
   bypassPermissions(): { allowed: true } | { allowed: false; reason: string } {
     return this.bypassRefusal === null ? { allowed: true } : { allowed: false, reason: this.bypassRefusal };
   }

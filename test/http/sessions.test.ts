@@ -141,7 +141,7 @@ describe('sessions', () => {
     });
 
     it('400 INVALID_REQUEST: a relative cwd', async () => {
-      h = await startApp({ WORKSPACE_ROOTS: '/tmp' });
+      h = await startApp({ WORKSPACE_ROOTS: '/srv/ccr-test-roots' });
       const res = await h.app.inject({
         method: 'POST',
         url: URL,

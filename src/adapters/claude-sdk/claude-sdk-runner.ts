@@ -2,6 +2,7 @@
  * The `AgentRunner` on the real Claude Code binary, through `@anthropic-ai/claude-agent-sdk`.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { query, type Options } from '@anthropic-ai/claude-agent-sdk';
@@ -23,36 +24,50 @@ export interface ClaudeSdkRunnerOptions {
   sandbox: Omit<SandboxPolicy, 'deniedEnvVars'> | null;
   /** Confine Claude Code's file tools (Read, Write, Edit, …) to the session's working directory. */
   confineFileTools: boolean;
+  /**
+   * A file (in the data dir) that remembers this server's temp directory, so the next start
+   * removes what a crash left. See `AgentTempDirs`.
+   */
+  tmpMarkerFile: string;
   logger: Logger;
 }
 
 export class ClaudeSdkRunner implements AgentRunner {
   private readonly env: Record<string, string>;
   private readonly sandbox: SandboxPolicy | null;
+  private readonly tmp: AgentTempDirs;
   private models: Promise<ModelInfo[]> | null = null;
 
   constructor(private readonly options: ClaudeSdkRunnerOptions) {
     fs.mkdirSync(options.claudeConfigDir, { recursive: true, mode: 0o700 });
+    this.tmp = new AgentTempDirs(options.tmpMarkerFile);
     this.env = buildChildEnv({ source: options.envSource, claudeConfigDir: options.claudeConfigDir });
     this.sandbox = options.sandbox
-      ? { ...options.sandbox, deniedEnvVars: credentialVariables(this.env) }
+      ? {
+          ...options.sandbox,
+          // Every process's temp dir is hidden from the other sessions' commands.
+          denyRead: [...options.sandbox.denyRead, this.tmp.base],
+          deniedEnvVars: credentialVariables(this.env),
+        }
       : null;
   }
 
   start(spec: AgentSpec): AgentProcess {
-    return new ClaudeProcess(spec, {
+    const tmpDir = this.tmp.create();
+    const env: Record<string, string> = { ...this.env, ...tempEnv(tmpDir) };
+    if (spec.permissionMode === 'bypassPermissions' && RUNNING_AS_ROOT) env.IS_SANDBOX = '1';
+    const process = new ClaudeProcess(spec, {
       resume: transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
-      env:
-        spec.permissionMode === 'bypassPermissions' && RUNNING_AS_ROOT
-          ? { ...this.env, IS_SANDBOX: '1' }
-          : this.env,
+      env,
       confineFileTools: this.options.confineFileTools,
-      sandbox: this.sandbox ? sandboxSettings(this.sandbox, spec.cwd) : null,
+      sandbox: this.sandbox ? sandboxSettings(this.sandbox, [spec.cwd, tmpDir]) : null,
       settingSources: this.options.settingSources,
       executable: this.options.executable,
       logStderr: this.options.logStderr,
       logger: this.options.logger.child({ sessionId: spec.sessionId }),
     });
+    process.onExit(() => fs.rmSync(tmpDir, { recursive: true, force: true }));
+    return process;
   }
 
   /**
@@ -66,6 +81,10 @@ export class ClaudeSdkRunner implements AgentRunner {
       allowed: false,
       reason: "the server runs as root and the agent's commands are not sandboxed (SANDBOX_MODE)",
     };
+  }
+
+  async close(): Promise<void> {
+    this.tmp.removeAll();
   }
 
   version(): string {
@@ -90,10 +109,11 @@ export class ClaudeSdkRunner implements AgentRunner {
 
   private async fetchModels(): Promise<ModelInfo[]> {
     const input = new InputQueue<never>();
+    const tmpDir = this.tmp.create();
     const q = query({
       prompt: input,
       options: {
-        env: this.env,
+        env: { ...this.env, ...tempEnv(tmpDir) },
         settingSources: this.options.settingSources,
         ...(this.options.executable ? { pathToClaudeCodeExecutable: this.options.executable } : {}),
       },
@@ -109,11 +129,51 @@ export class ClaudeSdkRunner implements AgentRunner {
     } finally {
       input.end();
       q.close();
+      fs.rmSync(tmpDir, { recursive: true, force: true });
     }
   }
 }
 
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
+
+/**
+ * Claude Code keeps temp files (background command output, the sandbox's socket bridges, probes)
+ * in TMPDIR and CLAUDE_CODE_TMPDIR. Its default, /tmp/claude-<uid>, is shared by every session of
+ * the server user and kept forever: one tenant's command output would be readable by another's
+ * commands. So each process gets its own directory, removed when it exits.
+ */
+function tempEnv(dir: string): Record<string, string> {
+  return { CLAUDE_CODE_TMPDIR: dir, TMPDIR: dir };
+}
+
+/**
+ * The per-process temp directories, under one base per server run. The base is short and in the
+ * system temp dir, not in the data dir: the sandbox's Unix socket paths live there and may not be
+ * longer than 108 bytes. Its path is kept in a marker file so the next start removes a base left
+ * by a crash.
+ */
+class AgentTempDirs {
+  readonly base: string;
+
+  constructor(private readonly markerFile: string) {
+    try {
+      const previous = fs.readFileSync(markerFile, 'utf8').trim();
+      if (path.basename(previous).startsWith('ccr-')) fs.rmSync(previous, { recursive: true, force: true });
+    } catch {
+      // No marker: a first start.
+    }
+    this.base = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-'));
+    fs.writeFileSync(markerFile, `${this.base}\n`, { mode: 0o600 });
+  }
+
+  create(): string {
+    return fs.mkdtempSync(path.join(this.base, 's-'));
+  }
+
+  removeAll(): void {
+    fs.rmSync(this.base, { recursive: true, force: true });
+  }
+}
 
 let cachedVersion: string | null = null;
 

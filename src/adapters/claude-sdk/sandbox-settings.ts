@@ -31,7 +31,11 @@ export function credentialVariables(env: Record<string, string>): string[] {
   );
 }
 
-export function sandboxSettings(policy: SandboxPolicy, cwd: string): SandboxSettings {
+/**
+ * `readable` are the session's own directories (its working directory and its temp directory):
+ * readable by its commands although they lie inside a denied path such as the data dir.
+ */
+export function sandboxSettings(policy: SandboxPolicy, readable: string[]): SandboxSettings {
   return {
     enabled: true,
     // The server checked that the sandbox works here (or was told to require it): if Claude
@@ -39,8 +43,10 @@ export function sandboxSettings(policy: SandboxPolicy, cwd: string): SandboxSett
     failIfUnavailable: true,
     autoAllowBashIfSandboxed: false,
     allowUnsandboxedCommands: false,
-    network: { allowedDomains: policy.allowedDomains },
-    filesystem: { denyRead: policy.denyRead, allowRead: [cwd] },
+    // strictAllowlist: a host that is not listed is refused. Without it the sandbox's proxy asks,
+    // and in bypassPermissions nobody says no: every host would be reachable.
+    network: { allowedDomains: policy.allowedDomains, strictAllowlist: true },
+    filesystem: { denyRead: policy.denyRead, allowRead: readable },
     credentials: { envVars: policy.deniedEnvVars.map((name) => ({ name, mode: 'deny' as const })) },
   };
 }

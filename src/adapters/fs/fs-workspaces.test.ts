@@ -20,7 +20,7 @@ describe('FsWorkspaces', () => {
     fs.mkdirSync(path.join(root, 'project', 'src'), { recursive: true });
     fs.mkdirSync(outside);
     fs.writeFileSync(path.join(outside, 'secret.txt'), 'keep me');
-    workspaces = new FsWorkspaces(base);
+    workspaces = new FsWorkspaces(base, path.join(tmp, 'data'));
   });
 
   afterEach(() => {
@@ -111,6 +111,17 @@ describe('FsWorkspaces', () => {
         ok: true,
         path: path.join(root, 'project'),
       });
+    });
+
+    it('refuses a cwd inside or around the server data dir, even inside a root', async () => {
+      const dataRoot = tmp; // a root that contains the data dir
+      fs.mkdirSync(path.join(base, 'sess_other'), { recursive: true });
+      for (const cwd of [path.join(base, 'sess_other'), path.join(tmp, 'data'), tmp]) {
+        expect(await refused(cwd, [dataRoot])).toMatchObject({
+          code: 'FORBIDDEN',
+          details: { policy: 'DATA_DIR' },
+        });
+      }
     });
 
     // A directory named like `..cache` inside a root is inside it.

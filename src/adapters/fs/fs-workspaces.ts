@@ -13,6 +13,11 @@ export class FsWorkspaces implements Workspaces {
   constructor(
     /** Where per-session workspaces are made (`<DATA_DIR>/workspaces`). */
     private readonly baseDir: string,
+    /**
+     * The server's data dir: no `cwd` may be in it or around it, whatever the roots say, or one
+     * session could work in another's workspace, the database or the transcripts.
+     */
+    private readonly dataDir: string,
   ) {}
 
   async create(sessionId: string): Promise<string> {
@@ -42,6 +47,13 @@ export class FsWorkspaces implements Workspaces {
     } catch {
       return refuse('INVALID_REQUEST', `cwd ${cwd} is not an existing directory.`, {
         issues: [{ field: 'cwd', message: 'not an existing directory' }],
+      });
+    }
+    const data = await fs.realpath(this.dataDir).catch(() => path.resolve(this.dataDir));
+    if (isInside(real, data) || isInside(data, real)) {
+      return refuse('FORBIDDEN', `cwd ${cwd} is inside or around the server's data directory.`, {
+        policy: 'DATA_DIR',
+        cwd,
       });
     }
     for (const root of roots) {
