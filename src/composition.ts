@@ -18,6 +18,7 @@ import { Idempotency } from './domain/idempotency.js';
 import { KeyAdmin } from './domain/key-admin.js';
 import { KeyService } from './domain/key-service.js';
 import { Policies } from './domain/key-policy.js';
+import { PermissionBroker } from './domain/permissions.js';
 import type { AgentRunner, Clock, SessionStore } from './domain/ports.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { SessionService } from './domain/session-service.js';
@@ -150,15 +151,23 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       disallowedTools: config.disallowedTools,
     },
   });
+  const permissions = new PermissionBroker({
+    events,
+    clock,
+    logger,
+    settings: { timeoutMs: config.permissionTimeoutMs, defaultDecision: config.permissionDefaultDecision },
+  });
   const turns = new TurnService({
     store,
     sessions,
     events,
     rateLimits,
     policies,
+    permissions,
     clock,
     logger,
     maxTimeoutMs: config.turnTimeoutMaxMs,
+    maxQueuedTurns: config.queueMaxTurns,
   });
 
   const idempotency = new Idempotency(store, clock, config.idempotencyRetentionMs);
@@ -188,6 +197,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     turns,
     events,
     idempotency,
+    permissions,
     rateLimits,
     policies,
     runner,

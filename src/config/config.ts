@@ -62,6 +62,12 @@ const EnvSchema = z.object({
   /** Upper bound of a message's `timeout` and the default when a request gives none. */
   TURN_TIMEOUT_MAX_MS: intFrom(1000, 24 * 3600 * 1000).default(30 * 60 * 1000),
   SSE_PING_INTERVAL_MS: intFrom(100, 300_000).default(15_000),
+  /** How long a permission question waits for a client's answer before the default applies. */
+  PERMISSION_TIMEOUT_MS: intFrom(1000, 24 * 3600 * 1000).default(300_000),
+  /** The answer a permission question gets when nobody answers in time. */
+  PERMISSION_DEFAULT_DECISION: z.enum(['deny', 'allow']).default('deny'),
+  /** Turns that may wait in one session's queue (`queue: true`). */
+  QUEUE_MAX_TURNS: intFrom(1, 1000).default(10),
   /** How long an Idempotency-Key is remembered; the contract promises at least a day. */
   IDEMPOTENCY_RETENTION_HOURS: intFrom(24, 24 * 365).default(24),
   SSE_RETRY_MS: intFrom(100, 600_000).default(3000),
@@ -119,6 +125,9 @@ export interface Config {
   turnTimeoutMaxMs: number;
   ssePingIntervalMs: number;
   idempotencyRetentionMs: number;
+  permissionTimeoutMs: number;
+  permissionDefaultDecision: 'deny' | 'allow';
+  queueMaxTurns: number;
   sseRetryMs: number;
   sseMaxEventBytes: number;
   defaultModel: string | null;
@@ -216,6 +225,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     turnTimeoutMaxMs: e.TURN_TIMEOUT_MAX_MS,
     ssePingIntervalMs: e.SSE_PING_INTERVAL_MS,
     idempotencyRetentionMs: e.IDEMPOTENCY_RETENTION_HOURS * 3600 * 1000,
+    permissionTimeoutMs: e.PERMISSION_TIMEOUT_MS,
+    permissionDefaultDecision: e.PERMISSION_DEFAULT_DECISION,
+    queueMaxTurns: e.QUEUE_MAX_TURNS,
     sseRetryMs: e.SSE_RETRY_MS,
     sseMaxEventBytes: e.SSE_MAX_EVENT_BYTES,
     defaultModel: e.DEFAULT_MODEL ?? null,

@@ -66,6 +66,29 @@ export class EventLog {
     });
   }
 
+  /**
+   * Publishes an event that is never stored (a text delta). It goes through the same chain as the
+   * stored events, so readers get it in call order, placed after the last stored event.
+   */
+  publishEphemeral(
+    sessionId: string,
+    turnId: string | null,
+    type: SessionEventType,
+    data: unknown,
+  ): Promise<void> {
+    return this.serialize(sessionId, async () => {
+      this.bus.publish({
+        sessionId,
+        seq: await this.currentSeq(sessionId),
+        turnId,
+        type,
+        data: JSON.stringify(data),
+        createdAt: this.clock.now(),
+        ephemeral: true,
+      });
+    });
+  }
+
   /** Resolves after every append already called for the session has finished. */
   settled(sessionId: string): Promise<void> {
     return this.serialize(sessionId, async () => undefined);
@@ -126,6 +149,13 @@ export class EventLog {
         }
         while (buffer.length > 0 && !overflowed) {
           const event = buffer.shift() as SessionEvent;
+          if (event.ephemeral) {
+            // Published after stored event `seq`: it belongs here unless the reader is already
+            // past that point (it replayed later events from the store).
+            if (event.seq >= cursor) yield event;
+            if (signal.aborted) return;
+            continue;
+          }
           if (event.seq <= cursor) continue;
           if (event.seq > cursor + 1) {
             // A gap can only come from a dropped buffer: read the missing part from the store.

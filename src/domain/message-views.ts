@@ -4,6 +4,7 @@
  */
 import type { ClaudeMessage } from './ports.js';
 import type { EventMeta } from './event-log.js';
+import { summarize, type SummaryPart } from './message-summary.js';
 
 export type MessageRole = 'user' | 'assistant' | 'system';
 
@@ -20,6 +21,8 @@ export interface MessageView {
   role: MessageRole;
   /** `client`: the prompt as sent; `claude_code`: produced by the agent. */
   source: 'client' | 'claude_code';
+  /** A stable summary: text, tool calls and their results, system and result markers. */
+  summary: SummaryPart[];
   /** The full Claude Code message, tool calls and results included. */
   content: unknown;
 }
@@ -35,6 +38,7 @@ export function promptView(sessionId: string, turnId: string, prompt: string, me
     type: 'user',
     role: 'user',
     source: 'client',
+    summary: [{ type: 'text', text: prompt }],
     content: { type: 'user', message: { role: 'user', content: prompt } },
   };
 }
@@ -44,6 +48,7 @@ export function claudeMessageView(
   turnId: string,
   message: ClaudeMessage,
   meta: EventMeta,
+  toolNames: Map<string, string>,
 ): MessageView {
   const subtype = typeof message.subtype === 'string' ? message.subtype : undefined;
   return {
@@ -56,6 +61,7 @@ export function claudeMessageView(
     ...(subtype ? { subtype } : {}),
     role: roleOf(message.type),
     source: 'claude_code',
+    summary: summarize(message, toolNames),
     content: message,
   };
 }

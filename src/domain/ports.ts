@@ -63,8 +63,12 @@ export interface SessionStore {
   getTurn(id: string): Promise<TurnRecord | null>;
   /** The most recent turn of a session (by `firstSeq`), if any. */
   latestTurn(sessionId: string): Promise<TurnRecord | null>;
-  /** Turns left `running` (after a crash, at start-up). */
-  listRunningTurns(): Promise<TurnRecord[]>;
+  /**
+   * Starts a queued turn: status `running`, and its prompt event appended, in one transaction.
+   */
+  startTurn(turnId: string, promptEvent: SessionEvent): Promise<void>;
+  /** Turns left `queued` or `running` (after a crash, at start-up), oldest first. */
+  listUnfinishedTurns(): Promise<TurnRecord[]>;
   /** Sum of the usage and cost of every turn of the session. */
   sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }>;
   /**
@@ -180,6 +184,8 @@ export type ClaudeMessage = Record<string, unknown> & { type: string };
 
 export type AgentEvent =
   | { kind: 'message'; message: ClaudeMessage }
+  /** A piece of text as the model writes it (Claude Code's partial messages). */
+  | { kind: 'delta'; delta: 'text' | 'thinking'; text: string; index: number; apiMessageId: string | null }
   | {
       kind: 'retry';
       attempt: number;
@@ -188,6 +194,32 @@ export type AgentEvent =
       errorStatus: number | null;
       error: string;
     };
+
+/** Claude Code asks whether a tool call may run (its `canUseTool` callback). */
+export interface PermissionAsk {
+  toolName: string;
+  input: Record<string, unknown>;
+  toolUseId: string | null;
+  /** Claude Code's own words for the call ("Run python3 …", a file name). */
+  description: string | null;
+  displayName: string | null;
+  decisionReason: string | null;
+  /** Claude Code's suggested permission rules (its PermissionUpdate objects, kept as they are). */
+  suggestions: unknown[];
+  /** Aborts when the turn is interrupted: the question is withdrawn. */
+  signal: AbortSignal;
+}
+
+export type PermissionAnswer =
+  /** `remember`: apply these suggested rules for the rest of the session. */
+  | { behavior: 'allow'; updatedInput?: Record<string, unknown>; remember?: unknown[] }
+  | { behavior: 'deny'; message: string; interrupt?: boolean };
+
+export interface TurnHandlers {
+  onEvent(event: AgentEvent): void;
+  /** Answers a permission question; the turn waits meanwhile. */
+  onPermission(ask: PermissionAsk): Promise<PermissionAnswer>;
+}
 
 export interface AgentTurnResult {
   isError: boolean;
@@ -219,7 +251,7 @@ export interface AgentExit {
 export interface AgentProcess {
   readonly pid: number | null;
   /** Sends one prompt and resolves when its result arrives or the process dies. */
-  runTurn(prompt: string, onEvent: (event: AgentEvent) => void): Promise<AgentTurnOutcome>;
+  runTurn(prompt: string, handlers: TurnHandlers): Promise<AgentTurnOutcome>;
   /** Stops the running turn the way Esc does in the terminal; the process stays usable. */
   interrupt(): Promise<void>;
   /** Ends the process; resolves when it has exited. */

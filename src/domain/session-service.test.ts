@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { PermissionBroker } from './permissions.js';
 import { testPolicies } from '../../test/helpers/policies.js';
 import type { PolicyDefaults } from './key-policy.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,6 +16,8 @@ import { SessionService, type SessionServiceDeps, type SessionSettings } from '.
 import { TurnService } from './turn-service.js';
 import type { ApiKeyRecord } from './types.js';
 
+/** How long a permission question of these tests waits for an answer. */
+const PERMISSION_TIMEOUT_MS = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
 const IDLE_MS = 60 * 60_000;
 
@@ -93,8 +96,15 @@ function setup(
     events,
     rateLimits,
     policies,
+    permissions: new PermissionBroker({
+      events,
+      clock,
+      logger,
+      settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
+    }),
     clock,
     logger,
+    maxQueuedTurns: 3,
     maxTimeoutMs: 600_000,
   });
   return { deps, store, runner, workspaces, sessions, turns, rateLimits };

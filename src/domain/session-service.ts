@@ -314,6 +314,8 @@ export class SessionService {
     const now = this.deps.clock.now();
     await this.deps.store.updateSession(session.id, { status: 'ended', endedAt: now, endReason: reason });
     session.record = { ...session.record, status: 'ended', endedAt: now, endReason: reason };
+    // Queued turns are cancelled first, so none starts when the running one ends.
+    for (const queued of [...session.queue]) await queued.interrupt();
     const turn = session.turn;
     if (turn) {
       await turn.interrupt();

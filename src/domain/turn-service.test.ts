@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { PermissionBroker } from './permissions.js';
 import { testPolicies } from '../../test/helpers/policies.js';
 import type { PolicyDefaults } from './key-policy.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -16,6 +17,8 @@ import { SessionService } from './session-service.js';
 import { TurnService } from './turn-service.js';
 import type { ApiKeyRecord, SessionEvent } from './types.js';
 
+/** How long a permission question of these tests waits for an answer. */
+const PERMISSION_TIMEOUT_MS = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
 const MAX_TIMEOUT_MS = 600_000;
 
@@ -64,8 +67,15 @@ function setup(
     events,
     rateLimits,
     policies,
+    permissions: new PermissionBroker({
+      events,
+      clock,
+      logger,
+      settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
+    }),
     clock,
     logger,
+    maxQueuedTurns: 3,
     maxTimeoutMs: MAX_TIMEOUT_MS,
   });
   return { store, runner, events, sessions, turns };
@@ -136,28 +146,40 @@ describe('TurnService', () => {
     expect(h.runner.prompts).toEqual(['What is here?']);
 
     const log = await logOf(h.store, sessionId);
-    expect(log.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(log.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(log.map((e) => e.type)).toEqual([
       'message',
+      'status',
       'message',
       'message',
       'message',
       'message',
       'message',
+      'status',
       'complete',
     ]);
     expect(log.every((e) => e.turnId === turn.id)).toBe(true);
-    const views = log.slice(0, 6).map((e) => e.data as MessageView);
+    // The session is running from the prompt on, idle as the turn ends (its terminal event last).
+    expect(log[1]?.data).toMatchObject({ status: 'running', messageId: turn.id });
+    expect(log[7]?.data).toMatchObject({ status: 'idle', messageId: turn.id });
+    const views = log.filter((e) => e.type === 'message').map((e) => e.data as MessageView);
     expect(views.map((v) => [v.sequence, v.type, v.role, v.source])).toEqual([
       [1, 'user', 'user', 'client'],
-      [2, 'system', 'system', 'claude_code'],
-      [3, 'assistant', 'assistant', 'claude_code'],
+      [3, 'system', 'system', 'claude_code'],
       [4, 'assistant', 'assistant', 'claude_code'],
-      [5, 'user', 'user', 'claude_code'],
-      [6, 'assistant', 'assistant', 'claude_code'],
+      [5, 'assistant', 'assistant', 'claude_code'],
+      [6, 'user', 'user', 'claude_code'],
+      [7, 'assistant', 'assistant', 'claude_code'],
     ]);
     expect(views[0]).toMatchObject({ id: turn.id, content: { message: { content: 'What is here?' } } });
-    expect(log[6]?.data).toEqual(ending.completion);
+    // The stable summary names the tool call and its result.
+    expect(views[3]?.summary).toEqual([
+      { type: 'tool_use', toolUseId: 'toolu_1', name: 'Bash', input: { command: 'ls' } },
+    ]);
+    expect(views[4]?.summary).toEqual([
+      { type: 'tool_result', toolUseId: 'toolu_1', name: 'Bash', isError: false, content: 'a.txt' },
+    ]);
+    expect(log[8]?.data).toEqual(ending.completion);
 
     expect(await h.store.getTurn(turn.id)).toMatchObject({ status: 'completed', costUsd: 0.25, endedAt: T0 });
     expect((await h.store.sessionUsage(sessionId)).costUsd).toBe(0.25);
@@ -176,7 +198,8 @@ describe('TurnService', () => {
     await turn.interrupt();
     await turn.done;
     await expect(h.turns.start(key, sessionId, { prompt: 'third' })).resolves.toBeDefined();
-    expect(h.runner.prompts).toEqual(['first', 'third']);
+    // Interrupted before its prompt reached Claude Code, the first turn never ran.
+    expect(h.runner.prompts).toEqual(['third']);
   });
 
   it('reserves the session atomically: of two concurrent starts exactly one runs', async () => {
@@ -280,8 +303,8 @@ describe('TurnService', () => {
         details: { timeoutMs: 5000, messageId: turn.id },
       });
       const log = await logOf(h.store, sessionId);
-      expect(log.map((e) => e.type)).toEqual(['message', 'message', 'error']);
-      expect(log[2]?.data).toEqual(ending.error);
+      expect(log.map((e) => e.type)).toEqual(['message', 'status', 'message', 'status', 'error']);
+      expect(log[4]?.data).toEqual(ending.error);
       expect((await h.store.getTurn(turn.id))?.status).toBe('timed_out');
       // The process survives an interrupt and takes the next turn.
       expect((await (await h.turns.start(key, sessionId, { prompt: 'next' })).turn.done).status).toBe(
@@ -369,7 +392,7 @@ describe('TurnService', () => {
     const ending = await turn.done;
     expect(ending.status).toBe('interrupted');
     expect(ending.completion).toMatchObject({ status: 'interrupted', response: 'Halfway through' });
-    expect((await logOf(h.store, sessionId)).at(-1)?.type).toBe('complete');
+    expect((await logOf(h.store, sessionId)).map((e) => e.type).slice(-2)).toEqual(['status', 'complete']);
   });
 
   it('max turns: a completion whose response joins the blocks of the last assistant message', async () => {
@@ -399,7 +422,7 @@ describe('TurnService', () => {
     });
   });
 
-  it('stores an api_retry message once; the retry itself is logged, not an event', async () => {
+  it('stores an api_retry message once, logs the retry, and reports retrying then running', async () => {
     const warnings: Array<{ obj: object; msg: string | undefined }> = [];
     const logger: Logger = {
       debug: () => undefined,
@@ -418,8 +441,23 @@ describe('TurnService', () => {
       await h.turns.start(key, sessionId, { prompt: 'x' })
     ).turn.done;
     const log = await logOf(h.store, sessionId);
-    const subtypes = log.map((e) => (e.data as { subtype?: string }).subtype ?? e.type);
-    expect(subtypes).toEqual(['message', 'init', 'api_retry', 'message', 'complete']);
+    const kinds = log.map((e) =>
+      e.type === 'status'
+        ? `status:${(e.data as { status: string }).status}`
+        : ((e.data as { subtype?: string }).subtype ?? e.type),
+    );
+    expect(kinds).toEqual([
+      'message',
+      'status:running',
+      'init',
+      'api_retry',
+      'status:retrying',
+      'status:running',
+      'message',
+      'status:idle',
+      'complete',
+    ]);
+    expect(log[4]?.data).toMatchObject({ attempt: 1, maxRetries: 2, delayMs: 500, upstreamStatus: 529 });
     expect(warnings).toEqual([
       {
         obj: { attempt: 1, maxRetries: 2, delayMs: 500, upstreamStatus: 529 },
@@ -492,7 +530,7 @@ describe('TurnService', () => {
         [3, 'error', stale.id],
       ]);
       expect(log[2]?.data).toMatchObject({ code: 'AGENT_ERROR' });
-      expect(await h.store.listRunningTurns()).toEqual([]);
+      expect(await h.store.listUnfinishedTurns()).toEqual([]);
       expect(await h.turns.recoverInterrupted()).toBe(0);
       // The session takes its next turn after the recovered one.
       const { turn } = await h.turns.start(key, sessionId, { prompt: 'next' });

@@ -1,23 +1,27 @@
 /**
  * Turns: one prompt and everything Claude Code does for it, up to its result.
  *
- * A turn is recorded (with its prompt event) before the server answers, runs in the background
+ * A turn is recorded (with its first event) before the server answers, runs in the background
  * whatever happens to the HTTP request that started it, and always ends with exactly one
- * terminal event: `complete` or `error`.
+ * terminal event: `complete` or `error`. One turn runs per session at a time; a request that
+ * asks for it (`queue: true`) waits in the session's queue and runs next, in order.
  */
 import { ApiError, internalError, sessionNotFound } from './errors.js';
 import type { EventLog } from './event-log.js';
 import { newMessageId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
 import type { Policies } from './key-policy.js';
-import { DAY_MS, utcDayStart } from './time.js';
 import type { LiveSession, RunningTurn } from './live-session.js';
-import { assistantText, claudeMessageView, promptView } from './message-views.js';
-import type { AgentEvent, AgentProcess, AgentTurnOutcome, Clock, Logger, SessionStore } from './ports.js';
+import { promptView } from './message-views.js';
+import type { PermissionBroker } from './permissions.js';
+import type { Clock, Logger, SessionStore } from './ports.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
 import type { SessionService } from './session-service.js';
-import { endTurn, type TurnEnding } from './turn-outcome.js';
-import { ZERO_USAGE, type ApiKeyRecord, type TurnRecord } from './types.js';
+import { DAY_MS, utcDayStart } from './time.js';
+import { appendStatus, TurnExecution } from './turn-execution.js';
+import type { TurnEnding } from './turn-outcome.js';
+import { TurnRun } from './turn-run.js';
+import { ZERO_USAGE, type ApiKeyRecord, type TurnRecord, type TurnStatus } from './types.js';
 
 export interface TurnServiceDeps {
   store: SessionStore;
@@ -25,10 +29,13 @@ export interface TurnServiceDeps {
   events: EventLog;
   rateLimits: RateLimits;
   policies: Policies;
+  permissions: PermissionBroker;
   clock: Clock;
   logger: Logger;
   /** The timeout of a turn that asks for none, and the most one may ask for. */
   maxTimeoutMs: number;
+  /** How many turns may wait in one session's queue. */
+  maxQueuedTurns: number;
 }
 
 export interface StartTurnInput {
@@ -36,28 +43,35 @@ export interface StartTurnInput {
   timeoutMs?: number;
   /** Stored with the turn, when the request carried an Idempotency-Key. */
   idempotency?: IdempotencyClaim;
+  /** Wait behind a running turn instead of failing with SESSION_BUSY. */
+  queue?: boolean;
+}
+
+export interface StartedTurn {
+  turn: RunningTurn;
+  session: LiveSession;
+  rateLimit: BucketDecision;
+  /** 0 when it runs now, else its place in the queue (1 = next). */
+  position: number;
 }
 
 /** Retry-After of MAX_RUNNING_TURNS_REACHED: a hint, turns end when they end. */
 const RUNNING_TURNS_RETRY_AFTER_SECONDS = 5;
 
-/** After an interrupt, how long Claude Code gets to end the turn before its process is stopped. */
-const INTERRUPT_GRACE_MS = 10_000;
-
 export class TurnService {
   constructor(private readonly deps: TurnServiceDeps) {}
 
   /**
-   * Marks turns that were running when the server last stopped as failed, with their terminal
-   * event, so no turn is ever left "running" and every stream of it can end.
+   * Ends turns that were running or queued when the server last stopped, with their terminal
+   * event, so no turn is ever left unfinished and every stream of it can end.
    */
   async recoverInterrupted(): Promise<number> {
-    const stale = await this.deps.store.listRunningTurns();
+    const stale = await this.deps.store.listUnfinishedTurns();
     for (const turn of stale) {
       const error = {
         code: 'AGENT_ERROR' as const,
         message:
-          'The server stopped while this turn was running. The session stays usable: send the next message.',
+          'The server stopped while this turn was running or queued. The session stays usable: send the next message.',
         details: { messageId: turn.id, reason: 'server_restart' },
       };
       await this.deps.events.appendWith(
@@ -83,46 +97,102 @@ export class TurnService {
     return stale.length;
   }
 
-  async start(
-    key: ApiKeyRecord,
-    sessionId: string,
-    input: StartTurnInput,
-  ): Promise<{ turn: RunningTurn; session: LiveSession; rateLimit: BucketDecision }> {
+  async start(key: ApiKeyRecord, sessionId: string, input: StartTurnInput): Promise<StartedTurn> {
     const session = this.deps.sessions.find(key, sessionId);
-    if (session.busy) {
-      throw new ApiError(
-        'SESSION_BUSY',
-        'A turn is already running in this session. Wait for it to complete.',
-        {
-          sessionId,
-          runningMessageId: session.turn?.id ?? null,
-        },
-      );
-    }
+    const runsNow = !session.busy && session.queue.length === 0 && session.queueReserved === 0;
+    if (!runsNow) this.checkQueueable(session, input.queue === true);
     const policy = this.deps.policies.of(key);
-    const maxRunning = policy.maxRunningTurns;
-    if (maxRunning !== null && this.deps.sessions.runningTurnsOf(key.id) >= maxRunning) {
-      throw new ApiError(
-        'MAX_RUNNING_TURNS_REACHED',
-        `This key may run at most ${maxRunning} turns at once. Wait for one to complete.`,
-        { policy: 'maxRunningTurns', limit: maxRunning },
-        RUNNING_TURNS_RETRY_AFTER_SECONDS,
-      );
-    }
-    // Reserved in the same synchronous step as the checks above and below.
-    session.busy = true;
+    if (runsNow) this.checkRunningTurns(key, policy.maxRunningTurns);
+    // Reserved in the same synchronous step as the checks above: two racing requests cannot
+    // both run now, nor overfill the queue.
+    if (runsNow) session.busy = true;
+    else session.queueReserved++;
     try {
       await this.checkBudget(key, policy.dailyBudgetUsd);
       const rateLimit = await this.deps.rateLimits.take(key, 'messages');
       // The session may have been ended (DELETE, expiry) while we waited.
       if (session.ending) throw sessionNotFound(sessionId);
-      const turn = await this.begin(session, input);
-      return { turn, session, rateLimit };
+      const timeoutMs = Math.min(input.timeoutMs ?? this.deps.maxTimeoutMs, this.deps.maxTimeoutMs);
+      const run = new TurnRun(newMessageId(), input.prompt, timeoutMs, (r) => this.cancel(session, r));
+      if (runsNow) {
+        await this.beginRunning(session, run, input.idempotency);
+        return { turn: run, session, rateLimit, position: 0 };
+      }
+      const position = await this.beginQueued(session, run, input.idempotency);
+      this.pump(session);
+      return { turn: run, session, rateLimit, position };
     } catch (err) {
-      session.busy = false;
-      session.turn = null;
+      if (runsNow) {
+        session.busy = false;
+        session.turn = null;
+      }
       throw err;
+    } finally {
+      if (!runsNow) session.queueReserved--;
     }
+  }
+
+  /** Esc: stops the running turn (queued ones stay queued). Idle: a no-op that says so. */
+  async interrupt(
+    key: ApiKeyRecord,
+    sessionId: string,
+  ): Promise<{ interrupted: boolean; messageId: string | null }> {
+    const session = this.deps.sessions.find(key, sessionId);
+    const turn = session.turn;
+    if (!turn) return { interrupted: false, messageId: null };
+    await turn.interrupt();
+    return { interrupted: true, messageId: turn.id };
+  }
+
+  /**
+   * How a turn ended, waiting for it if it still runs (or waits) here: for a retried request
+   * (same Idempotency-Key) that must answer what the first one answered.
+   */
+  async outcome(
+    session: LiveSession | null,
+    messageId: string,
+  ): Promise<Pick<TurnEnding, 'completion' | 'error'>> {
+    const live =
+      session?.turn?.id === messageId ? session.turn : session?.queue.find((t) => t.id === messageId);
+    if (live) return live.done;
+    const turn = await this.deps.store.getTurn(messageId);
+    if (!turn) throw new ApiError('NOT_FOUND', `Message ${messageId} does not exist.`, { messageId });
+    if (turn.status === 'running' || turn.status === 'queued') {
+      // Left by a server that stopped; recoverInterrupted() ends it at the next start.
+      return {
+        completion: null,
+        error: { code: 'AGENT_ERROR', message: 'The turn did not finish.', details: { messageId } },
+      };
+    }
+    return { completion: turn.completion, error: turn.error };
+  }
+
+  private checkQueueable(session: LiveSession, queue: boolean): void {
+    const details = { sessionId: session.id, runningMessageId: session.turn?.id ?? null };
+    if (!queue) {
+      throw new ApiError(
+        'SESSION_BUSY',
+        'A turn is already running in this session. Wait for it to complete, or send with "queue": true.',
+        details,
+      );
+    }
+    if (session.queue.length + session.queueReserved >= this.deps.maxQueuedTurns) {
+      throw new ApiError('SESSION_BUSY', `The session's queue is full (${this.deps.maxQueuedTurns} turns).`, {
+        ...details,
+        queued: session.queue.length,
+        maxQueuedTurns: this.deps.maxQueuedTurns,
+      });
+    }
+  }
+
+  private checkRunningTurns(key: ApiKeyRecord, maxRunning: number | null): void {
+    if (maxRunning === null || this.deps.sessions.runningTurnsOf(key.id) < maxRunning) return;
+    throw new ApiError(
+      'MAX_RUNNING_TURNS_REACHED',
+      `This key may run at most ${maxRunning} turns at once. Wait for one to complete.`,
+      { policy: 'maxRunningTurns', limit: maxRunning },
+      RUNNING_TURNS_RETRY_AFTER_SECONDS,
+    );
   }
 
   /**
@@ -149,165 +219,141 @@ export class TurnService {
     );
   }
 
-  /**
-   * How a turn ended, waiting for it if it still runs here: for a retried request (same
-   * Idempotency-Key) that must answer what the first one answered.
-   */
-  async outcome(
-    session: LiveSession | null,
-    messageId: string,
-  ): Promise<Pick<TurnEnding, 'completion' | 'error'>> {
-    if (session?.turn?.id === messageId) return session.turn.done;
-    const turn = await this.deps.store.getTurn(messageId);
-    if (!turn) throw new ApiError('NOT_FOUND', `Message ${messageId} does not exist.`, { messageId });
-    if (turn.status === 'running') {
-      // Left running by a server that stopped; recoverInterrupted() ends it at the next start.
-      return {
-        completion: null,
-        error: { code: 'AGENT_ERROR', message: 'The turn did not finish.', details: { messageId } },
-      };
-    }
-    return { completion: turn.completion, error: turn.error };
-  }
-
-  private async begin(session: LiveSession, input: StartTurnInput): Promise<RunningTurn> {
-    const { store, events, clock } = this.deps;
-    const id = newMessageId();
-    const promptEvent = await events.appendWith(
+  /** Records a turn that runs now (with its prompt) and starts it. */
+  private async beginRunning(
+    session: LiveSession,
+    run: TurnRun,
+    idempotency?: IdempotencyClaim,
+  ): Promise<void> {
+    const promptEvent = await this.deps.events.appendWith(
       session.id,
-      id,
+      run.id,
       'message',
-      (meta) => promptView(session.id, id, input.prompt, meta),
+      (meta) => promptView(session.id, run.id, run.prompt, meta),
       (event) =>
-        store.beginTurn(
-          this.turnRecord(session.id, id, input.prompt, event.seq, clock.now()),
+        this.deps.store.beginTurn(
+          this.record(session.id, run, 'running', event.seq),
           event,
-          input.idempotency?.record(session.id, id),
+          idempotency?.record(session.id, run.id),
         ),
     );
-    input.idempotency?.release();
-    const timeoutMs = Math.min(input.timeoutMs ?? this.deps.maxTimeoutMs, this.deps.maxTimeoutMs);
-    const control = new TurnControl();
-    // `execute` reaches its first await before it could touch `session.turn`, so the turn is
-    // registered before anything can end it.
-    const done = this.execute(session, id, input.prompt, timeoutMs, control);
-    const turn: RunningTurn = { id, firstSeq: promptEvent.seq, done, interrupt: () => control.interrupt() };
-    session.turn = turn;
-    void this.deps.sessions.touch(session).catch(() => undefined);
-    return turn;
+    idempotency?.release();
+    run.firstSeq = promptEvent.seq;
+    run.state = 'running';
+    session.turn = run;
+    this.launch(session, run);
   }
 
-  private turnRecord(
-    sessionId: string,
-    id: string,
-    prompt: string,
-    firstSeq: number,
-    now: number,
-  ): TurnRecord {
-    return {
-      id,
-      sessionId,
-      prompt,
-      status: 'running',
-      createdAt: now,
-      endedAt: null,
-      firstSeq,
-      completion: null,
+  /** Records a queued turn (its first event says so); returns its place in the queue. */
+  private async beginQueued(
+    session: LiveSession,
+    run: TurnRun,
+    idempotency?: IdempotencyClaim,
+  ): Promise<number> {
+    const position = session.queue.length + 1;
+    const statusEvent = await this.deps.events.appendWith(
+      session.id,
+      run.id,
+      'status',
+      (meta) => ({
+        sessionId: session.id,
+        messageId: run.id,
+        status: 'queued',
+        position,
+        at: new Date(meta.createdAt).toISOString(),
+      }),
+      (event) =>
+        this.deps.store.beginTurn(
+          this.record(session.id, run, 'queued', event.seq),
+          event,
+          idempotency?.record(session.id, run.id),
+        ),
+    );
+    idempotency?.release();
+    run.firstSeq = statusEvent.seq;
+    session.queue.push(run);
+    return position;
+  }
+
+  /** Starts the next queued turn if the session is free. */
+  private pump(session: LiveSession): void {
+    if (session.busy || session.ending) return;
+    const run = session.queue.shift() as TurnRun | undefined;
+    if (!run) return;
+    session.busy = true;
+    session.turn = run;
+    run.state = 'running';
+    void (async () => {
+      try {
+        await this.deps.events.appendWith(
+          session.id,
+          run.id,
+          'message',
+          (meta) => promptView(session.id, run.id, run.prompt, meta),
+          (event) => this.deps.store.startTurn(run.id, event),
+        );
+        this.launch(session, run);
+      } catch (err) {
+        this.deps.logger.error(
+          { err, sessionId: session.id, messageId: run.id },
+          'could not start a queued turn',
+        );
+        await this.finish(session, run, failedEnding());
+      }
+    })();
+  }
+
+  /** Runs a started turn in the background, to its terminal event. */
+  private launch(session: LiveSession, run: TurnRun): void {
+    void this.deps.sessions.touch(session).catch(() => undefined);
+    void (async () => {
+      await appendStatus(this.deps.events, session.id, run.id, 'running').catch(() => undefined);
+      const execution = new TurnExecution(this.deps, session, run);
+      await this.finish(session, run, await execution.execute());
+    })();
+  }
+
+  /** A queued turn taken out before it started: it ends as interrupted, having cost nothing. */
+  private async cancel(session: LiveSession, run: TurnRun): Promise<void> {
+    const index = session.queue.indexOf(run);
+    if (index >= 0) session.queue.splice(index, 1);
+    await this.finish(session, run, {
+      status: 'interrupted',
+      completion: {
+        messageId: run.id,
+        sessionId: session.id,
+        response: '',
+        usage: ZERO_USAGE,
+        costUsd: 0,
+        durationMs: 0,
+        numTurns: 0,
+        stopReason: 'cancelled',
+        status: 'interrupted',
+      },
       error: null,
       usage: ZERO_USAGE,
       costUsd: 0,
-    };
-  }
-
-  private async execute(
-    session: LiveSession,
-    turnId: string,
-    prompt: string,
-    timeoutMs: number,
-    control: TurnControl,
-  ): Promise<TurnEnding> {
-    const log = this.deps.logger.child({ sessionId: session.id, messageId: turnId });
-    const tracker = new AssistantTextTracker();
-    let timedOutAfterMs: number | null = null;
-    let outcome: AgentTurnOutcome;
-    try {
-      const process = await this.deps.sessions.ensureProcess(session);
-      control.attach(process);
-      const timer = setTimeout(() => {
-        timedOutAfterMs = timeoutMs;
-        void control.interrupt();
-      }, timeoutMs);
-      try {
-        outcome = await process.runTurn(prompt, (event) =>
-          this.onAgentEvent(session.id, turnId, event, tracker, log),
-        );
-      } finally {
-        clearTimeout(timer);
-        control.detach();
-      }
-    } catch (err) {
-      log.error({ err }, 'turn failed to run');
-      outcome = {
-        kind: 'crashed',
-        message: err instanceof Error ? err.message : String(err),
-        exitCode: null,
-        signal: null,
-      };
-    }
-    const ending = endTurn(outcome, {
-      sessionId: session.id,
-      messageId: turnId,
-      model: session.record.config.model,
-      timedOutAfterMs,
-      lastAssistantText: tracker.text,
     });
-    return this.finish(session, turnId, ending, log);
   }
 
-  private onAgentEvent(
-    sessionId: string,
-    turnId: string,
-    event: AgentEvent,
-    tracker: AssistantTextTracker,
-    log: Logger,
-  ): void {
-    if (event.kind === 'retry') {
-      log.warn(
-        {
-          attempt: event.attempt,
-          maxRetries: event.maxRetries,
-          delayMs: event.delayMs,
-          upstreamStatus: event.errorStatus,
-        },
-        'model API call failed; Claude Code retries',
-      );
-      return;
-    }
-    tracker.see(event.message);
-    this.deps.events
-      .append(sessionId, turnId, 'message', (meta) =>
-        claudeMessageView(sessionId, turnId, event.message, meta),
-      )
-      .catch((err: unknown) => log.error({ err }, 'could not store a Claude Code message'));
-  }
-
-  private async finish(
-    session: LiveSession,
-    turnId: string,
-    ending: TurnEnding,
-    log: Logger,
-  ): Promise<TurnEnding> {
-    const { store, events, clock } = this.deps;
+  private async finish(session: LiveSession, run: TurnRun, ending: TurnEnding): Promise<void> {
+    const { store, events, clock, logger } = this.deps;
+    const log = logger.child({ sessionId: session.id, messageId: run.id });
     let final = ending;
+    // `idle` before the terminal event: a turn's terminal event is the last of its log, so a
+    // client that reconnects after it gets 204 (nothing more) at once.
+    if (session.turn === run && session.queue.length === 0 && !session.ending) {
+      await appendStatus(events, session.id, run.id, 'idle').catch(() => undefined);
+    }
     try {
       await events.appendWith(
         session.id,
-        turnId,
+        run.id,
         ending.completion ? 'complete' : 'error',
         () => ending.completion ?? ending.error,
         (event) =>
           store.finishTurn(
-            turnId,
+            run.id,
             {
               status: ending.status,
               endedAt: clock.now(),
@@ -323,52 +369,39 @@ export class TurnService {
       log.error({ err }, 'could not record the end of a turn');
       final = { ...ending, status: 'failed', completion: null, error: internalError().toBody() };
     }
-    if (session.turn?.id === turnId) session.turn = null;
-    session.busy = false;
+    if (session.turn === run) {
+      session.turn = null;
+      session.busy = false;
+    }
     await this.deps.sessions.touch(session).catch(() => undefined);
+    run.end(final);
     log.info({ status: final.status, costUsd: final.costUsd, code: final.error?.code }, 'turn ended');
-    return final;
+    this.pump(session);
+  }
+
+  private record(sessionId: string, run: TurnRun, status: TurnStatus, firstSeq: number): TurnRecord {
+    return {
+      id: run.id,
+      sessionId,
+      prompt: run.prompt,
+      status,
+      createdAt: this.deps.clock.now(),
+      endedAt: null,
+      firstSeq,
+      completion: null,
+      error: null,
+      usage: ZERO_USAGE,
+      costUsd: 0,
+    };
   }
 }
 
-/**
- * Interrupting a turn: Esc for Claude Code, and if Claude Code does not end the turn within the
- * grace period, its process is stopped, so no turn can hang forever.
- */
-class TurnControl {
-  private process: AgentProcess | null = null;
-  private requested = false;
-  private killTimer: NodeJS.Timeout | null = null;
-
-  attach(process: AgentProcess): void {
-    this.process = process;
-    if (this.requested) void this.interrupt();
-  }
-
-  detach(): void {
-    this.process = null;
-    if (this.killTimer) clearTimeout(this.killTimer);
-  }
-
-  async interrupt(): Promise<void> {
-    this.requested = true;
-    const process = this.process;
-    if (!process) return;
-    this.killTimer ??= setTimeout(() => void process.close(), INTERRUPT_GRACE_MS);
-    await process.interrupt();
-  }
-}
-
-/** Remembers the last assistant text of a turn (blocks of one API message are joined). */
-class AssistantTextTracker {
-  private messageId: unknown = null;
-  text = '';
-
-  see(message: Record<string, unknown> & { type: string }): void {
-    const piece = assistantText(message);
-    if (!piece) return;
-    const id = (message.message as { id?: unknown } | undefined)?.id;
-    this.text = id !== undefined && id === this.messageId ? this.text + piece : piece;
-    this.messageId = id;
-  }
+function failedEnding(): TurnEnding {
+  return {
+    status: 'failed',
+    completion: null,
+    error: internalError().toBody(),
+    usage: ZERO_USAGE,
+    costUsd: 0,
+  };
 }

@@ -114,7 +114,8 @@ export interface SessionUsage {
   costUsd: number;
 }
 
-export type TurnStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'timed_out';
+/** `queued`: waiting behind the session's running turn (`queue: true`). */
+export type TurnStatus = 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'timed_out';
 
 /** The `complete` event and the non-streaming response carry exactly this. */
 export interface TurnCompletion {
@@ -150,6 +151,10 @@ export interface TurnRecord {
 /**
  * One entry of a session's event log. `seq` grows by one per session and is the SSE `id:`.
  * `data` is what the SSE `data:` line carries, stored as JSON text so replay writes it as is.
+ *
+ * An `ephemeral` event (a text `delta`) is published but never stored: it has no sequence number
+ * of its own (`seq` is the last stored event's, so readers place it after that one), no SSE `id:`,
+ * and a reconnecting client gets the complete message instead.
  */
 export interface SessionEvent {
   sessionId: string;
@@ -158,9 +163,11 @@ export interface SessionEvent {
   type: SessionEventType;
   data: string;
   createdAt: number;
+  ephemeral?: true;
 }
 
-export type SessionEventType = 'message' | 'complete' | 'error';
+export type SessionEventType =
+  'message' | 'status' | 'permission_request' | 'permission_resolved' | 'delta' | 'complete' | 'error';
 
 export const TERMINAL_EVENT_TYPES: ReadonlySet<SessionEventType> = new Set(['complete', 'error']);
 

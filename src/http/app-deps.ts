@@ -3,6 +3,7 @@ import type { EventLog } from '../domain/event-log.js';
 import type { Idempotency } from '../domain/idempotency.js';
 import type { KeyAdmin } from '../domain/key-admin.js';
 import type { Policies } from '../domain/key-policy.js';
+import type { PermissionBroker } from '../domain/permissions.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { AgentRunner, Clock, SessionStore } from '../domain/ports.js';
 import type { RateLimits } from '../domain/rate-limits.js';
@@ -30,6 +31,7 @@ export interface AppDeps {
   turns: TurnService;
   events: EventLog;
   idempotency: Idempotency;
+  permissions: PermissionBroker;
   rateLimits: RateLimits;
   policies: Policies;
   runner: AgentRunner;

@@ -10,6 +10,7 @@ import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerControlRoutes } from './routes/control.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
       registerStreamRoutes(api, deps);
       registerAdminRoutes(api, deps);
       registerUsageRoutes(api, deps);
+      registerControlRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

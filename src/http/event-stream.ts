@@ -13,8 +13,13 @@ import type { SseStream } from './sse.js';
 export interface EventStreamPlan {
   sessionId: string;
   afterSeq: number;
-  /** Stop after this turn's terminal event; null: stop once nothing runs and all is sent. */
+  /**
+   * Stream only this turn's events and stop after its terminal event; null: every event, until
+   * nothing runs and all is sent.
+   */
   untilTurnId: string | null;
+  /** Also send `delta` events (text as it is written). */
+  partial: boolean;
 }
 
 export interface EventStreamDeps {
@@ -50,6 +55,12 @@ export async function streamEvents(
   }, KEY_RECHECK_MS);
   try {
     for await (const event of deps.events.read(plan.sessionId, plan.afterSeq, abort.signal)) {
+      if (plan.untilTurnId !== null && event.turnId !== plan.untilTurnId) continue;
+      if (event.ephemeral) {
+        // Deltas repeat text that the message events carry: opt-in, and free of the bucket.
+        if (plan.partial) await sse.send(event);
+        continue;
+      }
       const budget = await deps.rateLimits.consume(deps.key, 'events');
       if (!budget.allowed) {
         await sse.sendUnlogged('error', rateLimitExceeded(budget, deps.now()).toBody());

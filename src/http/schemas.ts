@@ -58,13 +58,24 @@ export const sendMessageBody = (maxTimeoutMs: number) =>
     prompt,
     stream: z.boolean().optional().default(false),
     timeout: timeout(maxTimeoutMs).optional(),
+    /** Wait behind a running turn instead of SESSION_BUSY. */
+    queue: z.boolean().optional(),
   });
 
 export const streamBody = (maxTimeoutMs: number) =>
   z.strictObject({
     prompt,
     timeout: timeout(maxTimeoutMs).optional(),
+    queue: z.boolean().optional(),
+    /** Also stream `delta` events: text as the model writes it. */
+    partial: z.boolean().optional(),
   });
+
+/** `true`/`1`/`false`/`0` in a query string. */
+const queryFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
 
 const pageNumber = (max: number, fallback: number) =>
   z.coerce.number().int().min(0).max(max).default(fallback);
@@ -82,6 +93,22 @@ export const listMessagesQuery = z.strictObject({
 export const streamQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),
   messageId: z.string().min(1).max(100).optional(),
+  partial: queryFlag,
+});
+
+export const permissionParams = z.strictObject({
+  id: z.string().min(1).max(100),
+  requestId: z.string().min(1).max(100),
+});
+
+export const permissionDecisionBody = z.strictObject({
+  decision: z.enum(['allow', 'deny']),
+  /** For a deny: what the model is told (its feedback). */
+  message: z.string().min(1).max(10_000).optional(),
+  /** For an allow: the tool input to run instead of the one the model gave. */
+  updatedInput: z.record(z.string(), z.unknown()).optional(),
+  /** For an allow: apply Claude Code's suggested rule for the rest of the session. */
+  remember: z.boolean().optional(),
 });
 
 export const sessionParams = z.strictObject({

@@ -66,7 +66,10 @@ export class SseStream {
       this.maxEventBytes > 0 && event.type === 'message' && Buffer.byteLength(event.data) > this.maxEventBytes
         ? shortForm(event.data)
         : event.data;
-    return this.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`);
+    // An ephemeral event (a text delta) is not in the log: no `id:`, so a reconnect resumes after
+    // the last logged event.
+    const id = event.ephemeral ? '' : `id: ${event.seq}\n`;
+    return this.write(`${id}event: ${event.type}\ndata: ${data}\n\n`);
   }
 
   /**

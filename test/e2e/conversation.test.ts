@@ -109,7 +109,12 @@ describe('a conversation', () => {
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
     for (const e of events) expect(() => JSON.parse(e.data)).not.toThrow();
     expect(events.at(-1)?.event).toBe('complete');
-    expect(events.slice(0, -1).every((e) => e.event === 'message')).toBe(true);
+    // Before it: the turn's messages, and status events (running, idle).
+    expect(events.slice(0, -1).every((e) => e.event === 'message' || e.event === 'status')).toBe(true);
+    expect(events.filter((e) => e.event === 'status').map((e) => JSON.parse(e.data).status)).toEqual([
+      'running',
+      'idle',
+    ]);
 
     const messages = events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data));
     expect(messages[0]).toMatchObject({ role: 'user', source: 'client', type: 'user' });

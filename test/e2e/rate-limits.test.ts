@@ -224,7 +224,8 @@ describe('sessions and messages buckets', () => {
 });
 
 describe('events bucket', () => {
-  const EVENTS = 7;
+  // A plain turn is 7 events (prompt, running, init, assistant, result, idle, complete).
+  const EVENTS = 9;
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ env: { RATE_LIMIT_EVENTS_PER_HOUR: String(EVENTS) } });
@@ -304,7 +305,7 @@ describe('events bucket', () => {
       expect(res.status).toBe(200);
       const events = await new SseReader(res).rest();
       expect(events).toHaveLength(left + 1);
-      expect(events.slice(0, -1).every((e) => e.event === 'message')).toBe(true);
+      expect(events.slice(0, -1).every((e) => e.event === 'message' || e.event === 'status')).toBe(true);
       expect(events.at(-1)?.event).toBe('error');
       expect(dataOf<ErrorBody>(events.at(-1)!)).toMatchObject({
         code: 'RATE_LIMIT_EXCEEDED',

@@ -113,7 +113,8 @@ describe('session options reach Claude Code', () => {
       expect(body).toContain(fs.realpathSync(project));
       // Neither CLAUDE.md nor the project's permission rules were read (settingSources: []).
       expect(body).not.toContain('PROJECT-MEMORY-5d2e');
-      expect(toolResults(lastUserMessage(requests.at(-1)!.body))[0]?.text).toMatch(/requires approval/);
+      // Nobody answered the approval question: the server's default (deny) applied.
+      expect(toolResults(lastUserMessage(requests.at(-1)!.body))[0]?.text).toMatch(/No decision arrived/);
     } finally {
       await deleteSession(stack, KEY, sessionId);
     }

@@ -8,7 +8,6 @@
  * on `runner.until(...)`, which re-checks after every start, prompt and turn end.
  */
 import type {
-  AgentEvent,
   AgentExit,
   AgentProcess,
   AgentRunner,
@@ -17,6 +16,9 @@ import type {
   AgentTurnResult,
   ClaudeMessage,
   ModelInfo,
+  PermissionAnswer,
+  PermissionAsk,
+  TurnHandlers,
 } from '../../src/domain/ports.js';
 
 export type TurnEnd =
@@ -27,6 +29,8 @@ export type TurnEnd =
 
 export interface TurnScript {
   messages?: ClaudeMessage[];
+  /** After the messages, ask this permission question (as Claude Code's canUseTool would). */
+  ask?: Omit<PermissionAsk, 'signal'>;
   /** After the messages, wait for this before ending; an interrupt ends the turn meanwhile. */
   waitFor?: Promise<unknown>;
   /** A stuck Claude Code: interrupt() is recorded but does not end the turn. */
@@ -209,12 +213,16 @@ export class FakeAgentRunner implements AgentRunner {
 
 interface CurrentTurn {
   script: TurnScript;
-  onEvent: (event: AgentEvent) => void;
+  handlers: TurnHandlers;
   resolve: (outcome: AgentTurnOutcome) => void;
+  /** Aborted by interrupt(): withdraws a pending permission question, as Claude Code does. */
+  abort: AbortController;
 }
 
 export class FakeAgentProcess implements AgentProcess {
   readonly prompts: string[] = [];
+  /** The answers the permission questions of this process got, in order. */
+  readonly answers: PermissionAnswer[] = [];
   interrupts = 0;
   closed = false;
   private current: CurrentTurn | null = null;
@@ -239,13 +247,13 @@ export class FakeAgentProcess implements AgentProcess {
     else this.exitListeners.push(listener);
   }
 
-  runTurn(prompt: string, onEvent: (event: AgentEvent) => void): Promise<AgentTurnOutcome> {
+  runTurn(prompt: string, handlers: TurnHandlers): Promise<AgentTurnOutcome> {
     if (this.exit) return Promise.resolve(this.crashOutcome('Claude Code is not running.'));
     if (this.current) throw new Error('FakeAgentProcess.runTurn: a turn is already running');
     this.prompts.push(prompt);
     const script = this.runner.nextTurn(prompt);
     const outcome = new Promise<AgentTurnOutcome>((resolve) => {
-      this.current = { script, onEvent, resolve };
+      this.current = { script, handlers, resolve, abort: new AbortController() };
     });
     void this.play(script);
     this.runner.changed();
@@ -256,9 +264,9 @@ export class FakeAgentProcess implements AgentProcess {
   emit(message: ClaudeMessage): void {
     const turn = this.current;
     if (!turn) throw new Error('FakeAgentProcess.emit: no turn is running');
-    turn.onEvent({ kind: 'message', message });
+    turn.handlers.onEvent({ kind: 'message', message });
     if (message.type === 'system' && message.subtype === 'api_retry') {
-      turn.onEvent({
+      turn.handlers.onEvent({
         kind: 'retry',
         attempt: Number(message.attempt),
         maxRetries: Number(message.max_retries),
@@ -279,8 +287,14 @@ export class FakeAgentProcess implements AgentProcess {
     }
   }
 
+  /** Sends a text delta to the running turn (Claude Code's partial messages). */
+  delta(text: string, index = 0): void {
+    this.current?.handlers.onEvent({ kind: 'delta', delta: 'text', text, index, apiMessageId: 'msg_api_1' });
+  }
+
   async interrupt(): Promise<void> {
     this.interrupts++;
+    this.current?.abort.abort();
     this.runner.changed();
     if (this.current && !this.current.script.ignoreInterrupt) {
       this.settle({ kind: 'result', result: results.aborted() });
@@ -299,6 +313,11 @@ export class FakeAgentProcess implements AgentProcess {
     for (const message of script.messages ?? []) {
       if (this.current?.script !== script) return;
       this.emit(message);
+    }
+    const turn = this.current;
+    if (script.ask && turn?.script === script) {
+      this.answers.push(await turn.handlers.onPermission({ ...script.ask, signal: turn.abort.signal }));
+      this.runner.changed();
     }
     if (script.waitFor) await script.waitFor;
     if (this.current?.script !== script || script.end === 'hang') return;

@@ -38,6 +38,8 @@ export function serverEnv(
     // Fail fast: Claude Code's default is 10 retries, about three minutes.
     CLAUDE_CODE_MAX_RETRIES: '0',
     SSE_PING_INTERVAL_MS: '1000',
+    // A tool that asks for approval and gets no answer is denied after this (default 5 min).
+    PERMISSION_TIMEOUT_MS: '2000',
     // Tests look at a workspace right after DELETE; retention is covered by unit tests.
     WORKSPACE_RETENTION_SECONDS: '0',
     ...extra,

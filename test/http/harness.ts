@@ -128,7 +128,7 @@ export async function nextTerminalEvent(h: Harness, sessionId: string, afterSeq 
   const abort = new AbortController();
   try {
     for await (const event of h.deps.events.read(sessionId, afterSeq, abort.signal)) {
-      if (event.type !== 'message') return JSON.parse(event.data) as unknown;
+      if (event.type === 'complete' || event.type === 'error') return JSON.parse(event.data) as unknown;
     }
   } finally {
     abort.abort();

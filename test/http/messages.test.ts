@@ -241,12 +241,13 @@ describe('messages', () => {
       expect(body.sessionId).toBe(id);
       expect(body.pagination).toEqual({ limit: 100, offset: 0, total: 5, hasMore: false });
       const messages = body.messages as Array<Record<string, unknown>>;
+      // Sequence numbers are the log's: a status event (running) sits between the prompt and init.
       expect(messages.map((m) => [m.sequence, m.type, m.role])).toEqual([
         [1, 'user', 'user'],
-        [2, 'system', 'system'],
-        [3, 'assistant', 'assistant'],
-        [4, 'user', 'user'],
-        [5, 'assistant', 'assistant'],
+        [3, 'system', 'system'],
+        [4, 'assistant', 'assistant'],
+        [5, 'user', 'user'],
+        [6, 'assistant', 'assistant'],
       ]);
       expect(messages[0]).toMatchObject({
         id: sent.messageId,
@@ -267,7 +268,7 @@ describe('messages', () => {
         await h.app.inject({ method: 'GET', url: `${url()}?limit=2&offset=2`, headers: auth() })
       ).json();
       expect(page.pagination).toEqual({ limit: 2, offset: 2, total: 5, hasMore: true });
-      expect(page.messages.map((m: { sequence: number }) => m.sequence)).toEqual([3, 4]);
+      expect(page.messages.map((m: { sequence: number }) => m.sequence)).toEqual([4, 5]);
     });
 
     it('200: an empty history', async () => {

@@ -41,6 +41,16 @@ export const AUTHENTICATED_ROUTES: readonly RouteCase[] = [
   { method: 'GET', url: '/api/v1/sessions/:id/stream', ok: 204, access: 'read' },
   { method: 'GET', url: '/api/v1/models', ok: 200, access: 'read' },
   { method: 'GET', url: '/api/v1/usage', ok: 200, access: 'read' },
+  { method: 'POST', url: '/api/v1/sessions/:id/interrupt', ok: 200, access: 'write' },
+  { method: 'GET', url: '/api/v1/sessions/:id/permissions', ok: 200, access: 'read' },
+  // No request is pending in the suite's sessions: a valid call reaches the 404 of an unknown one.
+  {
+    method: 'POST',
+    url: '/api/v1/sessions/:id/permissions/:requestId',
+    body: { decision: 'allow' },
+    ok: 404,
+    access: 'write',
+  },
   { method: 'GET', url: '/api/v1/admin/keys', ok: 200, access: 'admin' },
   { method: 'POST', url: '/api/v1/admin/keys', body: { name: 'suite key' }, ok: 201, access: 'admin' },
   { method: 'GET', url: '/api/v1/admin/keys/:id', ok: 200, access: 'admin' },
@@ -100,7 +110,9 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
     });
 
     const urlOf = (route: RouteCase) =>
-      route.url.replace(':id', route.access === 'admin' ? targetKeyId : sessionId);
+      route.url
+        .replace(':id', route.access === 'admin' ? targetKeyId : sessionId)
+        .replace(':requestId', 'perm_none');
     /** A key that may call the route. */
     const allowedKey = (route: RouteCase) => (route.access === 'admin' ? KEY_ADMIN : KEY_A);
 

@@ -6,7 +6,7 @@
  * Behaviour pinned here beyond the port's doc comments (both stores do it; keep it so):
  * - a patch field given as `undefined` is left untouched; `null` is written;
  * - updateKey / updateSession of an unknown id do nothing; finishTurn of an unknown turn throws;
- * - listKeys, listActiveSessions and listRunningTurns are ordered by createdAt, then id;
+ * - listKeys, listActiveSessions and listUnfinishedTurns are ordered by createdAt, then id;
  *   listSessions by createdAt descending, then id ascending;
  * - inserts referencing a missing key or session throw, like duplicates of a unique field.
  */

@@ -9,15 +9,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { query, type Options, type Query, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import type {
-  AgentEvent,
   AgentExit,
   AgentProcess,
   AgentSpec,
   AgentTurnOutcome,
   ClaudeMessage,
   Logger,
+  TurnHandlers,
 } from '../../domain/ports.js';
 import { InputQueue } from './input-queue.js';
+import { translate } from './message-translation.js';
+import { toPermissionAsk, toPermissionResult, type CanUseToolOptions } from './permission-mapping.js';
 import { CostMeter, toTurnResult } from './result-mapping.js';
 import type { SandboxSettings } from './sandbox-settings.js';
 
@@ -35,7 +37,7 @@ export interface ClaudeProcessOptions {
 }
 
 interface RunningTurn {
-  onEvent: (event: AgentEvent) => void;
+  handlers: TurnHandlers;
   resolve: (outcome: AgentTurnOutcome) => void;
 }
 
@@ -73,11 +75,11 @@ export class ClaudeProcess implements AgentProcess {
     else this.exitListeners.push(listener);
   }
 
-  runTurn(prompt: string, onEvent: (event: AgentEvent) => void): Promise<AgentTurnOutcome> {
+  runTurn(prompt: string, handlers: TurnHandlers): Promise<AgentTurnOutcome> {
     if (this.exitInfo) return Promise.resolve(this.crashOutcome('Claude Code is not running.'));
     if (this.current) throw new Error('ClaudeProcess.runTurn: a turn is already running');
     return new Promise<AgentTurnOutcome>((resolve) => {
-      this.current = { onEvent, resolve };
+      this.current = { handlers, resolve };
       this.input.push({
         type: 'user',
         message: { role: 'user', content: prompt },
@@ -137,6 +139,21 @@ export class ClaudeProcess implements AgentProcess {
       ...(options.resume ? { resume: spec.claudeSessionId } : { sessionId: spec.claudeSessionId }),
       ...(options.executable ? { pathToClaudeCodeExecutable: options.executable } : {}),
       stderr: (data: string) => this.recordStderr(data, options.logStderr),
+      // Text as it is written, for clients that ask for deltas (`partial`).
+      includePartialMessages: true,
+      // A tool call that Claude Code would ask about goes to the running turn, which asks the
+      // client. Not in bypassPermissions, which approves every call and asks nobody: there the
+      // questions the file-tool confinement raises stay refusals.
+      ...(spec.permissionMode === 'bypassPermissions'
+        ? {}
+        : {
+            canUseTool: async (toolName: string, input: Record<string, unknown>, opts: CanUseToolOptions) => {
+              const turn = this.current;
+              if (!turn) return { behavior: 'deny' as const, message: 'No turn is running.' };
+              const answer = await turn.handlers.onPermission(toPermissionAsk(toolName, input, opts));
+              return toPermissionResult(answer, input);
+            },
+          }),
       // Our own spawn: we know the child's pid (memory figures, orphan checks), and the child
       // leads its own process group. Claude Code starts helpers for the sandbox (socat bridges)
       // that outlive it, reparented to init; killing the group when Claude Code exits ends them.
@@ -186,7 +203,6 @@ export class ClaudeProcess implements AgentProcess {
 
   private dispatch(message: ClaudeMessage): void {
     const turn = this.current;
-    if (message.type === 'stream_event') return; // partial deltas: only with includePartialMessages
     if (!turn) {
       this.logger.debug(
         { type: message.type, subtype: message.subtype },
@@ -194,17 +210,7 @@ export class ClaudeProcess implements AgentProcess {
       );
       return;
     }
-    turn.onEvent({ kind: 'message', message });
-    if (message.type === 'system' && message.subtype === 'api_retry') {
-      turn.onEvent({
-        kind: 'retry',
-        attempt: Number(message.attempt ?? 0),
-        maxRetries: Number(message.max_retries ?? 0),
-        delayMs: Number(message.retry_delay_ms ?? 0),
-        errorStatus: typeof message.error_status === 'number' ? message.error_status : null,
-        error: String(message.error ?? 'unknown'),
-      });
-    }
+    for (const event of translate(message)) turn.handlers.onEvent(event);
     if (message.type === 'result') {
       this.current = null;
       turn.resolve({ kind: 'result', result: toTurnResult(message, this.meter) });

@@ -224,9 +224,17 @@ export class MemorySessionStore implements SessionStore {
     return latest ? copy(latest) : null;
   }
 
-  async listRunningTurns(): Promise<TurnRecord[]> {
+  async startTurn(turnId: string, promptEvent: SessionEvent): Promise<void> {
+    const turn = this.s.turns.get(turnId);
+    if (turn?.status !== 'queued') throw new Error(`startTurn: no queued turn ${turnId}`);
+    this.checkEvents([promptEvent]);
+    turn.status = 'running';
+    this.insertEvents([promptEvent]);
+  }
+
+  async listUnfinishedTurns(): Promise<TurnRecord[]> {
     return [...this.s.turns.values()]
-      .filter((turn) => turn.status === 'running')
+      .filter((turn) => turn.status === 'running' || turn.status === 'queued')
       .sort(byCreatedThenId)
       .map((turn) => copy(turn));
   }

@@ -66,7 +66,7 @@ CREATE TABLE turns (
 ) STRICT;
 -- latestTurn and sessionUsage.
 CREATE INDEX turns_session_first_seq ON turns (session_id, first_seq);
--- listRunningTurns at start-up.
+-- listUnfinishedTurns at start-up.
 CREATE INDEX turns_status ON turns (status);
 
 -- The log. The primary key is the SSE replay order, so WITHOUT ROWID stores rows in that order.

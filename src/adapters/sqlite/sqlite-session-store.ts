@@ -54,6 +54,7 @@ export class SqliteSessionStore implements SessionStore {
     promptEvent: SessionEvent,
     idempotency?: IdempotencyRecord,
   ) => void;
+  private readonly startTurnTx: (turnId: string, promptEvent: SessionEvent) => void;
   private readonly finishTurnTx: (turnId: string, patch: TurnFinish, terminalEvent: SessionEvent) => void;
   private readonly pageOfSessions: (keyId: string, limit: number, offset: number) => Page<SessionRecord>;
   private readonly pageOfMessages: (sessionId: string, limit: number, offset: number) => Page<SessionEvent>;
@@ -85,6 +86,11 @@ export class SqliteSessionStore implements SessionStore {
         if (idempotency) sql.insertIdempotency.run(idempotencyToRow(idempotency));
       },
     );
+    this.startTurnTx = db.transaction((turnId: string, promptEvent: SessionEvent) => {
+      if (sql.startQueuedTurn.run(turnId).changes !== 1)
+        throw new Error(`startTurn: no queued turn ${turnId}`);
+      sql.insertEvent.run(eventToRow(promptEvent));
+    });
     this.finishTurnTx = db.transaction((turnId: string, patch: TurnFinish, terminalEvent: SessionEvent) => {
       // Without the turn the terminal event would be an orphan in the log: refuse both.
       if (sql.finishTurn.run(turnFinishToRow(turnId, patch)).changes !== 1) {
@@ -211,8 +217,12 @@ export class SqliteSessionStore implements SessionStore {
     return row ? turnFromRow(row) : null;
   }
 
-  async listRunningTurns(): Promise<TurnRecord[]> {
-    return this.sql.runningTurns.all().map(turnFromRow);
+  async startTurn(turnId: string, promptEvent: SessionEvent): Promise<void> {
+    this.startTurnTx(turnId, promptEvent);
+  }
+
+  async listUnfinishedTurns(): Promise<TurnRecord[]> {
+    return this.sql.unfinishedTurns.all().map(turnFromRow);
   }
 
   async sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }> {

@@ -116,8 +116,11 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     latestTurn: db.prepare<[string], TurnRow>(
       `SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY first_seq DESC LIMIT 1`,
     ),
-    runningTurns: db.prepare<[], TurnRow>(
-      `SELECT ${TURN_COLUMNS} FROM turns WHERE status = 'running' ORDER BY created_at, id`,
+    unfinishedTurns: db.prepare<[], TurnRow>(
+      `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'running') ORDER BY created_at, id`,
+    ),
+    startQueuedTurn: db.prepare<[string]>(
+      `UPDATE turns SET status = 'running' WHERE id = ? AND status = 'queued'`,
     ),
     sessionUsage: db.prepare<[string], UsageRow>(
       `SELECT COALESCE(SUM(input_tokens), 0)                AS inputTokens,

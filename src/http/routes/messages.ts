@@ -19,27 +19,33 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
   app.post('/sessions/:id/messages', { config: { scope: 'write' } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
-    const accepted = (messageId: string) =>
-      reply.status(202).send({ messageId, sessionId: id, streamUrl: streamUrlOf(id, messageId) });
+    const accepted = (messageId: string, position: number) =>
+      reply.status(202).send({
+        messageId,
+        sessionId: id,
+        streamUrl: streamUrlOf(id, messageId),
+        ...(position > 0 ? { queued: true, position } : {}),
+      });
     const answered = (ending: Pick<TurnEnding, 'completion' | 'error'>) => {
       if (ending.error) throw ApiError.fromBody(ending.error);
       return reply.status(200).send(ending.completion);
     };
     return idempotent(request, reply, deps.idempotency, {
       run: async (idempotency) => {
-        const { turn, rateLimit } = await turns.start(keyOf(request), id, {
+        const { turn, rateLimit, position } = await turns.start(keyOf(request), id, {
           prompt: body.prompt,
           timeoutMs: body.timeout,
           idempotency,
+          queue: body.queue,
         });
         setRateLimitHeaders(reply, rateLimit);
-        if (body.stream) return accepted(turn.id);
+        if (body.stream) return accepted(turn.id, position);
         // The turn runs on even if this client goes away; it is in the history either way.
         return answered(await turn.done);
       },
       replay: async (record) => {
         const messageId = record.messageId ?? '';
-        if (body.stream) return accepted(messageId);
+        if (body.stream) return accepted(messageId, 0);
         return answered(await turns.outcome(sessions.peek(id) ?? null, messageId));
       },
     });

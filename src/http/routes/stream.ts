@@ -41,7 +41,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       events,
       rateLimits,
       key,
-      isRunning: () => session?.busy ?? false,
+      isRunning: () => (session ? session.busy || session.queue.length > 0 : false),
       now: () => clock.now(),
       keyStillValid: () => deps.keys.isStillValid(key.id),
     }).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
@@ -60,12 +60,14 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
           prompt: body.prompt,
           timeoutMs: body.timeout,
           idempotency,
+          queue: body.queue,
         });
         setRateLimitHeaders(reply, rateLimit);
         await open(request, reply, session, key, {
           sessionId: id,
           afterSeq: turn.firstSeq - 1,
           untilTurnId: turn.id,
+          partial: body.partial === true,
         });
       },
       // A retry attaches to the first request's turn, from its first event.
@@ -76,6 +78,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
           sessionId: id,
           afterSeq: turn.firstSeq - 1,
           untilTurnId: turn.id,
+          partial: body.partial === true,
         });
       },
     });
@@ -99,14 +102,20 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
             messageId: query.messageId,
           });
         }
-        plan = { sessionId: id, afterSeq: cursor ?? turn.firstSeq - 1, untilTurnId: turn.id };
+        plan = {
+          sessionId: id,
+          afterSeq: cursor ?? turn.firstSeq - 1,
+          untilTurnId: turn.id,
+          partial: query.partial,
+        };
       } else if (cursor !== null) {
-        plan = { sessionId: id, afterSeq: cursor, untilTurnId: null };
-        if (!session.busy && cursor >= (await events.currentSeq(id))) return noContent(reply);
+        plan = { sessionId: id, afterSeq: cursor, untilTurnId: null, partial: query.partial };
+        const idle = !session.busy && session.queue.length === 0;
+        if (idle && cursor >= (await events.currentSeq(id))) return noContent(reply);
       } else {
         const turn = session.turn ?? (await store.latestTurn(id));
         if (!turn) return noContent(reply);
-        plan = { sessionId: id, afterSeq: turn.firstSeq - 1, untilTurnId: turn.id };
+        plan = { sessionId: id, afterSeq: turn.firstSeq - 1, untilTurnId: turn.id, partial: query.partial };
       }
 
       const budget = await rateLimits.peek(key, 'events');

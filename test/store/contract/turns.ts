@@ -44,7 +44,7 @@ export function turnsContract(ctx: ContractContext): void {
 
       expect(await ctx.store().getTurn(turn.id)).toEqual(turn);
       expect(await ctx.store().latestTurn('ses_1')).toEqual(turn);
-      expect(await ctx.store().listRunningTurns()).toEqual([turn]);
+      expect(await ctx.store().listUnfinishedTurns()).toEqual([turn]);
       expect(await ctx.store().listEvents('ses_1', 0, 10)).toEqual([prompt]);
       expect(await ctx.store().listMessages('ses_1', { limit: 10, offset: 0 })).toEqual({
         items: [prompt],
@@ -66,7 +66,7 @@ export function turnsContract(ctx: ContractContext): void {
       const expected: TurnRecord = { ...turn, ...finish };
       expect(await ctx.store().getTurn(turn.id)).toEqual(expected);
       expect(await ctx.store().latestTurn('ses_1')).toEqual(expected);
-      expect(await ctx.store().listRunningTurns()).toEqual([]);
+      expect(await ctx.store().listUnfinishedTurns()).toEqual([]);
       expect((await ctx.store().listEvents('ses_1', 2, 10)).map((e) => e.type)).toEqual(['complete']);
       expect(await ctx.store().lastEventSeq('ses_1')).toBe(3);
       const history = await ctx.store().listMessages('ses_1', { limit: 10, offset: 0 });
@@ -124,7 +124,7 @@ export function turnsContract(ctx: ContractContext): void {
       const clash = makeEvent('ses_1', 1, { turnId: turn.id, type: 'complete' });
       await expect(ctx.store().finishTurn(turn.id, completed(turn, 1, 1), clash)).rejects.toThrow();
       expect(await ctx.store().getTurn(turn.id)).toEqual(turn);
-      expect(await ctx.store().listRunningTurns()).toEqual([turn]);
+      expect(await ctx.store().listUnfinishedTurns()).toEqual([turn]);
       expect((await ctx.store().listEvents('ses_1', 0, 10)).map((e) => e.type)).toEqual(['message']);
     });
 
@@ -153,7 +153,7 @@ export function turnsContract(ctx: ContractContext): void {
       expect((await ctx.store().latestTurn('ses_2'))?.id).toBe('t_m');
     });
 
-    it('listRunningTurns returns the running turns of every session, oldest first', async () => {
+    it('listUnfinishedTurns returns the running turns of every session, oldest first (queued ones too)', async () => {
       await seedSession(ctx.store(), 'ses_1');
       await seedSession(ctx.store(), 'ses_2');
       const a = makeTurn('ses_1', { id: 'a', firstSeq: 1, createdAt: T0 + 1 });
@@ -163,7 +163,24 @@ export function turnsContract(ctx: ContractContext): void {
       await ctx.store().beginTurn(a, makeEvent('ses_1', 1));
       await ctx.store().beginTurn(b, makeEvent('ses_1', 2));
       await ctx.store().finishTurn('b', completed(b, 1, 0.5), makeEvent('ses_1', 3, { type: 'complete' }));
-      expect(await ctx.store().listRunningTurns()).toEqual([a, c]);
+      expect(await ctx.store().listUnfinishedTurns()).toEqual([a, c]);
+    });
+
+    it('a queued turn is unfinished; startTurn makes it running and appends its prompt in one step', async () => {
+      await seedSession(ctx.store());
+      const queued = makeTurn('ses_1', { id: 'q', status: 'queued', firstSeq: 1 });
+      await ctx.store().beginTurn(queued, makeEvent('ses_1', 1, { turnId: 'q', type: 'status' }));
+      expect(await ctx.store().listUnfinishedTurns()).toEqual([queued]);
+
+      const prompt = makeEvent('ses_1', 2, { turnId: 'q' });
+      await ctx.store().startTurn('q', prompt);
+      expect((await ctx.store().getTurn('q'))?.status).toBe('running');
+      expect(await ctx.store().listEvents('ses_1', 1, 10)).toEqual([prompt]);
+
+      // Only a queued turn can start; a failure stores nothing.
+      await expect(ctx.store().startTurn('q', makeEvent('ses_1', 3, { turnId: 'q' }))).rejects.toThrow();
+      await expect(ctx.store().startTurn('nope', makeEvent('ses_1', 3))).rejects.toThrow();
+      expect(await ctx.store().lastEventSeq('ses_1')).toBe(2);
     });
 
     it('sessionUsage sums the usage and cost of the session’s turns only; zeros when none', async () => {

@@ -1,0 +1,235 @@
+/**
+ * Running one turn on the session's Claude Code process: what Claude Code emits becomes events
+ * of the log (messages, text deltas, status changes, permission questions), and its result or
+ * death becomes the turn's ending. Storing the terminal event is the TurnService's job.
+ */
+import type { EventLog } from './event-log.js';
+import type { LiveSession } from './live-session.js';
+import { assistantText, claudeMessageView } from './message-views.js';
+import type { PermissionBroker } from './permissions.js';
+import { ZERO_USAGE } from './types.js';
+import type {
+  AgentEvent,
+  AgentTurnOutcome,
+  AgentTurnResult,
+  ClaudeMessage,
+  Logger,
+  PermissionAnswer,
+  PermissionAsk,
+} from './ports.js';
+import type { SessionService } from './session-service.js';
+import { endTurn, type TurnEnding } from './turn-outcome.js';
+import type { TurnRun } from './turn-run.js';
+
+export interface TurnExecutionDeps {
+  sessions: SessionService;
+  events: EventLog;
+  permissions: PermissionBroker;
+  logger: Logger;
+}
+
+/** The result of a turn interrupted before its prompt reached Claude Code. */
+const NOT_RUN: AgentTurnResult = {
+  isError: true,
+  subtype: 'error_during_execution',
+  text: '',
+  stopReason: null,
+  terminalReason: 'aborted_before_start',
+  numTurns: 0,
+  durationMs: 0,
+  apiErrorStatus: null,
+  apiErrorType: null,
+  errors: [],
+  usage: ZERO_USAGE,
+  costUsd: 0,
+};
+
+/** Text deltas are sent at most this often (joined), so a fast model does not flood streams. */
+const DELTA_FLUSH_MS = 50;
+
+export type TurnStatusName = 'queued' | 'running' | 'waiting_for_permission' | 'retrying' | 'idle';
+
+/** Appends a `status` event of the session. */
+export function appendStatus(
+  events: EventLog,
+  sessionId: string,
+  turnId: string,
+  status: TurnStatusName,
+  details: Record<string, unknown> = {},
+): Promise<unknown> {
+  return events.append(sessionId, turnId, 'status', (meta) => ({
+    sessionId,
+    messageId: turnId,
+    status,
+    ...details,
+    at: new Date(meta.createdAt).toISOString(),
+  }));
+}
+
+export class TurnExecution {
+  private readonly log: Logger;
+  private readonly lastText = new AssistantTextTracker();
+  private readonly deltas: DeltaBuffer;
+  private status: TurnStatusName = 'running';
+  private timedOutAfterMs: number | null = null;
+
+  constructor(
+    private readonly deps: TurnExecutionDeps,
+    private readonly session: LiveSession,
+    private readonly run: TurnRun,
+  ) {
+    this.log = deps.logger.child({ sessionId: session.id, messageId: run.id });
+    this.deltas = new DeltaBuffer((delta) =>
+      deps.events
+        .publishEphemeral(session.id, run.id, 'delta', { sessionId: session.id, messageId: run.id, ...delta })
+        .catch(() => undefined),
+    );
+  }
+
+  async execute(): Promise<TurnEnding> {
+    const { run, session } = this;
+    let outcome: AgentTurnOutcome;
+    try {
+      const process = await this.deps.sessions.ensureProcess(session);
+      if (run.interrupted) {
+        // Stopped before the prompt reached Claude Code: it never runs.
+        outcome = { kind: 'result', result: { ...NOT_RUN } };
+      } else {
+        const timer = setTimeout(() => {
+          this.timedOutAfterMs = run.timeoutMs;
+          void run.interrupt();
+        }, run.timeoutMs);
+        try {
+          const turn = process.runTurn(run.prompt, {
+            onEvent: (event) => this.onEvent(event),
+            onPermission: (ask) => this.onPermission(ask),
+          });
+          // Attached once the prompt is on its way: an interrupt asked for meanwhile reaches
+          // Claude Code after the prompt, so it stops this turn.
+          run.attach(process);
+          outcome = await turn;
+        } finally {
+          clearTimeout(timer);
+          run.detach();
+        }
+      }
+    } catch (err) {
+      this.log.error({ err }, 'turn failed to run');
+      outcome = {
+        kind: 'crashed',
+        message: err instanceof Error ? err.message : String(err),
+        exitCode: null,
+        signal: null,
+      };
+    }
+    this.deltas.flush();
+    return endTurn(outcome, {
+      sessionId: session.id,
+      messageId: run.id,
+      model: session.record.config.model,
+      timedOutAfterMs: this.timedOutAfterMs,
+      lastAssistantText: this.lastText.text,
+    });
+  }
+
+  private onEvent(event: AgentEvent): void {
+    if (event.kind === 'delta') {
+      this.deltas.add(event);
+      return;
+    }
+    // Everything else is stored; the text so far goes out first, so order is kept.
+    this.deltas.flush();
+    if (event.kind === 'retry') {
+      this.log.warn(
+        {
+          attempt: event.attempt,
+          maxRetries: event.maxRetries,
+          delayMs: event.delayMs,
+          upstreamStatus: event.errorStatus,
+        },
+        'model API call failed; Claude Code retries',
+      );
+      this.setStatus('retrying', {
+        attempt: event.attempt,
+        maxRetries: event.maxRetries,
+        delayMs: event.delayMs,
+        upstreamStatus: event.errorStatus,
+      });
+      return;
+    }
+    // Claude Code's api_retry message is stored like any other; after a retry, the next message
+    // says the model answers again.
+    const isRetryNotice = event.message.type === 'system' && event.message.subtype === 'api_retry';
+    if (this.status === 'retrying' && !isRetryNotice) this.setStatus('running');
+    this.lastText.see(event.message);
+    this.storeMessage(event.message);
+  }
+
+  private async onPermission(ask: PermissionAsk): Promise<PermissionAnswer> {
+    this.deltas.flush();
+    this.setStatus('waiting_for_permission', { toolName: ask.toolName });
+    const answer = await this.deps.permissions.ask(this.session.id, this.run.id, ask);
+    if (!this.run.interrupted) this.setStatus('running');
+    return answer;
+  }
+
+  private storeMessage(message: ClaudeMessage): void {
+    const { session, run } = this;
+    this.deps.events
+      .append(session.id, run.id, 'message', (meta) =>
+        claudeMessageView(session.id, run.id, message, meta, session.toolNames),
+      )
+      .catch((err: unknown) => this.log.error({ err }, 'could not store a Claude Code message'));
+  }
+
+  private setStatus(status: TurnStatusName, details: Record<string, unknown> = {}): void {
+    this.status = status;
+    appendStatus(this.deps.events, this.session.id, this.run.id, status, details).catch((err: unknown) =>
+      this.log.error({ err }, 'could not store a status event'),
+    );
+  }
+}
+
+interface Delta {
+  kind: 'text' | 'thinking';
+  index: number;
+  text: string;
+}
+
+/** Joins the deltas of one content block that arrive within DELTA_FLUSH_MS. */
+class DeltaBuffer {
+  private pending: Delta | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly send: (delta: Delta) => void) {}
+
+  add(event: Extract<AgentEvent, { kind: 'delta' }>): void {
+    if (this.pending && (this.pending.kind !== event.delta || this.pending.index !== event.index))
+      this.flush();
+    if (this.pending) this.pending.text += event.text;
+    else this.pending = { kind: event.delta, index: event.index, text: event.text };
+    this.timer ??= setTimeout(() => this.flush(), DELTA_FLUSH_MS);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending && pending.text !== '') this.send(pending);
+  }
+}
+
+/** Remembers the last assistant text of a turn (blocks of one API message are joined). */
+class AssistantTextTracker {
+  private messageId: unknown = null;
+  text = '';
+
+  see(message: ClaudeMessage): void {
+    const piece = assistantText(message);
+    if (!piece) return;
+    const id = (message.message as { id?: unknown } | undefined)?.id;
+    this.text = id !== undefined && id === this.messageId ? this.text + piece : piece;
+    this.messageId = id;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * One turn's life: accepted (maybe queued behind another), running, ended. It is the handle the
+ * HTTP layer holds (`done`, `interrupt`) and what the session's queue holds.
+ */
+import type { RunningTurn } from './live-session.js';
+import type { AgentProcess } from './ports.js';
+import type { TurnEnding } from './turn-outcome.js';
+
+/** After an interrupt, how long Claude Code gets to end the turn before its process is stopped. */
+export const INTERRUPT_GRACE_MS = 10_000;
+
+export class TurnRun implements RunningTurn {
+  state: 'queued' | 'running' | 'ended' = 'queued';
+  firstSeq = 0;
+  readonly done: Promise<TurnEnding>;
+  /** Set when the turn is taken out of the queue before it started. */
+  cancelled = false;
+  private resolveDone!: (ending: TurnEnding) => void;
+  private process: AgentProcess | null = null;
+  private interruptRequested = false;
+  private killTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly prompt: string,
+    readonly timeoutMs: number,
+    /** Called when a queued turn is cancelled: the service takes it out and ends it. */
+    private readonly onCancel: (run: TurnRun) => Promise<void>,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  end(ending: TurnEnding): void {
+    this.state = 'ended';
+    this.detach();
+    this.resolveDone(ending);
+  }
+
+  attach(process: AgentProcess): void {
+    this.process = process;
+    if (this.interruptRequested) void this.interrupt();
+  }
+
+  detach(): void {
+    this.process = null;
+    if (this.killTimer) clearTimeout(this.killTimer);
+  }
+
+  get interrupted(): boolean {
+    return this.interruptRequested;
+  }
+
+  /**
+   * Esc for Claude Code; if Claude Code does not end the turn within the grace period, its process
+   * is stopped, so no turn can hang forever. A queued turn is cancelled instead.
+   */
+  async interrupt(): Promise<void> {
+    if (this.state === 'ended') return;
+    if (this.state === 'queued') {
+      if (this.cancelled) return;
+      this.cancelled = true;
+      await this.onCancel(this);
+      return;
+    }
+    this.interruptRequested = true;
+    const process = this.process;
+    if (!process) return;
+    this.killTimer ??= setTimeout(() => void process.close(), INTERRUPT_GRACE_MS);
+    await process.interrupt();
+  }
+}
