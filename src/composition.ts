@@ -121,6 +121,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       sandbox: sandbox ? { denyRead: sandboxDenyRead(config), allowedDomains: [] } : null,
       confineFileTools: config.fileToolsConfined,
       tmpMarkerFile: path.join(config.dataDir, 'agent-tmp-dir'),
+      processRegistryDir: path.join(config.dataDir, 'processes'),
+      transcripts: store instanceof SqliteSessionStore ? store.transcripts() : null,
       logger,
     });
   const events = new EventLog(store, new MemoryEventBus(), clock);
@@ -143,7 +145,9 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
     settings: {
       maxLiveSessions: config.maxLiveSessions,
+      maxLiveProcesses: config.maxLiveProcesses,
       idleExpiryMs: config.sessionIdleExpiryMs,
+      parkAfterMs: config.sessionParkAfterMs,
       workspaceRetentionMs: config.workspaceRetentionMs,
       defaultModel: config.defaultModel,
       modelMap: config.modelMap,

@@ -57,8 +57,12 @@ const EnvSchema = z.object({
   RATE_LIMIT_EVENTS_PER_HOUR: intFrom(1, 100_000_000).default(1000),
 
   BODY_LIMIT_BYTES: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
-  MAX_LIVE_SESSIONS: intFrom(1, 10_000).default(16),
-  SESSION_IDLE_EXPIRY_SECONDS: intFrom(60, 30 * 24 * 3600).default(3600),
+  MAX_LIVE_SESSIONS: intFrom(1, 100_000).default(64),
+  /** Claude Code processes at once (about 180 MB each); past it, the longest-idle one is parked. */
+  MAX_LIVE_PROCESSES: intFrom(1, 10_000).default(16),
+  SESSION_IDLE_EXPIRY_SECONDS: intFrom(60, 365 * 24 * 3600).default(7 * 24 * 3600),
+  /** An idle session's Claude Code process is stopped after this long (0: never); the session stays. */
+  SESSION_PARK_AFTER_SECONDS: intFrom(0, 365 * 24 * 3600).default(600),
   /** Upper bound of a message's `timeout` and the default when a request gives none. */
   TURN_TIMEOUT_MAX_MS: intFrom(1000, 24 * 3600 * 1000).default(30 * 60 * 1000),
   SSE_PING_INTERVAL_MS: intFrom(100, 300_000).default(15_000),
@@ -121,7 +125,9 @@ export interface Config {
   rateLimits: { sessions: number; messages: number; events: number };
   bodyLimitBytes: number;
   maxLiveSessions: number;
+  maxLiveProcesses: number;
   sessionIdleExpiryMs: number;
+  sessionParkAfterMs: number;
   turnTimeoutMaxMs: number;
   ssePingIntervalMs: number;
   idempotencyRetentionMs: number;
@@ -221,7 +227,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxLiveSessions: e.MAX_LIVE_SESSIONS,
+    maxLiveProcesses: e.MAX_LIVE_PROCESSES,
     sessionIdleExpiryMs: e.SESSION_IDLE_EXPIRY_SECONDS * 1000,
+    sessionParkAfterMs: e.SESSION_PARK_AFTER_SECONDS * 1000,
     turnTimeoutMaxMs: e.TURN_TIMEOUT_MAX_MS,
     ssePingIntervalMs: e.SSE_PING_INTERVAL_MS,
     idempotencyRetentionMs: e.IDEMPOTENCY_RETENTION_HOURS * 3600 * 1000,

@@ -20,6 +20,8 @@ export class LiveSession {
   process: AgentProcess | null = null;
   /** A process being started; concurrent callers wait for the same start. */
   starting: Promise<AgentProcess> | null = null;
+  /** The process being stopped because the session idled (parked); a new turn waits for it. */
+  parking: Promise<void> | null = null;
   /**
    * True from the moment a turn is accepted to run now, before it has an id: the busy check and
    * the reservation happen in the same synchronous step, so two racing requests cannot both win.

@@ -80,7 +80,9 @@ function setup(
     logger,
     settings: {
       maxLiveSessions: 5,
+      maxLiveProcesses: 100,
       idleExpiryMs: IDLE_MS,
+      parkAfterMs: 0,
       workspaceRetentionMs: 0,
       defaultModel: null,
       modelMap: { 'claude-3-opus-20240229': 'opus' },

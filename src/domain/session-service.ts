@@ -22,7 +22,11 @@ import type {
 
 export interface SessionSettings {
   maxLiveSessions: number;
+  /** Claude Code processes at once; starting one more parks the longest-idle session first. */
+  maxLiveProcesses: number;
   idleExpiryMs: number;
+  /** Idle this long, a session's Claude Code process is stopped (parked); 0: never. */
+  parkAfterMs: number;
   /** How long the own workspace of an ended session is kept before it is removed. */
   workspaceRetentionMs: number;
   defaultModel: string | null;
@@ -76,7 +80,9 @@ export class SessionService {
     for (const record of await this.deps.store.listActiveSessions()) {
       this.live.set(record.id, new LiveSession(record));
     }
-    const every = Math.min(60_000, Math.max(1000, Math.floor(this.deps.settings.idleExpiryMs / 4)));
+    const { idleExpiryMs, parkAfterMs } = this.deps.settings;
+    const shortest = Math.min(idleExpiryMs, parkAfterMs > 0 ? parkAfterMs : idleExpiryMs);
+    const every = Math.min(60_000, Math.max(1000, Math.floor(shortest / 4)));
     this.sweepTimer = setInterval(() => void this.sweep(), every);
     this.sweepTimer.unref();
   }
@@ -178,13 +184,14 @@ export class SessionService {
     const session = new LiveSession(record);
     this.live.set(record.id, session);
     idempotency?.release();
-    // Start Claude Code now: the client's first message then finds a warm process.
-    this.ensureProcess(session).catch((err: unknown) =>
-      this.deps.logger.warn(
-        { err, sessionId: record.id },
-        'Claude Code did not start; the next message retries',
-      ),
-    );
+    // Start Claude Code now, if there is room: the client's first message then finds it warm.
+    if (this.processCount < this.deps.settings.maxLiveProcesses)
+      this.ensureProcess(session).catch((err: unknown) =>
+        this.deps.logger.warn(
+          { err, sessionId: record.id },
+          'Claude Code did not start; the next message retries',
+        ),
+      );
     return { session, rateLimit };
   }
 
@@ -267,6 +274,8 @@ export class SessionService {
   async ensureProcess(session: LiveSession): Promise<AgentProcess> {
     // An ended session never gets a new process: nothing would ever close it.
     if (session.ending) throw sessionNotFound(session.id);
+    // A process being parked cannot take the turn: wait for it to be gone, then resume anew.
+    if (session.parking) await session.parking;
     if (session.process && !session.process.exited) return session.process;
     session.starting ??= this.startProcess(session).finally(() => {
       session.starting = null;
@@ -284,6 +293,7 @@ export class SessionService {
   }
 
   private async startProcess(session: LiveSession): Promise<AgentProcess> {
+    await this.makeRoomForProcess(session);
     const { config } = session.record;
     const { costUsd } = await this.deps.store.sessionUsage(session.id);
     const process = this.deps.runner.start({
@@ -356,7 +366,55 @@ export class SessionService {
     });
   }
 
+  /**
+   * Stops the Claude Code process of a session that has nothing to do; the session stays, and its
+   * next message resumes the conversation in a new process (from the stored transcript).
+   * Returns false when there was nothing to park (no process, or a turn running or queued).
+   */
+  async park(session: LiveSession): Promise<boolean> {
+    const process = session.process;
+    if (!process || process.exited || session.busy || session.queue.length > 0 || session.ending)
+      return false;
+    const started = this.deps.clock.now();
+    session.parking = process.close().finally(() => {
+      session.parking = null;
+    });
+    await session.parking;
+    this.deps.logger.info(
+      { sessionId: session.id, idleMs: started - session.record.lastActivityAt },
+      'session parked: its Claude Code process stopped until the next message',
+    );
+    return true;
+  }
+
+  /**
+   * At MAX_LIVE_PROCESSES, parks the session idle the longest (its next message resumes it).
+   * When every process is busy, the new one starts anyway: a running turn is never stopped to
+   * make room, and the cap is exceeded only by turns that run at once.
+   */
+  private async makeRoomForProcess(starting: LiveSession): Promise<void> {
+    while (this.processCount >= this.deps.settings.maxLiveProcesses) {
+      const idle = [...this.live.values()]
+        .filter((s) => s !== starting && s.process && !s.process.exited && !s.busy && s.queue.length === 0)
+        .sort((a, b) => a.record.lastActivityAt - b.record.lastActivityAt)[0];
+      if (!idle || !(await this.park(idle))) return;
+    }
+  }
+
+  private async parkIdle(): Promise<void> {
+    const { parkAfterMs } = this.deps.settings;
+    if (parkAfterMs <= 0) return;
+    const now = this.deps.clock.now();
+    for (const session of [...this.live.values()]) {
+      if (now - session.record.lastActivityAt < parkAfterMs) continue;
+      await this.park(session).catch((err: unknown) =>
+        this.deps.logger.error({ err, sessionId: session.id }, 'could not park a session'),
+      );
+    }
+  }
+
   private async sweep(): Promise<void> {
+    await this.parkIdle();
     await this.expireIdle();
     await this.removeEndedWorkspaces().catch((err: unknown) =>
       this.deps.logger.error({ err }, 'workspace retention sweep failed'),

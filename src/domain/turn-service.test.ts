@@ -53,7 +53,9 @@ function setup(
     logger,
     settings: {
       maxLiveSessions: 10,
+      maxLiveProcesses: 100,
       idleExpiryMs: 3_600_000,
+      parkAfterMs: 0,
       workspaceRetentionMs: 0,
       defaultModel: null,
       modelMap: {},

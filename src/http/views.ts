@@ -32,7 +32,8 @@ export function sessionDetails(
     messageCount: extra.messageCount,
     currentMessageId: session.turn?.id ?? null,
     claudeSessionId: record.claudeSessionId,
-    process: session.process && !session.process.exited ? 'live' : 'stopped',
+    // parked: no Claude Code process now; the next message resumes the conversation in a new one.
+    process: session.process && !session.process.exited ? 'live' : 'parked',
     config: {
       model: config.requestedModel,
       resolvedModel: config.model,

@@ -162,7 +162,8 @@ export class FakeAgentRunner implements AgentRunner {
     this.starts.push(structuredClone(spec));
     const process = new FakeAgentProcess(this, 1000 + this.processes.length);
     this.processes.push(process);
-    this.changed();
+    // After the caller has stored the process (conditions often look at where it is kept).
+    queueMicrotask(() => this.changed());
     return process;
   }
 

@@ -20,7 +20,7 @@ describe('GET /health', () => {
       timestamp: new Date(clock.t).toISOString(),
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       uptimeSeconds: 90,
-      sessions: { active: 0, total: 0, running: 0, max: 16 },
+      sessions: { active: 0, total: 0, running: 0, max: 64 },
       store: { ok: true },
       claudeCode: { version: '2.1.999 (fake)' },
     });
@@ -48,7 +48,7 @@ describe('GET /health', () => {
       payload: { prompt: 'x', stream: true },
     });
     const body = (await h.app.inject({ method: 'GET', url: URL })).json();
-    expect(body.sessions).toEqual({ active: 2, total: 2, running: 1, max: 16 });
+    expect(body.sessions).toEqual({ active: 2, total: 2, running: 1, max: 64 });
   });
 
   it('200 degraded: at the session cap', async () => {

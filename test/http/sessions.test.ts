@@ -49,7 +49,7 @@ describe('sessions', () => {
         status: 'idle',
         createdAt: new Date(clock.t).toISOString(),
         lastActivity: new Date(clock.t).toISOString(),
-        expiresAt: new Date(clock.t + 3_600_000).toISOString(),
+        expiresAt: new Date(clock.t + 7 * 24 * 3_600_000).toISOString(),
         metadata: { team: 'a' },
       });
       expect(res.headers.location).toBe(`/api/v1/sessions/${body.sessionId}`);

@@ -73,7 +73,7 @@ describe('SqliteSessionStore on disk', () => {
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual(['api_keys', 'events', 'idempotency_keys', 'sessions', 'turns']);
+    expect(tables).toEqual(['api_keys', 'events', 'idempotency_keys', 'sessions', 'transcripts', 'turns']);
     db.close();
     expect(databasePath(nested)).toBe(join(nested, 'server.db'));
   });

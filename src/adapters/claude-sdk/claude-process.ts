@@ -7,7 +7,13 @@
  * is gone, and a running turn then ends as `crashed`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { query, type Options, type Query, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import {
+  query,
+  type Options,
+  type Query,
+  type SDKUserMessage,
+  type SessionStore as SdkSessionStore,
+} from '@anthropic-ai/claude-agent-sdk';
 import type {
   AgentExit,
   AgentProcess,
@@ -21,6 +27,7 @@ import { InputQueue } from './input-queue.js';
 import { translate } from './message-translation.js';
 import { toPermissionAsk, toPermissionResult, type CanUseToolOptions } from './permission-mapping.js';
 import { CostMeter, toTurnResult } from './result-mapping.js';
+import type { ProcessRegistry } from './process-registry.js';
 import type { SandboxSettings } from './sandbox-settings.js';
 
 export interface ClaudeProcessOptions {
@@ -30,6 +37,10 @@ export interface ClaudeProcessOptions {
   sandbox: SandboxSettings | null;
   /** Refuse Claude Code's file tools reading or writing outside the working directory. */
   confineFileTools: boolean;
+  /** Where Claude Code's transcript is mirrored (and resumed from); null: its local files only. */
+  transcripts: SdkSessionStore | null;
+  /** Records the process group while it lives (orphan cleanup after a crash). */
+  registry: ProcessRegistry;
   settingSources: Options['settingSources'];
   executable: string | null;
   logStderr: boolean;
@@ -115,6 +126,10 @@ export class ClaudeProcess implements AgentProcess {
       cwd: spec.cwd,
       env: options.env,
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+      // Each transcript frame is stored as it comes: a crash loses at most the interrupted turn.
+      ...(options.transcripts
+        ? { sessionStore: options.transcripts, sessionStoreFlush: 'eager' as const }
+        : {}),
       // As managed (policy) settings, so nothing the session or its workspace says can lift them:
       // file tools stay inside the working directory in every permission mode, bypass included.
       ...(options.confineFileTools
@@ -165,8 +180,10 @@ export class ClaudeProcess implements AgentProcess {
           detached: true,
         });
         this.child = child;
+        if (child.pid !== undefined) options.registry.add(child.pid);
         child.on('exit', (code, signal) => {
           killGroup(child.pid);
+          if (child.pid !== undefined) options.registry.remove(child.pid);
           this.markExited({ exitCode: code, signal });
         });
         child.on('error', (err) => this.logger.error({ err }, 'Claude Code process error'));

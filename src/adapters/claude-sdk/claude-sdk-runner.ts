@@ -5,12 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { query, type Options } from '@anthropic-ai/claude-agent-sdk';
+import { query, type Options, type SessionStore as SdkSessionStore } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentProcess, AgentRunner, AgentSpec, Logger, ModelInfo } from '../../domain/ports.js';
 import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
 import { InputQueue } from './input-queue.js';
+import { ProcessRegistry } from './process-registry.js';
 import { credentialVariables, sandboxSettings, type SandboxPolicy } from './sandbox-settings.js';
 
 export interface ClaudeSdkRunnerOptions {
@@ -29,6 +30,10 @@ export interface ClaudeSdkRunnerOptions {
    * removes what a crash left. See `AgentTempDirs`.
    */
   tmpMarkerFile: string;
+  /** Where live process groups are recorded (in the data dir), see ProcessRegistry. */
+  processRegistryDir: string;
+  /** Claude Code's transcripts in the server's store (resume from there); null: local files. */
+  transcripts: (SdkSessionStore & { has(claudeSessionId: string): boolean }) | null;
   logger: Logger;
 }
 
@@ -36,11 +41,16 @@ export class ClaudeSdkRunner implements AgentRunner {
   private readonly env: Record<string, string>;
   private readonly sandbox: SandboxPolicy | null;
   private readonly tmp: AgentTempDirs;
+  private readonly registry: ProcessRegistry;
   private models: Promise<ModelInfo[]> | null = null;
 
   constructor(private readonly options: ClaudeSdkRunnerOptions) {
     fs.mkdirSync(options.claudeConfigDir, { recursive: true, mode: 0o700 });
     this.tmp = new AgentTempDirs(options.tmpMarkerFile);
+    this.registry = new ProcessRegistry(options.processRegistryDir);
+    const reaped = this.registry.reapLeftovers();
+    if (reaped > 0)
+      options.logger.warn({ processes: reaped }, 'ended processes a previous run of the server left');
     this.env = buildChildEnv({ source: options.envSource, claudeConfigDir: options.claudeConfigDir });
     this.sandbox = options.sandbox
       ? {
@@ -56,8 +66,14 @@ export class ClaudeSdkRunner implements AgentRunner {
     const tmpDir = this.tmp.create();
     const env: Record<string, string> = { ...this.env, ...tempEnv(tmpDir) };
     if (spec.permissionMode === 'bypassPermissions' && RUNNING_AS_ROOT) env.IS_SANDBOX = '1';
+    const { transcripts } = this.options;
     const process = new ClaudeProcess(spec, {
-      resume: transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
+      // Sessions from before the transcripts were stored still resume from Claude Code's files.
+      resume:
+        (transcripts?.has(spec.claudeSessionId) ?? false) ||
+        transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
+      transcripts,
+      registry: this.registry,
       env,
       confineFileTools: this.options.confineFileTools,
       sandbox: this.sandbox ? sandboxSettings(this.sandbox, [spec.cwd, tmpDir]) : null,

@@ -1,5 +1,6 @@
 /** The SQLite adapter: the durable SessionStore the server runs on. */
 export { SqliteSessionStore } from './sqlite-session-store.js';
+export { SqliteTranscriptStore } from './sqlite-transcript-store.js';
 export {
   BUSY_TIMEOUT_MS,
   DATABASE_FILE_NAME,

@@ -98,8 +98,27 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 CREATE INDEX idempotency_keys_session ON idempotency_keys (session_id);
 `;
 
+/**
+ * Claude Code's own transcripts (the SDK's sessionStore): a session resumes from here, so a
+ * parked or restarted session does not depend on files under Claude Code's config dir.
+ * `uuid` makes appends idempotent (the SDK may retry a batch).
+ */
+const V3_TRANSCRIPTS = `
+CREATE TABLE transcripts (
+  id          INTEGER PRIMARY KEY,
+  project_key TEXT NOT NULL,
+  session_id  TEXT NOT NULL,
+  subpath     TEXT NOT NULL DEFAULT '',
+  uuid        TEXT,
+  entry       TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX transcripts_session ON transcripts (session_id, project_key, subpath, id);
+CREATE UNIQUE INDEX transcripts_uuid ON transcripts (project_key, session_id, subpath, uuid) WHERE uuid IS NOT NULL;
+`;
+
 /** Applied in order; the array index + 1 is the resulting `user_version`. */
-export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_IDEMPOTENCY];
+export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_IDEMPOTENCY, V3_TRANSCRIPTS];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -35,6 +35,7 @@ import {
   type TurnFinish,
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { SqliteTranscriptStore } from './sqlite-transcript-store.js';
 
 type KeyPatch = Parameters<SessionStore['updateKey']>[1];
 type SessionPatch = Parameters<SessionStore['updateSession']>[1];
@@ -107,6 +108,11 @@ export class SqliteSessionStore implements SessionStore {
       items: sql.listMessages.all(sessionId, limit, offset).map(eventFromRow),
       total: sql.countMessages.get(sessionId) ?? 0,
     }));
+  }
+
+  /** Claude Code's transcripts, in the same database (see SqliteTranscriptStore). */
+  transcripts(): SqliteTranscriptStore {
+    return new SqliteTranscriptStore(this.db);
   }
 
   async ping(): Promise<void> {
