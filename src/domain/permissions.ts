@@ -33,7 +33,10 @@ export interface PermissionRequestView {
   description: string | null;
   displayName: string | null;
   decisionReason: string | null;
-  /** Claude Code's suggested rules; `remember: true` applies them for the rest of the session. */
+  /**
+   * Claude Code's suggestions, as it made them; `remember: true` applies only the allow rules
+   * among them (see `allowRules`) for the rest of the session.
+   */
   suggestions: unknown[];
   createdAt: string;
   expiresAt: string;
@@ -169,7 +172,9 @@ export class PermissionBroker {
       outcome.decision === 'deny'
         ? (outcome.message ?? defaultDenyMessage(outcome.by, this.deps.settings))
         : null;
-    const remember = outcome.decision === 'allow' && outcome.remember === true && view.suggestions.length > 0;
+    const rules =
+      outcome.decision === 'allow' && outcome.remember === true ? allowRules(view.suggestions) : [];
+    const remember = rules.length > 0;
     const resolution: PermissionResolution = {
       requestId,
       sessionId: view.sessionId,
@@ -187,7 +192,7 @@ export class PermissionBroker {
         ? {
             behavior: 'allow',
             ...(outcome.updatedInput ? { updatedInput: outcome.updatedInput } : {}),
-            ...(remember ? { remember: view.suggestions } : {}),
+            ...(remember ? { remember: rules } : {}),
           }
         : {
             behavior: 'deny',
@@ -215,4 +220,17 @@ function defaultDenyMessage(by: PermissionResolution['by'], settings: Permission
     default:
       return 'The user denied this tool call.';
   }
+}
+
+/**
+ * The suggestions `remember` may apply: allow rules for a tool call (`addRules`, `behavior:
+ * allow`). Claude Code also suggests changes of the whole session (`setMode: acceptEdits`,
+ * `addDirectories` outside the workspace, replacing or removing rules): those would widen the
+ * session past its key's policy and the workspace confinement, so they are never applied.
+ */
+export function allowRules(suggestions: readonly unknown[]): unknown[] {
+  return suggestions.filter((s) => {
+    const update = s as { type?: unknown; behavior?: unknown } | null;
+    return typeof update === 'object' && update?.type === 'addRules' && update.behavior === 'allow';
+  });
 }

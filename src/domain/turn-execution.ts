@@ -134,6 +134,8 @@ export class TurnExecution {
 
   private onEvent(event: AgentEvent): void {
     if (event.kind === 'delta') {
+      // The retried call is answering: the session runs again from its first streamed token.
+      if (this.status === 'retrying') this.setStatus('running');
       this.deltas.add(event);
       return;
     }

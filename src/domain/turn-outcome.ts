@@ -48,7 +48,9 @@ export function endTurn(outcome: AgentTurnOutcome, ctx: TurnContext): TurnEnding
   const aborted = r.terminalReason?.startsWith('aborted') === true;
   if (ctx.timedOutAfterMs !== null && (aborted || r.isError)) return timedOut(ctx, r.usage, r.costUsd);
   if (r.isError && isUpstreamFailure(r)) return failed(upstreamError(r, ctx), r);
-  if (aborted) return completed(r, ctx, 'interrupted');
+  // Claude Code's own stop reason is that of its last model reply (`tool_use` when interrupted
+  // during a tool): the client asked for the interrupt, so that is the reason it gets.
+  if (aborted) return completed(r, ctx, 'interrupted', 'interrupted');
   // Running out of agent turns is an outcome the client asked for (maxTurns), not a failure.
   if (r.subtype === 'error_max_turns') return completed(r, ctx, 'completed', 'max_turns');
   if (r.subtype === 'error_max_budget_usd') return completed(r, ctx, 'completed', 'max_budget');
