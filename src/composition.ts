@@ -24,6 +24,7 @@ import { RateLimits } from './domain/rate-limits.js';
 import { SessionService } from './domain/session-service.js';
 import { TurnService } from './domain/turn-service.js';
 import type { AppDeps } from './http/app-deps.js';
+import { StreamRegistry } from './http/stream-registry.js';
 
 export interface Overrides {
   store?: SessionStore;
@@ -149,6 +150,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       idleExpiryMs: config.sessionIdleExpiryMs,
       parkAfterMs: config.sessionParkAfterMs,
       workspaceRetentionMs: config.workspaceRetentionMs,
+      eventRetentionMs: config.eventRetentionMs,
       defaultModel: config.defaultModel,
       modelMap: config.modelMap,
       defaultPermissionMode: config.defaultPermissionMode,
@@ -177,9 +179,15 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const idempotency = new Idempotency(store, clock, config.idempotencyRetentionMs);
 
   const recovered = await turns.recoverInterrupted();
-  if (recovered > 0)
-    logger.warn({ turns: recovered }, 'marked turns left running by a previous server as interrupted');
+  if (recovered.interrupted > 0) {
+    logger.warn(
+      { turns: recovered.interrupted },
+      'marked turns left running by a previous server as interrupted',
+    );
+  }
   await sessions.start();
+  const requeued = await turns.requeue(recovered.queued);
+  if (requeued > 0) logger.info({ turns: requeued }, 'queued turns of a previous server run again');
   idempotency.start();
 
   const deps: AppDeps = {
@@ -201,6 +209,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     turns,
     events,
     idempotency,
+    streams: new StreamRegistry(),
     permissions,
     rateLimits,
     policies,

@@ -36,9 +36,17 @@ export async function startServer(
     'claude-code-rest listening',
   );
 
+  // Graceful shutdown: refuse new work (503), let running turns finish for SHUTDOWN_DRAIN_MS
+  // (then interrupt them: they are recorded as interrupted), end every stream with a final
+  // event and a retry hint, stop listening, stop every Claude Code process, close the store.
+  // Queued turns stay in the store and run after the restart.
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      deps.sessions.draining = true;
+      const turns = await deps.turns.drain(config.shutdownDrainMs);
+      const streams = await deps.streams.endAll(config.sseRetryMs);
+      logger.info({ ...turns, streams }, 'drained: turns finished or interrupted, streams ended');
       await app.close();
       await server.shutdown();
     })());

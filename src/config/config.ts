@@ -75,6 +75,8 @@ const EnvSchema = z.object({
   /** How long an Idempotency-Key is remembered; the contract promises at least a day. */
   IDEMPOTENCY_RETENTION_HOURS: intFrom(24, 24 * 365).default(24),
   SSE_RETRY_MS: intFrom(100, 600_000).default(3000),
+  /** On SIGTERM, how long running turns may go on before they are interrupted. */
+  SHUTDOWN_DRAIN_MS: intFrom(0, 3_600_000).default(30_000),
   /** Larger `message` events are streamed in short form (the history keeps them whole); 0: no cap. */
   SSE_MAX_EVENT_BYTES: intFrom(0, 64 * 1024 * 1024).default(32 * 1024),
 
@@ -105,6 +107,11 @@ const EnvSchema = z.object({
   KEY_MAX_RUNNING_TURNS: intFrom(1, 100_000).optional(),
   KEY_MAX_TURNS: intFrom(1, 1000).optional(),
   KEY_DAILY_BUDGET_USD: z.coerce.number().min(0).max(1_000_000).optional(),
+  /**
+   * How long the event log keeps events other than messages (status, permissions, …), and an
+   * ended session's log at all (0: forever). The history's messages of open sessions stay.
+   */
+  EVENT_RETENTION_HOURS: intFrom(0, 100 * 365 * 24).default(30 * 24),
   /** How long the workspace of an ended session is kept before it is removed. */
   WORKSPACE_RETENTION_SECONDS: intFrom(0, 30 * 24 * 3600).default(3600),
   /** A stream whose client reads nothing for this long is closed (its writes cannot drain). */
@@ -135,6 +142,7 @@ export interface Config {
   permissionDefaultDecision: 'deny' | 'allow';
   queueMaxTurns: number;
   sseRetryMs: number;
+  shutdownDrainMs: number;
   sseMaxEventBytes: number;
   defaultModel: string | null;
   modelMap: Record<string, string>;
@@ -153,6 +161,7 @@ export interface Config {
     dailyBudgetUsd: number | null;
   };
   workspaceRetentionMs: number;
+  eventRetentionMs: number;
   sseStallTimeoutMs: number;
   claudeCodeStderrLog: boolean;
   trustProxy: boolean;
@@ -237,6 +246,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     permissionDefaultDecision: e.PERMISSION_DEFAULT_DECISION,
     queueMaxTurns: e.QUEUE_MAX_TURNS,
     sseRetryMs: e.SSE_RETRY_MS,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     sseMaxEventBytes: e.SSE_MAX_EVENT_BYTES,
     defaultModel: e.DEFAULT_MODEL ?? null,
     modelMap: e.MODEL_MAP,
@@ -255,6 +265,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       dailyBudgetUsd: e.KEY_DAILY_BUDGET_USD ?? null,
     },
     workspaceRetentionMs: e.WORKSPACE_RETENTION_SECONDS * 1000,
+    eventRetentionMs: e.EVENT_RETENTION_HOURS * 3600 * 1000,
     sseStallTimeoutMs: e.SSE_STALL_TIMEOUT_MS,
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
     trustProxy: e.TRUST_PROXY,

@@ -54,7 +54,10 @@ export interface SessionStore {
    * with the request's idempotency record when there is one.
    */
   beginTurn(turn: TurnRecord, promptEvent: SessionEvent, idempotency?: IdempotencyRecord): Promise<void>;
-  /** Ends a turn and appends its terminal event (`complete` or `error`) in one transaction. */
+  /**
+   * Ends a turn and appends its terminal event (`complete` or `error`) in one transaction; the
+   * turn's `lastSeq` becomes that event's.
+   */
   finishTurn(
     turnId: string,
     patch: Pick<TurnRecord, 'status' | 'endedAt' | 'completion' | 'error' | 'usage' | 'costUsd'>,
@@ -67,7 +70,7 @@ export interface SessionStore {
    * Starts a queued turn: status `running`, and its prompt event appended, in one transaction.
    */
   startTurn(turnId: string, promptEvent: SessionEvent): Promise<void>;
-  /** Turns left `queued` or `running` (after a crash, at start-up), oldest first. */
+  /** Turns left `queued` or `running` (after a crash, at start-up): by session, in log (queue) order. */
   listUnfinishedTurns(): Promise<TurnRecord[]>;
   /** Sum of the usage and cost of every turn of the session. */
   sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }>;
@@ -89,6 +92,21 @@ export interface SessionStore {
   /** The `message` events of a session in order: the history. */
   listMessages(sessionId: string, page: { limit: number; offset: number }): Promise<Page<SessionEvent>>;
   countMessages(sessionId: string): Promise<number>;
+
+  /**
+   * Retention: deletes the session's events older than `createdBefore`, except `message` events
+   * (the history) and each turn's terminal event (`complete`, `error`: a replay of any turn still
+   * ends, and its outcome stays readable). Returns the log's floor afterwards: the highest sequence number ever pruned
+   * (0: nothing was), below which the log has gaps.
+   */
+  pruneEvents(sessionId: string, createdBefore: number): Promise<number>;
+  logFloor(sessionId: string): Promise<number>;
+  /**
+   * Deletes the event logs (and anything else kept only to run them, such as Claude Code's
+   * transcripts) of sessions that ended before `endedBefore`; their records and turns stay, for
+   * usage. Returns how many sessions were purged.
+   */
+  purgeEndedSessions(endedBefore: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------

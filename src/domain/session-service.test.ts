@@ -84,6 +84,7 @@ function setup(
       idleExpiryMs: IDLE_MS,
       parkAfterMs: 0,
       workspaceRetentionMs: 0,
+      eventRetentionMs: 0,
       defaultModel: null,
       modelMap: { 'claude-3-opus-20240229': 'opus' },
       defaultPermissionMode: 'default',

@@ -29,6 +29,8 @@ export interface SessionSettings {
   parkAfterMs: number;
   /** How long the own workspace of an ended session is kept before it is removed. */
   workspaceRetentionMs: number;
+  /** How long events other than messages are kept, and an ended session's log (0: forever). */
+  eventRetentionMs: number;
   defaultModel: string | null;
   /** Requested model id → what Claude Code is told (retired ids to current aliases). */
   modelMap: Record<string, string>;
@@ -61,6 +63,12 @@ export interface SessionServiceDeps {
   settings: SessionSettings;
 }
 
+/** How often the event log retention runs. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** The Retry-After of SERVICE_UNAVAILABLE while the server shuts down. */
+const DRAINING_RETRY_AFTER_SECONDS = 5;
+
 /** The Retry-After of MAX_SESSIONS_REACHED. */
 const CAP_RETRY_AFTER_SECONDS = 30;
 
@@ -89,8 +97,31 @@ export class SessionService {
 
   /** Stops every Claude Code process (the sessions stay active in the store). */
   async stop(): Promise<void> {
+    this.draining = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all([...this.live.values()].map((s) => s.process?.close()));
+  }
+
+  /**
+   * Set when the server is shutting down: no new session or turn is accepted (503), and queued
+   * turns stay queued (they run after the restart).
+   */
+  draining = false;
+
+  /** Refuses work once the server is shutting down. */
+  assertAccepting(): void {
+    if (!this.draining) return;
+    throw new ApiError(
+      'SERVICE_UNAVAILABLE',
+      'The server is shutting down. Retry in a few seconds: sessions and their history are kept.',
+      {},
+      DRAINING_RETRY_AFTER_SECONDS,
+    );
+  }
+
+  /** Every active session (for shutdown and recovery). */
+  all(): LiveSession[] {
+    return [...this.live.values()];
   }
 
   get activeCount(): number {
@@ -139,6 +170,7 @@ export class SessionService {
     input: CreateSessionInput,
     idempotency?: IdempotencyClaim,
   ): Promise<{ session: LiveSession; rateLimit: BucketDecision }> {
+    this.assertAccepting();
     const { settings, store, workspaces, rateLimits, runner } = this.deps;
     const policy = this.deps.policies.of(key);
     const grant = grantSession(input, policy, {
@@ -413,8 +445,32 @@ export class SessionService {
     }
   }
 
+  /**
+   * Retention of the event log: open sessions lose their events older than the retention time,
+   * except messages (the history stays whole); ended sessions lose their whole log. Runs hourly.
+   */
+  async pruneEventLogs(): Promise<{ pruned: number; purged: number }> {
+    const retention = this.deps.settings.eventRetentionMs;
+    if (retention <= 0) return { pruned: 0, purged: 0 };
+    const before = this.deps.clock.now() - retention;
+    let pruned = 0;
+    for (const session of this.live.values()) {
+      if ((await this.deps.store.pruneEvents(session.id, before)) > 0) pruned++;
+    }
+    const purged = await this.deps.store.purgeEndedSessions(before);
+    return { pruned, purged };
+  }
+
+  private lastPrune = 0;
+
   private async sweep(): Promise<void> {
     await this.parkIdle();
+    if (this.deps.clock.now() - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = this.deps.clock.now();
+      await this.pruneEventLogs().catch((err: unknown) =>
+        this.deps.logger.error({ err }, 'event log retention failed'),
+      );
+    }
     await this.expireIdle();
     await this.removeEndedWorkspaces().catch((err: unknown) =>
       this.deps.logger.error({ err }, 'workspace retention sweep failed'),

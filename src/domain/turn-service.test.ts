@@ -14,7 +14,8 @@ import type { MessageView } from './message-views.js';
 import type { AgentSpec, Clock, Logger, Workspaces } from './ports.js';
 import { RateLimits } from './rate-limits.js';
 import { SessionService } from './session-service.js';
-import { TurnService } from './turn-service.js';
+import type { TurnRun } from './turn-run.js';
+import { TurnService, type StartedTurn } from './turn-service.js';
 import type { ApiKeyRecord, SessionEvent } from './types.js';
 
 /** How long a permission question of these tests waits for an answer. */
@@ -57,6 +58,7 @@ function setup(
       idleExpiryMs: 3_600_000,
       parkAfterMs: 0,
       workspaceRetentionMs: 0,
+      eventRetentionMs: 0,
       defaultModel: null,
       modelMap: {},
       defaultPermissionMode: 'default',
@@ -80,7 +82,7 @@ function setup(
     maxQueuedTurns: 3,
     maxTimeoutMs: MAX_TIMEOUT_MS,
   });
-  return { store, runner, events, sessions, turns };
+  return { store, runner, events, sessions, turns, rateLimits };
 }
 
 /** The session's whole event log, with each event's data parsed. */
@@ -503,6 +505,8 @@ describe('TurnService', () => {
         createdAt: T0,
         endedAt: null,
         firstSeq: 1,
+        timeoutMs: 60_000,
+        lastSeq: null,
         completion: null,
         error: null,
         usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
@@ -519,7 +523,7 @@ describe('TurnService', () => {
       await h.store.beginTurn(stale, event(1));
       await h.store.appendEvents([event(2)]);
 
-      expect(await h.turns.recoverInterrupted()).toBe(1);
+      expect(await h.turns.recoverInterrupted()).toEqual({ interrupted: 1, queued: [] });
       expect(await h.store.getTurn(stale.id)).toMatchObject({
         status: 'interrupted',
         endedAt: T0,
@@ -533,10 +537,99 @@ describe('TurnService', () => {
       ]);
       expect(log[2]?.data).toMatchObject({ code: 'AGENT_ERROR' });
       expect(await h.store.listUnfinishedTurns()).toEqual([]);
-      expect(await h.turns.recoverInterrupted()).toBe(0);
+      expect(await h.turns.recoverInterrupted()).toEqual({ interrupted: 0, queued: [] });
       // The session takes its next turn after the recovered one.
       const { turn } = await h.turns.start(key, sessionId, { prompt: 'next' });
       expect(turn.firstSeq).toBe(4);
+    });
+  });
+
+  describe('shutdown and restart', () => {
+    it('drain lets a turn that ends in time finish, interrupts the rest, and starts no queued turn', async () => {
+      const other = (await h.sessions.create(key, { model: 'opus' })).session.id;
+      let release!: () => void;
+      h.runner.script(
+        {
+          waitFor: new Promise<void>((resolve) => (release = resolve)),
+          end: { result: result({ text: 'done' }) },
+        },
+        { end: 'hang' },
+        reply('never'),
+      );
+      const quick = await h.turns.start(key, sessionId, { prompt: 'quick' });
+      const slow = await h.turns.start(key, other, { prompt: 'slow' });
+      const queued = await h.turns.start(key, other, { prompt: 'queued', queue: true });
+      await h.runner.until(() => h.runner.prompts.length === 2);
+
+      h.sessions.draining = true;
+      const drained = h.turns.drain(1000);
+      release();
+      expect((await quick.turn.done).status).toBe('completed');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(await drained).toEqual({ finished: 1, interrupted: 1 });
+      expect((await slow.turn.done).completion).toMatchObject({ status: 'interrupted' });
+      expect((await h.store.getTurn(slow.turn.id))?.status).toBe('interrupted');
+      // The queued turn stays queued, in the store, for the next start; it never reached Claude Code.
+      expect((await h.store.getTurn(queued.turn.id))?.status).toBe('queued');
+      expect(h.runner.prompts).toEqual(['quick', 'slow']);
+      // And nothing new is accepted meanwhile.
+      const refused = await h.turns.start(key, sessionId, { prompt: 'late' }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ApiError);
+      expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 });
+    });
+
+    it('after a restart, queued turns of open sessions run in order; those of ended sessions are interrupted', async () => {
+      const ended = (await h.sessions.create(key, { model: 'opus' })).session.id;
+      // What a stopped server left: two turns queued in this session, one in a session ended since.
+      const queuedRecord = (id: string, session: string, seq: number, timeoutMs: number | null) => ({
+        id,
+        sessionId: session,
+        prompt: `prompt of ${id}`,
+        status: 'queued' as const,
+        createdAt: T0,
+        endedAt: null,
+        firstSeq: seq,
+        timeoutMs,
+        lastSeq: null,
+        completion: null,
+        error: null,
+        usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+        costUsd: 0,
+      });
+      const statusEvent = (session: string, seq: number, turnId: string): SessionEvent => ({
+        sessionId: session,
+        seq,
+        turnId,
+        type: 'status',
+        data: '{"status":"queued"}',
+        createdAt: T0,
+      });
+      for (const [id, session, seq, timeoutMs] of [
+        ['msg_q1', sessionId, 1, 5000],
+        ['msg_q2', sessionId, 2, null],
+        ['msg_gone', ended, 1, 5000],
+      ] as const) {
+        await h.store.beginTurn(queuedRecord(id, session, seq, timeoutMs), statusEvent(session, seq, id));
+      }
+      await h.store.updateSession(ended, { status: 'ended', endedAt: T0, endReason: 'deleted' });
+
+      const { interrupted, queued } = await h.turns.recoverInterrupted();
+      expect(interrupted).toBe(1);
+      expect(queued.map((t) => t.id)).toEqual(['msg_q1', 'msg_q2']);
+      expect((await h.store.getTurn('msg_gone'))?.status).toBe('interrupted');
+
+      expect(await h.turns.requeue(queued)).toBe(2);
+      const session = h.sessions.find(key, sessionId);
+      // Each keeps its own timeout; one from before timeouts were stored gets the longest.
+      expect([session.turn, ...session.queue].map((t) => (t as TurnRun).timeoutMs)).toEqual([
+        5000,
+        MAX_TIMEOUT_MS,
+      ]);
+      await h.runner.until(() => h.runner.prompts.length === 2);
+      await session.turn?.done;
+      expect(h.runner.prompts).toEqual(['prompt of msg_q1', 'prompt of msg_q2']);
+      expect((await h.store.getTurn('msg_q1'))?.status).toBe('completed');
+      expect((await h.store.getTurn('msg_q2'))?.status).toBe('completed');
     });
   });
 
@@ -551,5 +644,194 @@ describe('TurnService', () => {
       .filter((p) => !p.exited)
       .map((p) => ({ pid: p.pid, prompts: p.prompts }));
     expect({ alive, prompts: h.runner.prompts }).toEqual({ alive: [], prompts: [] });
+  });
+
+  describe('queue', () => {
+    /** The status of each `status` event of the log, and the other event types, in order. */
+    const kindsOf = (log: Awaited<ReturnType<typeof logOf>>, turnId: string) =>
+      log
+        .filter((e) => e.turnId === turnId)
+        .map((e) => (e.type === 'status' ? `status:${(e.data as { status: string }).status}` : e.type));
+
+    it('queued turns get positions 1, 2, 3 and run after the running one, in order', async () => {
+      let release!: () => void;
+      h.runner.script(
+        {
+          waitFor: new Promise<void>((resolve) => (release = resolve)),
+          end: { result: result({ text: 'head' }) },
+        },
+        reply('one'),
+        reply('two'),
+        reply('three'),
+      );
+      const head = await h.turns.start(key, sessionId, { prompt: 'head' });
+      expect(head.position).toBe(0);
+      const queued: StartedTurn[] = [];
+      for (const prompt of ['q1', 'q2', 'q3']) {
+        queued.push(await h.turns.start(key, sessionId, { prompt, queue: true }));
+      }
+      expect(queued.map((q) => q.position)).toEqual([1, 2, 3]);
+      expect(h.sessions.find(key, sessionId).queue.map((t) => t.id)).toEqual(queued.map((q) => q.turn.id));
+      // Queued turns are in the store, but nothing of them reached Claude Code yet.
+      await h.runner.until(() => h.runner.prompts.length === 1);
+      for (const q of queued) expect((await h.store.getTurn(q.turn.id))?.status).toBe('queued');
+
+      release();
+      const endings = await Promise.all(queued.map((q) => q.turn.done));
+      expect(endings.map((e) => e.completion?.response)).toEqual(['one', 'two', 'three']);
+      expect(h.runner.prompts).toEqual(['head', 'q1', 'q2', 'q3']);
+
+      const log = await logOf(h.store, sessionId);
+      // Each queued turn starts with its place in the queue; its prompt comes when it starts.
+      expect(log.find((e) => e.turnId === queued[1]!.turn.id)?.data).toMatchObject({
+        status: 'queued',
+        position: 2,
+        messageId: queued[1]!.turn.id,
+      });
+      expect(kindsOf(log, queued[0]!.turn.id)).toEqual([
+        'status:queued',
+        'message',
+        'status:running',
+        'message',
+        'message',
+        'complete',
+      ]);
+      // Idle only at the very end: not between turns of the queue.
+      expect(kindsOf(log, queued[2]!.turn.id).slice(-2)).toEqual(['status:idle', 'complete']);
+      expect(
+        log.filter((e) => e.type === 'status' && (e.data as { status: string }).status === 'idle'),
+      ).toHaveLength(1);
+      // The terminal events come in queue order, and each turn's prompt after the previous end.
+      const completes = log.filter((e) => e.type === 'complete').map((e) => e.turnId);
+      expect(completes).toEqual([head.turn.id, ...queued.map((q) => q.turn.id)]);
+      const prompts = log.filter((e) => e.type === 'message' && (e.data as MessageView).source === 'client');
+      expect(prompts.map((e) => e.turnId)).toEqual(completes);
+      expect(h.sessions.find(key, sessionId).busy).toBe(false);
+    });
+
+    it('concurrent queued starts each get their own position', async () => {
+      h.runner.script({ end: 'hang' });
+      const head = await h.turns.start(key, sessionId, { prompt: 'head' });
+      const settled = await Promise.allSettled(
+        ['a', 'b', 'c', 'd', 'e'].map((prompt) => h.turns.start(key, sessionId, { prompt, queue: true })),
+      );
+      const accepted = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const refused = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as ApiError] : []));
+      // The queue holds three: exactly two are refused, however the requests interleave.
+      expect(refused.map((e) => e.code)).toEqual(['SESSION_BUSY', 'SESSION_BUSY']);
+      expect(h.sessions.find(key, sessionId).queue).toHaveLength(3);
+      // Each request takes its place inside the serialized append: no two share a position.
+      expect(accepted.map((a) => a.position).sort()).toEqual([1, 2, 3]);
+      const queuedEvents = (await logOf(h.store, sessionId)).filter(
+        (e) => e.type === 'status' && (e.data as { status: string }).status === 'queued',
+      );
+      expect(queuedEvents.map((e) => (e.data as { position: number }).position)).toEqual([1, 2, 3]);
+      await head.turn.interrupt();
+      await Promise.all(accepted.map((a) => a.turn.done));
+    });
+
+    it('a full queue is SESSION_BUSY with its size; without queue: true it is plain SESSION_BUSY', async () => {
+      h.runner.script({ end: 'hang' });
+      const head = await h.turns.start(key, sessionId, { prompt: 'head' });
+      const plain = (await h.turns
+        .start(key, sessionId, { prompt: 'x' })
+        .catch((e: unknown) => e)) as ApiError;
+      expect(plain).toBeInstanceOf(ApiError);
+      expect(plain.code).toBe('SESSION_BUSY');
+      expect(plain.details).toEqual({ sessionId, runningMessageId: head.turn.id });
+
+      for (const prompt of ['q1', 'q2', 'q3']) await h.turns.start(key, sessionId, { prompt, queue: true });
+      const full = (await h.turns
+        .start(key, sessionId, { prompt: 'q4', queue: true })
+        .catch((e: unknown) => e)) as ApiError;
+      expect(full).toBeInstanceOf(ApiError);
+      expect(full.code).toBe('SESSION_BUSY');
+      expect(full.message).toMatch(/queue is full \(3 turns\)/);
+      expect(full.details).toEqual({
+        sessionId,
+        runningMessageId: head.turn.id,
+        queued: 3,
+        maxQueuedTurns: 3,
+      });
+      // A refused request spends no message and leaves no trace.
+      expect((await h.rateLimits.peek(key, 'messages')).remaining).toBe(100 - 4);
+      expect(h.sessions.find(key, sessionId).queueReserved).toBe(0);
+      await h.sessions.end(key, sessionId);
+    });
+
+    it('a cancelled queued turn ends as interrupted, having cost nothing; the others move up', async () => {
+      let release!: () => void;
+      h.runner.script({
+        waitFor: new Promise<void>((resolve) => (release = resolve)),
+        end: { result: result() },
+      });
+      const head = await h.turns.start(key, sessionId, { prompt: 'head' });
+      const first = await h.turns.start(key, sessionId, { prompt: 'cancel me', queue: true });
+      const second = await h.turns.start(key, sessionId, { prompt: 'keep me', queue: true });
+      await Promise.all([first.turn.interrupt(), first.turn.interrupt()]);
+      const ending = await first.turn.done;
+      expect(ending).toMatchObject({ status: 'interrupted', error: null, costUsd: 0 });
+      expect(ending.completion).toEqual({
+        messageId: first.turn.id,
+        sessionId,
+        response: '',
+        usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+        costUsd: 0,
+        durationMs: 0,
+        numTurns: 0,
+        stopReason: 'cancelled',
+        status: 'interrupted',
+      });
+      expect(h.sessions.find(key, sessionId).queue.map((t) => t.id)).toEqual([second.turn.id]);
+      expect(await h.store.getTurn(first.turn.id)).toMatchObject({ status: 'interrupted', costUsd: 0 });
+      const log = await logOf(h.store, sessionId);
+      expect(kindsOf(log, first.turn.id)).toEqual(['status:queued', 'complete']);
+      // The running turn was not touched.
+      expect(h.runner.lastProcess.interrupts).toBe(0);
+
+      release();
+      await head.turn.done;
+      expect((await second.turn.done).completion?.response).toBe('echo: keep me');
+      expect(h.runner.prompts).toEqual(['head', 'keep me']);
+    });
+
+    it('interrupt stops the running turn only: the queued one runs next', async () => {
+      h.runner.script({ messages: [msg.assistant('working')], end: 'hang' });
+      const head = await h.turns.start(key, sessionId, { prompt: 'head' });
+      const next = await h.turns.start(key, sessionId, { prompt: 'next', queue: true });
+      await h.runner.until(() => h.runner.lastProcess.running);
+      await expect(h.turns.interrupt(key, sessionId)).resolves.toEqual({
+        interrupted: true,
+        messageId: head.turn.id,
+      });
+      expect((await head.turn.done).status).toBe('interrupted');
+      expect((await next.turn.done).completion).toMatchObject({
+        status: 'completed',
+        response: 'echo: next',
+      });
+      await expect(h.turns.interrupt(key, sessionId)).resolves.toEqual({
+        interrupted: false,
+        messageId: null,
+      });
+    });
+
+    it('ending the session cancels the queued turns first, so none of them starts', async () => {
+      h.runner.script({ end: 'hang' });
+      const head = await h.turns.start(key, sessionId, { prompt: 'head' });
+      const queued = [
+        await h.turns.start(key, sessionId, { prompt: 'q1', queue: true }),
+        await h.turns.start(key, sessionId, { prompt: 'q2', queue: true }),
+      ];
+      await h.runner.until(() => h.runner.lastProcess.running);
+      await h.sessions.end(key, sessionId);
+      expect((await head.turn.done).status).toBe('interrupted');
+      for (const q of queued) {
+        expect((await q.turn.done).completion).toMatchObject({
+          status: 'interrupted',
+          stopReason: 'cancelled',
+        });
+      }
+      expect(h.runner.prompts).toEqual(['head']);
+    });
   });
 });

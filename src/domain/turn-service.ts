@@ -62,16 +62,24 @@ export class TurnService {
   constructor(private readonly deps: TurnServiceDeps) {}
 
   /**
-   * Ends turns that were running or queued when the server last stopped, with their terminal
-   * event, so no turn is ever left unfinished and every stream of it can end.
+   * After a restart: turns that were running when the server stopped are recorded as interrupted,
+   * with their terminal event, so no turn is left "running" and every stream of it can end.
+   * Turns that were queued are returned, for `requeue` once the sessions are loaded.
    */
-  async recoverInterrupted(): Promise<number> {
-    const stale = await this.deps.store.listUnfinishedTurns();
+  async recoverInterrupted(): Promise<{ interrupted: number; queued: TurnRecord[] }> {
+    const unfinished = await this.deps.store.listUnfinishedTurns();
+    const stale: TurnRecord[] = [];
+    const queued: TurnRecord[] = [];
+    for (const turn of unfinished) {
+      const sessionOpen = (await this.deps.store.getSession(turn.sessionId))?.status === 'active';
+      if (turn.status === 'queued' && sessionOpen) queued.push(turn);
+      else stale.push(turn);
+    }
     for (const turn of stale) {
       const error = {
         code: 'AGENT_ERROR' as const,
         message:
-          'The server stopped while this turn was running or queued. The session stays usable: send the next message.',
+          'The server stopped while this turn was running. The session stays usable: send the next message.',
         details: { messageId: turn.id, reason: 'server_restart' },
       };
       await this.deps.events.appendWith(
@@ -94,10 +102,11 @@ export class TurnService {
           ),
       );
     }
-    return stale.length;
+    return { interrupted: stale.length, queued };
   }
 
   async start(key: ApiKeyRecord, sessionId: string, input: StartTurnInput): Promise<StartedTurn> {
+    this.deps.sessions.assertAccepting();
     const session = this.deps.sessions.find(key, sessionId);
     const runsNow = !session.busy && session.queue.length === 0 && session.queueReserved === 0;
     if (!runsNow) this.checkQueueable(session, input.queue === true);
@@ -250,34 +259,81 @@ export class TurnService {
     run: TurnRun,
     idempotency?: IdempotencyClaim,
   ): Promise<number> {
-    const position = session.queue.length + 1;
-    const statusEvent = await this.deps.events.appendWith(
+    // The place is taken inside the session's serialized append, and the run joins the queue as
+    // soon as its record is stored: requests queued together each get their own position.
+    let position = 0;
+    await this.deps.events.appendWith(
       session.id,
       run.id,
       'status',
-      (meta) => ({
-        sessionId: session.id,
-        messageId: run.id,
-        status: 'queued',
-        position,
-        at: new Date(meta.createdAt).toISOString(),
-      }),
-      (event) =>
-        this.deps.store.beginTurn(
+      (meta) => {
+        position = session.queue.length + 1;
+        return {
+          sessionId: session.id,
+          messageId: run.id,
+          status: 'queued',
+          position,
+          at: new Date(meta.createdAt).toISOString(),
+        };
+      },
+      async (event) => {
+        await this.deps.store.beginTurn(
           this.record(session.id, run, 'queued', event.seq),
           event,
           idempotency?.record(session.id, run.id),
-        ),
+        );
+        run.firstSeq = event.seq;
+        session.queue.push(run);
+      },
     );
     idempotency?.release();
-    run.firstSeq = statusEvent.seq;
-    session.queue.push(run);
     return position;
+  }
+
+  /**
+   * Shutdown: lets running turns finish for up to `waitMs`, then interrupts the rest (each is
+   * recorded as interrupted). Queued turns stay queued, in the store: they run after the restart.
+   */
+  async drain(waitMs: number): Promise<{ finished: number; interrupted: number }> {
+    const runningNow = (): TurnRun[] =>
+      this.deps.sessions
+        .all()
+        .map((s) => s.turn as TurnRun | null)
+        .filter((t): t is TurnRun => t !== null && t.state !== 'ended');
+    const running = runningNow();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    await Promise.race([Promise.all(running.map((t) => t.done)), waited]);
+    clearTimeout(timer);
+    // Looked up again: a start that was past its checks when draining began may have begun since.
+    const left = runningNow();
+    await Promise.all(left.map((t) => t.interrupt()));
+    await Promise.all(left.map((t) => t.done));
+    return { finished: running.filter((t) => !left.includes(t)).length, interrupted: left.length };
+  }
+
+  /**
+   * After a restart: turns that were queued (acknowledged, never started) go back into their
+   * sessions' queues, in order, and run. Call after SessionService.start().
+   */
+  async requeue(turns: TurnRecord[]): Promise<number> {
+    let requeued = 0;
+    for (const turn of turns) {
+      const session = this.deps.sessions.peek(turn.sessionId);
+      if (!session) continue;
+      const timeoutMs = Math.min(turn.timeoutMs ?? this.deps.maxTimeoutMs, this.deps.maxTimeoutMs);
+      const run = new TurnRun(turn.id, turn.prompt, timeoutMs, (r) => this.cancel(session, r));
+      run.firstSeq = turn.firstSeq;
+      session.queue.push(run);
+      requeued++;
+    }
+    for (const session of this.deps.sessions.all()) this.pump(session);
+    return requeued;
   }
 
   /** Starts the next queued turn if the session is free. */
   private pump(session: LiveSession): void {
-    if (session.busy || session.ending) return;
+    if (session.busy || session.ending || this.deps.sessions.draining) return;
     const run = session.queue.shift() as TurnRun | undefined;
     if (!run) return;
     session.busy = true;
@@ -388,6 +444,8 @@ export class TurnService {
       createdAt: this.deps.clock.now(),
       endedAt: null,
       firstSeq,
+      timeoutMs: run.timeoutMs,
+      lastSeq: null,
       completion: null,
       error: null,
       usage: ZERO_USAGE,

@@ -142,6 +142,10 @@ export interface TurnRecord {
   endedAt: number | null;
   /** Sequence number of the turn's first event (the prompt message). */
   firstSeq: number;
+  /** The turn's own timeout (ms), so a queued turn keeps it across a restart; null before V4. */
+  timeoutMs: number | null;
+  /** Sequence number of the turn's terminal event; null until it ends. */
+  lastSeq: number | null;
   completion: TurnCompletion | null;
   error: ErrorBody | null;
   usage: TokenUsage;
@@ -170,6 +174,15 @@ export type SessionEventType =
   'message' | 'status' | 'permission_request' | 'permission_resolved' | 'delta' | 'complete' | 'error';
 
 export const TERMINAL_EVENT_TYPES: ReadonlySet<SessionEventType> = new Set(['complete', 'error']);
+
+/**
+ * Event types that retention never prunes: the history, and each turn's outcome (a replay of any
+ * turn still ends with it).
+ */
+export const RETAINED_EVENT_TYPES: ReadonlySet<SessionEventType> = new Set([
+  'message',
+  ...TERMINAL_EVENT_TYPES,
+]);
 
 export type RateLimitBucket = 'sessions' | 'messages' | 'events';
 

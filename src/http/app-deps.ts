@@ -9,6 +9,7 @@ import type { AgentRunner, Clock, SessionStore } from '../domain/ports.js';
 import type { RateLimits } from '../domain/rate-limits.js';
 import type { SessionService } from '../domain/session-service.js';
 import type { TurnService } from '../domain/turn-service.js';
+import type { StreamRegistry } from './stream-registry.js';
 
 export interface HttpSettings {
   bodyLimitBytes: number;
@@ -31,6 +32,8 @@ export interface AppDeps {
   turns: TurnService;
   events: EventLog;
   idempotency: Idempotency;
+  /** The open SSE streams (ended with a final event at shutdown). */
+  streams: StreamRegistry;
   permissions: PermissionBroker;
   rateLimits: RateLimits;
   policies: Policies;

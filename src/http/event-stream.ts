@@ -20,6 +20,11 @@ export interface EventStreamPlan {
   untilTurnId: string | null;
   /** Also send `delta` events (text as it is written). */
   partial: boolean;
+  /**
+   * The log's floor (events up to it may have been pruned): a cursor below it gets one
+   * CURSOR_EXPIRED event first, so the gap is never silent.
+   */
+  logFloor: number;
 }
 
 export interface EventStreamDeps {
@@ -54,6 +59,13 @@ export async function streamEvents(
     );
   }, KEY_RECHECK_MS);
   try {
+    if (plan.afterSeq < plan.logFloor) {
+      await sse.sendUnlogged('error', {
+        code: 'CURSOR_EXPIRED',
+        message: `Some events after ${plan.afterSeq} up to ${plan.logFloor} are no longer kept (retention): the messages and each turn's final event are. The stream goes on with what is kept.`,
+        details: { after: plan.afterSeq, completeFrom: plan.logFloor + 1 },
+      });
+    }
     for await (const event of deps.events.read(plan.sessionId, plan.afterSeq, abort.signal)) {
       if (plan.untilTurnId !== null && event.turnId !== plan.untilTurnId) continue;
       if (event.ephemeral) {

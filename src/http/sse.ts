@@ -80,6 +80,11 @@ export class SseStream {
     return this.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** Tells an EventSource how long to wait before it reconnects. */
+  sendRetry(ms: number): Promise<void> {
+    return this.write(`retry: ${ms}\n\n`);
+  }
+
   end(): void {
     if (this.closedFlag) return;
     this.res.end();

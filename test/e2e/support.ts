@@ -89,7 +89,11 @@ export async function deleteSession(stack: Stack, key: string, sessionId: string
   expect(res.status).toBe(204);
 }
 
-export async function history(stack: Stack, key: string, sessionId: string): Promise<MessageView[]> {
+export async function history(
+  stack: Pick<Stack, 'base'>,
+  key: string,
+  sessionId: string,
+): Promise<MessageView[]> {
   const res = await call<HistoryPage>(stack.base, 'GET', `/sessions/${sessionId}/messages?limit=1000`, {
     key,
   });

@@ -40,6 +40,8 @@ export function serverEnv(
     SSE_PING_INTERVAL_MS: '1000',
     // A tool that asks for approval and gets no answer is denied after this (default 5 min).
     PERMISSION_TIMEOUT_MS: '2000',
+    // Closing a stack interrupts turns still running after this (default 30 s).
+    SHUTDOWN_DRAIN_MS: '1000',
     // Tests look at a workspace right after DELETE; retention is covered by unit tests.
     WORKSPACE_RETENTION_SECONDS: '0',
     ...extra,
@@ -83,16 +85,17 @@ export interface SpawnedServer {
 }
 
 /**
- * Runs the server as its own process (`tsx src/main.ts`, or another entry point such as the
- * offline demo) and waits until it listens.
+ * Runs the server as its own process (`node --import tsx src/main.ts`, or another entry point
+ * such as the offline demo) and waits until it listens. Node runs the entry itself (the `tsx`
+ * command would put a wrapper process in between), so `child.pid` is the server: a SIGKILL
+ * kills the server, not a wrapper that leaves it running.
  */
 export async function spawnServer(
   env: Record<string, string>,
   timeoutMs = 20_000,
   entry = 'src/main.ts',
 ): Promise<SpawnedServer> {
-  const tsx = path.resolve('node_modules/.bin/tsx');
-  const child = spawn(tsx, [entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' ? 'info' : (env.LOG_LEVEL ?? 'info') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

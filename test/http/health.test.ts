@@ -59,6 +59,14 @@ describe('GET /health', () => {
     expect(res.json()).toMatchObject({ status: 'degraded', sessions: { total: 1, max: 1 } });
   });
 
+  it('503 draining: the server is shutting down (a load balancer sends new work elsewhere)', async () => {
+    h = await startApp();
+    h.deps.sessions.draining = true;
+    const res = await h.app.inject({ method: 'GET', url: URL });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'draining', store: { ok: true } });
+  });
+
   it('503 unhealthy: the store does not answer', async () => {
     h = await startApp();
     h.store.ping = () => Promise.reject(new Error('database is locked'));

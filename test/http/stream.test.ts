@@ -132,6 +132,33 @@ describe('stream routes, before the stream', () => {
       expect((await get('', { 'last-event-id': String(last) })).statusCode).toBe(204);
     });
 
+    it('204: a turn whose last event the cursor has already passed, even while another runs', async () => {
+      await start();
+      const first = await h.app.inject({
+        method: 'POST',
+        url: `/api/v1/sessions/${id}/messages`,
+        headers: auth(),
+        payload: { prompt: 'x' },
+      });
+      const messageId = first.json().messageId as string;
+      const last = await h.deps.events.currentSeq(id);
+      h.runner.script({ end: 'hang' });
+      await h.app.inject({
+        method: 'POST',
+        url: `/api/v1/sessions/${id}/messages`,
+        headers: auth(),
+        payload: { prompt: 'y', stream: true },
+      });
+      for (const cursor of [last, last + 1]) {
+        const res = await get(`?messageId=${messageId}`, { 'last-event-id': String(cursor) });
+        expect(res.statusCode).toBe(204);
+      }
+      // One event short of the end: that event, then the stream closes.
+      const res = await get(`?messageId=${messageId}&after=${last - 1}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.body.match(/^id: (\d+)$/gm)).toEqual([`id: ${last}`]);
+    });
+
     it('429 RATE_LIMIT_EXCEEDED: the events bucket is empty, before any event is sent', async () => {
       await start({ RATE_LIMIT_EVENTS_PER_HOUR: '5' });
       const sent = await h.app.inject({

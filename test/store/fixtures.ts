@@ -90,6 +90,8 @@ export function makeTurn(sessionId: string, overrides: Partial<TurnRecord> = {})
     createdAt: T0 + 10,
     endedAt: null,
     firstSeq: 1,
+    timeoutMs: 60_000,
+    lastSeq: null,
     completion: null,
     error: null,
     usage: usage(0),

@@ -17,6 +17,7 @@ import { idempotencyContract } from './contract/idempotency.js';
 import { keysContract, lifecycleContract } from './contract/keys.js';
 import { sessionsContract } from './contract/sessions.js';
 import { turnsContract } from './contract/turns.js';
+import { retentionContract } from './contract/retention.js';
 import { usageContract } from './contract/usage.js';
 import type { ContractContext, StoreFactory, StoreHandle } from './fixtures.js';
 
@@ -48,6 +49,7 @@ export function describeSessionStoreContract(name: string, makeStore: StoreFacto
     turnsContract(ctx);
     idempotencyContract(ctx);
     usageContract(ctx);
+    retentionContract(ctx);
     eventsContract(ctx);
   });
 }

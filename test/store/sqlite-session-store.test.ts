@@ -73,7 +73,15 @@ describe('SqliteSessionStore on disk', () => {
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual(['api_keys', 'events', 'idempotency_keys', 'sessions', 'transcripts', 'turns']);
+    expect(tables).toEqual([
+      'api_keys',
+      'event_log_floors',
+      'events',
+      'idempotency_keys',
+      'sessions',
+      'transcripts',
+      'turns',
+    ]);
     db.close();
     expect(databasePath(nested)).toBe(join(nested, 'server.db'));
   });
@@ -126,6 +134,29 @@ describe('SqliteSessionStore on disk', () => {
     const db = openDatabase(dir, { migrations: next });
     expect(db.pragma('user_version', { simple: true })).toBe(next.length);
     expect(db.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'later'").pluck().get()).toBe(1);
+    db.close();
+  });
+
+  it('V4 fills in the terminal event id of the turns that ended before it', () => {
+    const v3 = openDatabase(dir, { migrations: MIGRATIONS.slice(0, 3) });
+    v3.exec(`
+      INSERT INTO api_keys (id, name, prefix, hash, role, policy_json, created_at)
+        VALUES ('key_1', 'k', 'ccr_x', 'h', 'user', '{}', 0);
+      INSERT INTO sessions (id, key_id, status, config_json, metadata_json, claude_session_id, created_at,
+        last_activity_at) VALUES ('ses_1', 'key_1', 'active', '{}', '{}', 'c', 0, 0);
+      INSERT INTO turns (id, session_id, prompt, status, created_at, first_seq) VALUES
+        ('t_done', 'ses_1', 'a', 'completed', 0, 1), ('t_open', 'ses_1', 'b', 'queued', 0, 3);
+      INSERT INTO events (session_id, seq, turn_id, type, data, created_at) VALUES
+        ('ses_1', 1, 't_done', 'message', '{}', 0), ('ses_1', 2, 't_done', 'complete', '{}', 0),
+        ('ses_1', 3, 't_open', 'status', '{}', 0);
+    `);
+    v3.close();
+    const db = openDatabase(dir);
+    const rows = db.prepare('SELECT id, last_seq, timeout_ms FROM turns ORDER BY id').all();
+    expect(rows).toEqual([
+      { id: 't_done', last_seq: 2, timeout_ms: null },
+      { id: 't_open', last_seq: null, timeout_ms: null },
+    ]);
     db.close();
   });
 

@@ -82,7 +82,15 @@ export class ClaudeSdkRunner implements AgentRunner {
       logStderr: this.options.logStderr,
       logger: this.options.logger.child({ sessionId: spec.sessionId }),
     });
-    process.onExit(() => fs.rmSync(tmpDir, { recursive: true, force: true }));
+    // Asynchronous and retried: a helper of the process group may still be writing there as it
+    // dies (ENOTEMPTY). What is left is removed with the whole base at the next start.
+    process.onExit(() => {
+      fs.promises
+        .rm(tmpDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+        .catch((err: unknown) =>
+          this.options.logger.warn({ err, tmpDir }, "could not remove a Claude Code process's temp dir"),
+        );
+    });
     return process;
   }
 
@@ -100,7 +108,10 @@ export class ClaudeSdkRunner implements AgentRunner {
   }
 
   async close(): Promise<void> {
-    this.tmp.removeAll();
+    // A leftover is removed at the next start (the marker file): never a reason to fail shutdown.
+    await this.tmp
+      .removeAll()
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'could not remove the temp dirs'));
   }
 
   version(): string {
@@ -186,8 +197,8 @@ class AgentTempDirs {
     return fs.mkdtempSync(path.join(this.base, 's-'));
   }
 
-  removeAll(): void {
-    fs.rmSync(this.base, { recursive: true, force: true });
+  removeAll(): Promise<void> {
+    return fs.promises.rm(this.base, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
 

@@ -8,15 +8,16 @@
  * object nor a returned one is the stored state: mutating them changes nothing here, as with SQL.
  */
 import type { SessionStore } from '../../domain/ports.js';
-import type {
-  ApiKeyRecord,
-  IdempotencyRecord,
-  Page,
-  SessionEvent,
-  SessionRecord,
-  SessionUsage,
-  TokenUsage,
-  TurnRecord,
+import {
+  RETAINED_EVENT_TYPES,
+  type ApiKeyRecord,
+  type IdempotencyRecord,
+  type Page,
+  type SessionEvent,
+  type SessionRecord,
+  type SessionUsage,
+  type TokenUsage,
+  type TurnRecord,
 } from '../../domain/types.js';
 
 type KeyPatch = Parameters<SessionStore['updateKey']>[1];
@@ -32,6 +33,8 @@ interface State {
   events: Map<string, SessionEvent[]>;
   /** By `${keyId}\u0000${key}`. */
   idempotency: Map<string, IdempotencyRecord>;
+  /** Event log floors, by session id. */
+  floors: Map<string, number>;
 }
 
 const copy = structuredClone;
@@ -74,6 +77,7 @@ export class MemorySessionStore implements SessionStore {
     turns: new Map(),
     events: new Map(),
     idempotency: new Map(),
+    floors: new Map(),
   };
 
   /** The maps, or a throw once closed (as a closed database connection does). */
@@ -177,6 +181,35 @@ export class MemorySessionStore implements SessionStore {
     if (idempotency) this.putIdempotency(idempotency);
   }
 
+  async pruneEvents(sessionId: string, createdBefore: number): Promise<number> {
+    const events = this.s.events.get(sessionId) ?? [];
+    const pruned = events.filter((e) => !RETAINED_EVENT_TYPES.has(e.type) && e.createdAt < createdBefore);
+    if (pruned.length > 0) {
+      this.s.events.set(
+        sessionId,
+        events.filter((e) => !pruned.includes(e)),
+      );
+      const newest = Math.max(...pruned.map((e) => e.seq));
+      this.s.floors.set(sessionId, Math.max(this.s.floors.get(sessionId) ?? 0, newest));
+    }
+    return this.s.floors.get(sessionId) ?? 0;
+  }
+
+  async logFloor(sessionId: string): Promise<number> {
+    return this.s.floors.get(sessionId) ?? 0;
+  }
+
+  async purgeEndedSessions(endedBefore: number): Promise<number> {
+    let purged = 0;
+    for (const session of this.s.sessions.values()) {
+      if (session.status !== 'ended' || session.endedAt === null || session.endedAt >= endedBefore) continue;
+      if ((this.s.events.get(session.id) ?? []).length === 0) continue;
+      this.s.events.delete(session.id);
+      purged++;
+    }
+    return purged;
+  }
+
   async findIdempotency(keyId: string, key: string): Promise<IdempotencyRecord | null> {
     const record = this.s.idempotency.get(`${keyId}\u0000${key}`);
     return record ? copy(record) : null;
@@ -208,6 +241,7 @@ export class MemorySessionStore implements SessionStore {
     if (!turn) throw new Error(`finishTurn: no turn ${turnId}`);
     this.checkEvents([terminalEvent]);
     applyPatch(turn, patch, TURN_FINISH_FIELDS);
+    turn.lastSeq = terminalEvent.seq;
     this.insertEvents([terminalEvent]);
   }
 
@@ -233,10 +267,15 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async listUnfinishedTurns(): Promise<TurnRecord[]> {
-    return [...this.s.turns.values()]
-      .filter((turn) => turn.status === 'running' || turn.status === 'queued')
-      .sort(byCreatedThenId)
-      .map((turn) => copy(turn));
+    return (
+      [...this.s.turns.values()]
+        .filter((turn) => turn.status === 'running' || turn.status === 'queued')
+        // Per session in log order: that is queue order.
+        .sort((a, b) =>
+          a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : a.firstSeq - b.firstSeq,
+        )
+        .map((turn) => copy(turn))
+    );
   }
 
   async sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }> {
@@ -268,7 +307,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async lastEventSeq(sessionId: string): Promise<number> {
-    return this.log(sessionId).at(-1)?.seq ?? 0;
+    // Never below the floor: after the log's tail was pruned, the next event still gets a new id.
+    return Math.max(this.log(sessionId).at(-1)?.seq ?? 0, this.s.floors.get(sessionId) ?? 0);
   }
 
   async listMessages(

@@ -117,8 +117,29 @@ CREATE INDEX transcripts_session ON transcripts (session_id, project_key, subpat
 CREATE UNIQUE INDEX transcripts_uuid ON transcripts (project_key, session_id, subpath, uuid) WHERE uuid IS NOT NULL;
 `;
 
+/**
+ * Retention of the event log: a session's floor is the highest sequence number of an event that
+ * was pruned. Above it the log is complete; a stream that asks for events below it is told.
+ * And each turn's own timeout, so a queued turn that runs after a restart keeps it, and the id
+ * of its terminal event, so a stream of a turn can tell at once that nothing of it is left.
+ */
+const V4_LOG_FLOORS = `
+ALTER TABLE turns ADD COLUMN timeout_ms INTEGER;
+ALTER TABLE turns ADD COLUMN last_seq INTEGER;
+UPDATE turns SET last_seq = (
+  SELECT MAX(seq) FROM events
+  WHERE events.session_id = turns.session_id AND events.turn_id = turns.id AND events.type IN ('complete', 'error')
+) WHERE status NOT IN ('queued', 'running');
+CREATE TABLE event_log_floors (
+  session_id TEXT PRIMARY KEY NOT NULL REFERENCES sessions (id),
+  floor      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX events_created ON events (created_at);
+CREATE INDEX sessions_ended ON sessions (ended_at) WHERE status = 'ended';
+`;
+
 /** Applied in order; the array index + 1 is the resulting `user_version`. */
-export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_IDEMPOTENCY, V3_TRANSCRIPTS];
+export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_IDEMPOTENCY, V3_TRANSCRIPTS, V4_LOG_FLOORS];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

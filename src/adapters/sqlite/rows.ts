@@ -56,6 +56,8 @@ export interface TurnRow {
   created_at: number;
   ended_at: number | null;
   first_seq: number;
+  timeout_ms: number | null;
+  last_seq: number | null;
   completion_json: string | null;
   error_json: string | null;
   input_tokens: number;
@@ -156,6 +158,8 @@ export function turnFromRow(row: TurnRow): TurnRecord {
     createdAt: row.created_at,
     endedAt: row.ended_at,
     firstSeq: row.first_seq,
+    timeoutMs: row.timeout_ms,
+    lastSeq: row.last_seq,
     completion: parseNullableJson<TurnCompletion>(row.completion_json),
     error: parseNullableJson<ErrorBody>(row.error_json),
     usage: {
@@ -169,7 +173,10 @@ export function turnFromRow(row: TurnRow): TurnRecord {
 }
 
 /** The columns finishTurn writes; the others never change after beginTurn. */
-export type TurnFinishRow = Omit<TurnRow, 'session_id' | 'prompt' | 'created_at' | 'first_seq'>;
+export type TurnFinishRow = Omit<
+  TurnRow,
+  'session_id' | 'prompt' | 'created_at' | 'first_seq' | 'timeout_ms' | 'last_seq'
+>;
 
 export type TurnFinish = Pick<
   TurnRecord,
@@ -198,6 +205,8 @@ export function turnToRow(turn: TurnRecord): TurnRow {
     prompt: turn.prompt,
     created_at: turn.createdAt,
     first_seq: turn.firstSeq,
+    timeout_ms: turn.timeoutMs,
+    last_seq: turn.lastSeq,
   };
 }
 

@@ -56,6 +56,8 @@ export class SqliteSessionStore implements SessionStore {
     idempotency?: IdempotencyRecord,
   ) => void;
   private readonly startTurnTx: (turnId: string, promptEvent: SessionEvent) => void;
+  private readonly pruneTx: (sessionId: string, createdBefore: number) => number;
+  private readonly purgeTx: (endedBefore: number) => number;
   private readonly finishTurnTx: (turnId: string, patch: TurnFinish, terminalEvent: SessionEvent) => void;
   private readonly pageOfSessions: (keyId: string, limit: number, offset: number) => Page<SessionRecord>;
   private readonly pageOfMessages: (sessionId: string, limit: number, offset: number) => Page<SessionEvent>;
@@ -87,6 +89,22 @@ export class SqliteSessionStore implements SessionStore {
         if (idempotency) sql.insertIdempotency.run(idempotencyToRow(idempotency));
       },
     );
+    this.pruneTx = db.transaction((sessionId: string, createdBefore: number) => {
+      const newest = sql.pruneEventsMaxSeq.get(sessionId, createdBefore);
+      if (newest !== null && newest !== undefined) {
+        sql.pruneEvents.run(sessionId, createdBefore);
+        sql.raiseFloor.run(sessionId, newest);
+      }
+      return sql.logFloor.get(sessionId) ?? 0;
+    });
+    this.purgeTx = db.transaction((endedBefore: number) => {
+      const ended = sql.endedBefore.all(endedBefore);
+      for (const session of ended) {
+        sql.deleteEventsOf.run(session.id);
+        sql.deleteTranscriptsOf.run(session.claudeSessionId);
+      }
+      return ended.length;
+    });
     this.startTurnTx = db.transaction((turnId: string, promptEvent: SessionEvent) => {
       if (sql.startQueuedTurn.run(turnId).changes !== 1)
         throw new Error(`startTurn: no queued turn ${turnId}`);
@@ -94,7 +112,9 @@ export class SqliteSessionStore implements SessionStore {
     });
     this.finishTurnTx = db.transaction((turnId: string, patch: TurnFinish, terminalEvent: SessionEvent) => {
       // Without the turn the terminal event would be an orphan in the log: refuse both.
-      if (sql.finishTurn.run(turnFinishToRow(turnId, patch)).changes !== 1) {
+      if (
+        sql.finishTurn.run({ ...turnFinishToRow(turnId, patch), last_seq: terminalEvent.seq }).changes !== 1
+      ) {
         throw new Error(`finishTurn: no turn ${turnId}`);
       }
       sql.insertEvent.run(eventToRow(terminalEvent));
@@ -281,7 +301,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async lastEventSeq(sessionId: string): Promise<number> {
-    return this.sql.lastEventSeq.get(sessionId) ?? 0;
+    return this.sql.lastEventSeq.get({ sessionId }) ?? 0;
   }
 
   async listMessages(
@@ -289,6 +309,18 @@ export class SqliteSessionStore implements SessionStore {
     page: { limit: number; offset: number },
   ): Promise<Page<SessionEvent>> {
     return this.pageOfMessages(sessionId, page.limit, page.offset);
+  }
+
+  async pruneEvents(sessionId: string, createdBefore: number): Promise<number> {
+    return this.pruneTx(sessionId, createdBefore);
+  }
+
+  async logFloor(sessionId: string): Promise<number> {
+    return this.sql.logFloor.get(sessionId) ?? 0;
+  }
+
+  async purgeEndedSessions(endedBefore: number): Promise<number> {
+    return this.purgeTx(endedBefore);
   }
 
   async countMessages(sessionId: string): Promise<number> {

@@ -6,6 +6,7 @@
  * than SQL built per patch, so they are prepared once too.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { RETAINED_EVENT_TYPES } from '../../domain/types.js';
 import type {
   EventRow,
   IdempotencyRow,
@@ -46,9 +47,11 @@ const KEY_COLUMNS = 'id, name, prefix, hash, role, policy_json, created_at, last
 const SESSION_COLUMNS =
   'id, key_id, status, config_json, metadata_json, claude_session_id, created_at, last_activity_at, ended_at, end_reason';
 const TURN_COLUMNS =
-  'id, session_id, prompt, status, created_at, ended_at, first_seq, completion_json, error_json, ' +
+  'id, session_id, prompt, status, created_at, ended_at, first_seq, timeout_ms, last_seq, completion_json, error_json, ' +
   'input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd';
 const EVENT_COLUMNS = 'session_id, seq, turn_id, type, data, created_at';
+/** `'message', 'complete', 'error'`: the types retention keeps (constants, not user input). */
+const RETAINED_TYPES_SQL = [...RETAINED_EVENT_TYPES].map((t) => `'${t}'`).join(', ');
 const IDEMPOTENCY_COLUMNS = 'key_id, idempotency_key, fingerprint, session_id, message_id, created_at';
 
 /** `@a, @b, …` for an INSERT of the given columns. */
@@ -104,9 +107,10 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     ),
 
     insertTurn: db.prepare<TurnRow>(`INSERT INTO turns (${TURN_COLUMNS}) VALUES (${params(TURN_COLUMNS)})`),
-    finishTurn: db.prepare<TurnFinishRow>(
+    finishTurn: db.prepare<TurnFinishRow & { last_seq: number }>(
       `UPDATE turns SET
-         status = @status, ended_at = @ended_at, completion_json = @completion_json, error_json = @error_json,
+         status = @status, ended_at = @ended_at, last_seq = @last_seq,
+         completion_json = @completion_json, error_json = @error_json,
          input_tokens = @input_tokens, output_tokens = @output_tokens,
          cache_creation_input_tokens = @cache_creation_input_tokens,
          cache_read_input_tokens = @cache_read_input_tokens, cost_usd = @cost_usd
@@ -117,7 +121,7 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY first_seq DESC LIMIT 1`,
     ),
     unfinishedTurns: db.prepare<[], TurnRow>(
-      `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'running') ORDER BY created_at, id`,
+      `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'running') ORDER BY session_id, first_seq`,
     ),
     startQueuedTurn: db.prepare<[string]>(
       `UPDATE turns SET status = 'running' WHERE id = ? AND status = 'queued'`,
@@ -152,14 +156,39 @@ export function prepareStatements(db: BetterSqlite3.Database) {
        GROUP BY t.session_id ORDER BY t.session_id`,
     ),
 
+    pruneEventsMaxSeq: db
+      .prepare<[string, number], number | null>(
+        `SELECT MAX(seq) FROM events WHERE session_id = ? AND type NOT IN (${RETAINED_TYPES_SQL}) AND created_at < ?`,
+      )
+      .pluck(),
+    pruneEvents: db.prepare<[string, number]>(
+      `DELETE FROM events WHERE session_id = ? AND type NOT IN (${RETAINED_TYPES_SQL}) AND created_at < ?`,
+    ),
+    raiseFloor: db.prepare<[string, number]>(
+      `INSERT INTO event_log_floors (session_id, floor) VALUES (?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET floor = MAX(floor, excluded.floor)`,
+    ),
+    logFloor: db.prepare<[string], number>('SELECT floor FROM event_log_floors WHERE session_id = ?').pluck(),
+    endedBefore: db.prepare<[number], { id: string; claudeSessionId: string }>(
+      `SELECT id, claude_session_id AS claudeSessionId FROM sessions
+       WHERE status = 'ended' AND ended_at < ? AND EXISTS (SELECT 1 FROM events WHERE session_id = sessions.id)`,
+    ),
+    deleteEventsOf: db.prepare<[string]>('DELETE FROM events WHERE session_id = ?'),
+    deleteTranscriptsOf: db.prepare<[string]>('DELETE FROM transcripts WHERE session_id = ?'),
+
     insertEvent: db.prepare<EventRow>(
       `INSERT INTO events (${EVENT_COLUMNS}) VALUES (${params(EVENT_COLUMNS)})`,
     ),
     eventsAfter: db.prepare<[string, number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     ),
+    // Never below the floor: after the log's tail was pruned, the next event still gets a new id.
     lastEventSeq: db
-      .prepare<[string], number>('SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?')
+      .prepare<{ sessionId: string }, number>(
+        `SELECT MAX(
+           COALESCE((SELECT MAX(seq) FROM events WHERE session_id = @sessionId), 0),
+           COALESCE((SELECT floor FROM event_log_floors WHERE session_id = @sessionId), 0))`,
+      )
       .pluck(),
     listMessages: db.prepare<[string, number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND type = 'message'

@@ -13,9 +13,16 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       storeOk = false;
     }
     const now = clock.now();
-    // degraded: it answers, but cannot take a new session until one ends.
-    const status = !storeOk ? 'unhealthy' : sessions.atCapacity ? 'degraded' : 'healthy';
-    return reply.status(storeOk ? 200 : 503).send({
+    // degraded: it answers, but cannot take a new session until one ends. draining: it is
+    // shutting down; the 503 tells a load balancer to send new work elsewhere.
+    const status = !storeOk
+      ? 'unhealthy'
+      : sessions.draining
+        ? 'draining'
+        : sessions.atCapacity
+          ? 'degraded'
+          : 'healthy';
+    return reply.status(storeOk && !sessions.draining ? 200 : 503).send({
       status,
       timestamp: new Date(now).toISOString(),
       version: deps.version,

@@ -27,7 +27,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     reply: FastifyReply,
     session: LiveSession | undefined,
     key: ApiKeyRecord,
-    plan: EventStreamPlan,
+    plan: Omit<EventStreamPlan, 'logFloor'>,
   ): Promise<void> => {
     reply.hijack();
     const sse = new SseStream(reply.raw, {
@@ -37,14 +37,20 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       stallTimeoutMs: settings.sseStallTimeoutMs,
       headers: reply.getHeaders() as Record<string, string | number | string[]>,
     });
-    await streamEvents(sse, plan, {
-      events,
-      rateLimits,
-      key,
-      isRunning: () => (session ? session.busy || session.queue.length > 0 : false),
-      now: () => clock.now(),
-      keyStillValid: () => deps.keys.isStillValid(key.id),
-    }).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
+    deps.streams.add(sse);
+    const logFloor = await store.logFloor(plan.sessionId);
+    await streamEvents(
+      sse,
+      { ...plan, logFloor },
+      {
+        events,
+        rateLimits,
+        key,
+        isRunning: () => (session ? session.busy || session.queue.length > 0 : false),
+        now: () => clock.now(),
+        keyStillValid: () => deps.keys.isStillValid(key.id),
+      },
+    ).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
   };
 
   app.post('/sessions/:id/stream', { config: { scope: 'write' } }, async (request, reply) => {
@@ -94,7 +100,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       const session = sessions.find(key, id);
       const cursor = lastEventId(request) ?? query.after ?? null;
 
-      let plan: EventStreamPlan;
+      let plan: Omit<EventStreamPlan, 'logFloor'>;
       if (query.messageId !== undefined) {
         const turn = await store.getTurn(query.messageId);
         if (!turn || turn.sessionId !== id) {
@@ -102,6 +108,8 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
             messageId: query.messageId,
           });
         }
+        // The client already has this turn's last event: nothing of it is left to send.
+        if (cursor !== null && turn.lastSeq !== null && cursor >= turn.lastSeq) return noContent(reply);
         plan = {
           sessionId: id,
           afterSeq: cursor ?? turn.firstSeq - 1,

@@ -63,7 +63,7 @@ export function turnsContract(ctx: ContractContext): void {
       const terminal = makeEvent('ses_1', 3, { turnId: turn.id, type: 'complete', data: '{"done":true}' });
       await ctx.store().finishTurn(turn.id, finish, terminal);
 
-      const expected: TurnRecord = { ...turn, ...finish };
+      const expected: TurnRecord = { ...turn, ...finish, lastSeq: 3 };
       expect(await ctx.store().getTurn(turn.id)).toEqual(expected);
       expect(await ctx.store().latestTurn('ses_1')).toEqual(expected);
       expect(await ctx.store().listUnfinishedTurns()).toEqual([]);
@@ -89,7 +89,7 @@ export function turnsContract(ctx: ContractContext): void {
       await ctx
         .store()
         .finishTurn(turn.id, finish, makeEvent('ses_1', 2, { turnId: turn.id, type: 'error' }));
-      expect(await ctx.store().getTurn(turn.id)).toEqual({ ...turn, ...finish });
+      expect(await ctx.store().getTurn(turn.id)).toEqual({ ...turn, ...finish, lastSeq: 2 });
     });
 
     it('beginTurn is atomic: a duplicate prompt seq or turn id stores neither half', async () => {
@@ -109,6 +109,28 @@ export function turnsContract(ctx: ContractContext): void {
       ).rejects.toThrow();
       expect(await ctx.store().lastEventSeq('ses_1')).toBe(2);
       expect((await ctx.store().getTurn('turn_1'))?.prompt).toBe(turn.prompt);
+    });
+
+    it('listUnfinishedTurns gives each session’s turns in queue order, with their timeouts', async () => {
+      await seedSession(ctx.store(), 'ses_b');
+      await seedSession(ctx.store(), 'ses_a');
+      // Same creation time, ids that sort against the queue order: only the log order counts.
+      const turns = [
+        makeTurn('ses_b', { id: 'turn_z', firstSeq: 1, createdAt: T0, status: 'running', timeoutMs: null }),
+        makeTurn('ses_b', { id: 'turn_y', firstSeq: 2, createdAt: T0, status: 'queued', timeoutMs: 5000 }),
+        makeTurn('ses_b', { id: 'turn_x', firstSeq: 3, createdAt: T0, status: 'queued', timeoutMs: 7000 }),
+        makeTurn('ses_a', { id: 'turn_w', firstSeq: 1, createdAt: T0 + 1, status: 'queued' }),
+      ];
+      for (const turn of turns) {
+        await ctx.store().beginTurn(turn, makeEvent(turn.sessionId, turn.firstSeq, { turnId: turn.id }));
+      }
+      const unfinished = await ctx.store().listUnfinishedTurns();
+      expect(unfinished.map((t) => [t.id, t.timeoutMs])).toEqual([
+        ['turn_w', 60_000],
+        ['turn_z', null],
+        ['turn_y', 5000],
+        ['turn_x', 7000],
+      ]);
     });
 
     it('beginTurn refuses a turn of an unknown session', async () => {
@@ -219,7 +241,7 @@ export function turnsContract(ctx: ContractContext): void {
 
       const read = await ctx.store().getTurn(turn.id);
       if (read?.completion) read.completion.usage.outputTokens = -1;
-      expect(await ctx.store().getTurn(turn.id)).toEqual({ ...turn, ...completed(turn, 3, 0.5) });
+      expect(await ctx.store().getTurn(turn.id)).toEqual({ ...turn, ...completed(turn, 3, 0.5), lastSeq: 2 });
     });
   });
 }

@@ -1,0 +1,111 @@
+/**
+ * What parking costs the next message: a turn on a live process vs the first turn after the
+ * session was parked (its Claude Code process stopped; the turn starts a new one that loads the
+ * transcript from the server's store), for a short and a long conversation. Also the transcript
+ * size in the store, and the memory a parked session gives back.
+ *
+ * Real server (in this process), real Claude Code binary, the project's fake model API on
+ * 127.0.0.1 (answers in about 1 ms). Prints figures; asserts nothing.
+ * Run: `npm run bench:resume [-- rounds]`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
+import { call } from '../test/helpers/http.js';
+
+const rounds = Number(process.argv[2] ?? 5);
+const KEY = TEST_KEYS[0];
+const LONG_CONVERSATION = 40;
+
+function summary(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return `min ${sorted[0]!.toFixed(0)}  p50 ${pick(0.5).toFixed(0)}  max ${sorted.at(-1)!.toFixed(0)} ms`;
+}
+
+const p50 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+function rssMbOf(pid: number): number {
+  const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(rss) / 1024;
+}
+
+/** The size of a session's transcript entries in the server's store (a second, read-only connection). */
+function transcriptKb(stack: Stack, claudeSessionId: string): number {
+  const db = new Database(path.join(stack.dataDir, 'server.db'), { readonly: true });
+  const bytes = db
+    .prepare('SELECT COALESCE(SUM(LENGTH(entry)), 0) FROM transcripts WHERE session_id = ?')
+    .pluck()
+    .get(claudeSessionId) as number;
+  db.close();
+  return bytes / 1024;
+}
+
+async function send(stack: Stack, id: string, prompt: string): Promise<void> {
+  const r = await call(stack.base, 'POST', `/sessions/${id}/messages`, { key: KEY, body: { prompt } });
+  if (r.status !== 200) throw new Error(`turn failed: ${JSON.stringify(r.body)}`);
+}
+
+async function park(stack: Stack, id: string): Promise<void> {
+  const { deps } = stack.server.server;
+  const session = deps.sessions.find(await deps.keys.authenticate(KEY), id);
+  if (!(await deps.sessions.park(session))) throw new Error('nothing to park');
+}
+
+/** Warm and resumed turn times for a conversation of `length` earlier turns. */
+async function measure(
+  stack: Stack,
+  length: number,
+): Promise<{ warm: number[]; resumed: number[]; transcriptKb: number[]; rssMb: number[] }> {
+  const out = {
+    warm: [] as number[],
+    resumed: [] as number[],
+    transcriptKb: [] as number[],
+    rssMb: [] as number[],
+  };
+  for (let i = 0; i < rounds; i++) {
+    const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+    const id = created.body.sessionId as string;
+    for (let t = 0; t < length; t++) await send(stack, id, `Turn ${t}: some context to keep. [[slow:4:0]]`);
+    out.warm.push(await timed(() => send(stack, id, 'warm turn')));
+    const { deps } = stack.server.server;
+    const pid = deps.sessions.pidOf(id);
+    if (pid) out.rssMb.push(rssMbOf(pid));
+    await park(stack, id);
+    out.resumed.push(await timed(() => send(stack, id, 'first turn after parking')));
+    out.transcriptKb.push(transcriptKb(stack, (await deps.store.getSession(id))!.claudeSessionId));
+    await call(stack.base, 'DELETE', `/sessions/${id}`, { key: KEY });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack({
+    env: { RATE_LIMIT_MESSAGES_PER_HOUR: '1000000', RATE_LIMIT_SESSIONS_PER_HOUR: '100000' },
+  });
+  const short = await measure(stack, 1);
+  const long = await measure(stack, LONG_CONVERSATION);
+  await stack.close();
+
+  console.log(`resume after parking (${rounds} rounds, fake model API on loopback)`);
+  for (const [name, m] of [
+    ['1 earlier turn', short],
+    [`${LONG_CONVERSATION} earlier turns`, long],
+  ] as const) {
+    console.log(`  ${name}:`);
+    console.log(`    turn on the live process   : ${summary(m.warm)}`);
+    console.log(`    first turn after parking   : ${summary(m.resumed)}`);
+    console.log(`    ratio resumed/live (p50)   : ${(p50(m.resumed) / p50(m.warm)).toFixed(1)}x`);
+    console.log(`    transcript in the store    : ${p50(m.transcriptKb).toFixed(0)} KB`);
+    if (m.rssMb.length > 0) console.log(`    RSS given back by parking  : ${p50(m.rssMb).toFixed(0)} MB`);
+  }
+}
+
+void main();
