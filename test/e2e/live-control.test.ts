@@ -26,6 +26,7 @@ import {
   deleteSession,
   expectError,
   history,
+  readUntil,
   SseReader,
   type Completion,
 } from './support.js';
@@ -109,16 +110,6 @@ async function openStream(
   const res = await sseRequest(on.base, 'POST', `/sessions/${sessionId}/stream`, key, body);
   expect(res.status).toBe(200);
   return new SseReader(res);
-}
-
-/** Reads until an event matches; returns every event read, the match last. */
-async function readUntil(reader: SseReader, match: (e: SseEvent) => boolean): Promise<SseEvent[]> {
-  const seen: SseEvent[] = [];
-  for (let e = await reader.next(); e !== null; e = await reader.next()) {
-    seen.push(e);
-    if (match(e)) return seen;
-  }
-  throw new Error(`the stream ended first; it had: ${seen.map((e) => e.event).join(', ')}`);
 }
 
 const named =

@@ -13,7 +13,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../../src/fake-anthropic
 import { call, readSse, sseRequest, type SseEvent } from '../helpers/http.js';
 import { descendants, stillRunning } from '../helpers/processes.js';
 import { serverEnv, spawnServer, tempDir, TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
-import { dataOf, expectError, SseReader } from './support.js';
+import { dataOf, expectError, readUntil, SseReader } from './support.js';
 
 const KEY = TEST_KEYS[0];
 
@@ -53,16 +53,6 @@ describe('SIGTERM with open streams and running turns', () => {
     const res = await sseRequest(base, 'GET', url, KEY, undefined, headers);
     expect(res.status).toBe(200);
     return new SseReader(res);
-  }
-
-  /** Reads until an event matches; returns everything read so far. */
-  async function readUntil(reader: SseReader, match: (e: SseEvent) => boolean): Promise<SseEvent[]> {
-    const seen: SseEvent[] = [];
-    for (let e = await reader.next(); e !== null; e = await reader.next()) {
-      seen.push(e);
-      if (match(e)) return seen;
-    }
-    throw new Error(`the stream ended before the event: ${JSON.stringify(seen.map((s) => s.event))}`);
   }
 
   const isRunning = (e: SseEvent) => e.event === 'status' && dataOf(e).status === 'running';

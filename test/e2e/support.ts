@@ -168,6 +168,16 @@ export class SseReader {
   }
 }
 
+/** Reads until an event matches; returns every event read, the match last. */
+export async function readUntil(reader: SseReader, match: (e: SseEvent) => boolean): Promise<SseEvent[]> {
+  const seen: SseEvent[] = [];
+  for (let e = await reader.next(); e !== null; e = await reader.next()) {
+    seen.push(e);
+    if (match(e)) return seen;
+  }
+  throw new Error(`the stream ended first; it had: ${seen.map((e) => e.event).join(', ')}`);
+}
+
 /** The parsed `data` of an SSE event. */
 export function dataOf<T = Record<string, unknown>>(event: SseEvent): T {
   return JSON.parse(event.data) as T;
