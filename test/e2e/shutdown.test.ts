@@ -32,7 +32,7 @@ describe('SIGTERM with open streams and running turns', () => {
     fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
-  const env = () => serverEnv(fake, dataDir, { SHUTDOWN_DRAIN_MS: '2000', SSE_RETRY_MS: '2500' });
+  const env = () => serverEnv(fake, dataDir, { SHUTDOWN_DRAIN_MS: '3000', SSE_RETRY_MS: '2500' });
 
   async function session(base: string): Promise<string> {
     const res = await call(base, 'POST', '/sessions', { key: KEY, body: {} });
@@ -65,14 +65,15 @@ describe('SIGTERM with open streams and running turns', () => {
     // slow: a turn longer than the drain time (10 s of streaming), and one queued behind it.
     const slowTurn = await startTurn(base, slow, 'A long answer. [[slow:200:50]]');
     const queuedTurn = await startTurn(base, slow, 'Queued behind it.', true);
-    // quick: a turn that ends well within the drain time.
-    const quickTurn = await startTurn(base, quick, 'A short answer. [[slow:10:100]]');
+    // quick: a turn whose model call the fake holds until the server is draining, then answers.
+    const quickTurn = await startTurn(base, quick, 'A short answer. [[hang]]');
 
     // A session-wide stream of `slow` (it follows the queue), and the quick turn's own stream.
     const slowStream = await open(base, `/sessions/${slow}/stream?after=0`);
     const quickStream = await open(base, `/sessions/${quick}/stream?messageId=${quickTurn}`);
     await readUntil(slowStream, isRunning);
     await readUntil(quickStream, isRunning);
+    while (fake.hangingCount() < 1) await new Promise((resolve) => setTimeout(resolve, 20));
 
     const children = descendants(server.child.pid!);
     // One Claude Code per session (the idle one's was started at create, to be ready).
@@ -96,7 +97,8 @@ describe('SIGTERM with open streams and running turns', () => {
     const health = await call(base, 'GET', '/health');
     expect({ status: health.status, body: health.body.status }).toEqual({ status: 503, body: 'draining' });
 
-    // The quick turn finished normally within the drain time.
+    // The quick turn's answer comes now, and it finishes normally within the drain time.
+    expect(fake.releaseHanging()).toBe(1);
     const quickRest = await quickStream.rest();
     expect(quickRest.at(-1)?.event).toBe('complete');
     expect(dataOf(quickRest.at(-1)!)).toMatchObject({ messageId: quickTurn, status: 'completed' });
