@@ -108,8 +108,8 @@ const EnvSchema = z.object({
   KEY_MAX_TURNS: intFrom(1, 1000).optional(),
   KEY_DAILY_BUDGET_USD: z.coerce.number().min(0).max(1_000_000).optional(),
   /**
-   * How long the event log keeps events other than messages (status, permissions, …), and an
-   * ended session's log at all (0: forever). The history's messages of open sessions stay.
+   * How long the event log keeps events other than messages and each turn's final event (status,
+   * permissions, …), and an ended session's log at all (0: forever).
    */
   EVENT_RETENTION_HOURS: intFrom(0, 100 * 365 * 24).default(30 * 24),
   /** How long the workspace of an ended session is kept before it is removed. */

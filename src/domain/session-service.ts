@@ -29,7 +29,7 @@ export interface SessionSettings {
   parkAfterMs: number;
   /** How long the own workspace of an ended session is kept before it is removed. */
   workspaceRetentionMs: number;
-  /** How long events other than messages are kept, and an ended session's log (0: forever). */
+  /** How long events other than messages and final events are kept, and an ended session's log (0: forever). */
   eventRetentionMs: number;
   defaultModel: string | null;
   /** Requested model id → what Claude Code is told (retired ids to current aliases). */
@@ -447,7 +447,8 @@ export class SessionService {
 
   /**
    * Retention of the event log: open sessions lose their events older than the retention time,
-   * except messages (the history stays whole); ended sessions lose their whole log. Runs hourly.
+   * except messages (the history stays whole) and each turn's final event; ended sessions lose
+   * their whole log and transcript. Runs hourly.
    */
   async pruneEventLogs(): Promise<{ pruned: number; purged: number }> {
     const retention = this.deps.settings.eventRetentionMs;

@@ -91,6 +91,12 @@ export class SseStream {
     this.markClosed();
   }
 
+  /** Cuts the connection, whatever is still buffered (a client that stopped reading). */
+  destroy(): void {
+    this.res.destroy();
+    this.markClosed();
+  }
+
   private write(chunk: string): Promise<void> {
     if (this.closedFlag) return Promise.resolve();
     if (this.res.write(chunk)) return Promise.resolve();
