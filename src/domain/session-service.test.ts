@@ -408,6 +408,18 @@ describe('SessionService', () => {
     });
   });
 
+  describe('stop', () => {
+    it('closes a process whose start was under way, and starts none after', async () => {
+      // create() starts the process in the background: stop() comes before it has started.
+      const { session } = await h.sessions.create(keyA, {});
+      await h.sessions.stop();
+      expect(h.runner.processes.length).toBeGreaterThan(0);
+      expect(h.runner.processes.every((p) => p.closed)).toBe(true);
+      expect(await codeOf(h.sessions.ensureProcess(session))).toBe('SERVICE_UNAVAILABLE');
+      expect(h.runner.processes.every((p) => p.closed)).toBe(true);
+    });
+  });
+
   describe('workspace retention', () => {
     it('keeps an ended session’s own workspace for the retention time, then a sweep removes it', async () => {
       const local = setup({ workspaceRetentionMs: 10 * 60_000 });

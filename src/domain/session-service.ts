@@ -98,9 +98,19 @@ export class SessionService {
   /** Stops every Claude Code process (the sessions stay active in the store). */
   async stop(): Promise<void> {
     this.draining = true;
+    this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    await Promise.all([...this.live.values()].map((s) => s.process?.close()));
+    // A start in flight finishes first, so its process is closed too rather than left running.
+    await Promise.all(
+      [...this.live.values()].map(async (s) => {
+        await s.starting?.catch(() => undefined);
+        await s.process?.close();
+      }),
+    );
   }
+
+  /** Set by stop(): no Claude Code process starts any more. */
+  private stopped = false;
 
   /**
    * Set when the server is shutting down: no new session or turn is accepted (503), and queued
@@ -304,8 +314,10 @@ export class SessionService {
 
   /** Starts the session's Claude Code process if it has none (or its last one died). */
   async ensureProcess(session: LiveSession): Promise<AgentProcess> {
-    // An ended session never gets a new process: nothing would ever close it.
+    // An ended session never gets a new process: nothing would ever close it. Nor does any
+    // session once the server has stopped its processes.
     if (session.ending) throw sessionNotFound(session.id);
+    if (this.stopped) this.assertAccepting();
     // A process being parked cannot take the turn: wait for it to be gone, then resume anew.
     if (session.parking) await session.parking;
     if (session.process && !session.process.exited) return session.process;

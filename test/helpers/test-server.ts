@@ -71,9 +71,43 @@ export async function startStack(
     async close() {
       await server.close();
       if (!options.fake) await fake.close();
-      fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      removeDataDir(dataDir);
     },
   };
+}
+
+/**
+ * Removes a test's data dir. Retried for a few seconds: on a loaded machine (the full suite on two
+ * cores), an entry has been seen to reappear in it just after the server closed (ENOTEMPTY), once
+ * in several runs. If it keeps happening, the error names what is left and which processes still
+ * have the dir in their environment, which is what a leaked Claude Code process would look like.
+ */
+function removeDataDir(dataDir: string): void {
+  try {
+    fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (err) {
+    const left = fs.readdirSync(dataDir, { recursive: true }).slice(0, 20);
+    throw new Error(
+      `could not remove ${dataDir} (${(err as Error).message}); left: ${left.join(', ')}; ` +
+        `processes with it in their environment: ${processesWithEnvMention(dataDir).join('; ') || 'none'}`,
+      { cause: err },
+    );
+  }
+}
+
+function processesWithEnvMention(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/environ`, 'utf8').includes(text)) continue;
+      found.push(
+        `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 100)}`,
+      );
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
 }
 
 export interface SpawnedServer {
