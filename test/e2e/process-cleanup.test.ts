@@ -52,3 +52,30 @@ describe('process cleanup', () => {
     expect(pids.flatMap((p) => groupMembers(p))).toEqual([]);
   });
 });
+
+describe('process cleanup when Claude Code is slow to exit', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { CLAUDE_CODE_EXECUTABLE: path.resolve('test/fixtures/claude-lingering.sh') },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('ending the session waits until its process group is gone, not merely its output', async () => {
+    const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+    const sessionId = created.body.sessionId as string;
+    const answered = await call(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+      key: KEY,
+      body: { prompt: 'hello' },
+    });
+    expect(answered.status).toBe(200);
+    const pid = stack.server.server.deps.sessions.pidOf(sessionId)!;
+    expect(groupMembers(pid).some((p) => p.pid === pid)).toBe(true);
+
+    expect((await call(stack.base, 'DELETE', `/sessions/${sessionId}`, { key: KEY })).status).toBe(204);
+    expect(groupMembers(pid)).toEqual([]);
+  });
+});

@@ -61,6 +61,8 @@ export class ClaudeProcess implements AgentProcess {
   private readonly meter: CostMeter;
   private readonly logger: Logger;
   private child: ChildProcess | null = null;
+  /** Resolves when the child has really exited (and its group was killed); at once if none was spawned. */
+  private childGone: Promise<void> = Promise.resolve();
   private current: RunningTurn | null = null;
   private exitInfo: AgentExit | null = null;
   private readonly exitListeners: Array<(exit: AgentExit) => void> = [];
@@ -110,13 +112,17 @@ export class ClaudeProcess implements AgentProcess {
     }
   }
 
+  /**
+   * Ends the process and resolves once the child has really exited and its process group is
+   * gone: not merely once the SDK's stream ended, which can come first on a loaded machine.
+   */
   async close(): Promise<void> {
-    if (this.exitInfo) return;
-    const exited = new Promise<void>((resolve) => this.onExit(() => resolve()));
-    this.input.end();
-    this.query.close();
+    if (!this.exitInfo) {
+      this.input.end();
+      this.query.close();
+    }
     const timer = setTimeout(() => killGroup(this.child?.pid), CLOSE_GRACE_MS);
-    await exited;
+    await this.childGone;
     clearTimeout(timer);
   }
 
@@ -180,13 +186,20 @@ export class ClaudeProcess implements AgentProcess {
           detached: true,
         });
         this.child = child;
+        let gone!: () => void;
+        this.childGone = new Promise((resolve) => (gone = resolve));
         if (child.pid !== undefined) options.registry.add(child.pid);
         child.on('exit', (code, signal) => {
           killGroup(child.pid);
           if (child.pid !== undefined) options.registry.remove(child.pid);
           this.markExited({ exitCode: code, signal });
+          gone();
         });
-        child.on('error', (err) => this.logger.error({ err }, 'Claude Code process error'));
+        child.on('error', (err) => {
+          this.logger.error({ err }, 'Claude Code process error');
+          // A spawn that failed has no process to wait for.
+          if (child.pid === undefined) gone();
+        });
         return child;
       },
     };
@@ -204,7 +217,12 @@ export class ClaudeProcess implements AgentProcess {
     // The stream ends when the child's stdout closes; give its exit event a moment so the
     // failed turn can report the exit code or signal.
     if (this.child && !this.exitInfo) await this.waitForExit(1000);
-    if (!this.exitInfo) this.markExited({ exitCode: null, signal: null });
+    if (!this.exitInfo) {
+      // The stream ended but the child lives on: it is of no use any more, and must not linger
+      // (writing to the config dir, holding its sandbox helpers) after the session moved on.
+      killGroup(this.child?.pid);
+      this.markExited({ exitCode: null, signal: null });
+    }
     this.failCurrent(reason);
   }
 
