@@ -26,6 +26,8 @@ export interface SseOptions {
 export class SseStream {
   private readonly ping: NodeJS.Timeout;
   private closedFlag = false;
+  /** While the response buffer is full: resolves once it drains or the connection closes. */
+  private drained: Promise<void> | null = null;
   private readonly closeListeners: Array<() => void> = [];
 
   private readonly maxEventBytes: number;
@@ -100,17 +102,21 @@ export class SseStream {
   private write(chunk: string): Promise<void> {
     if (this.closedFlag) return Promise.resolve();
     if (this.res.write(chunk)) return Promise.resolve();
-    return new Promise((resolve) => {
+    // Every write while the buffer is full waits for the same drain (or close), with one stall
+    // timer: a burst of events to a slow client adds no listener per event.
+    this.drained ??= new Promise((resolve) => {
       const stalled = setTimeout(() => this.res.destroy(), this.stallTimeoutMs);
       const done = (): void => {
         clearTimeout(stalled);
         this.res.off('drain', done);
         this.res.off('close', done);
+        this.drained = null;
         resolve();
       };
       this.res.on('drain', done);
       this.res.on('close', done);
     });
+    return this.drained;
   }
 
   private markClosed(): void {
