@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
-import { groupMembers } from '../helpers/processes.js';
+import { groupMembers, processesWithEnvMention } from '../helpers/processes.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 
 const KEY = TEST_KEYS[0];
@@ -50,6 +50,24 @@ describe('process cleanup', () => {
     expect(pids.every((p) => groupMembers(p).length >= 2)).toBe(true);
     await stack.server.close();
     expect(pids.flatMap((p) => groupMembers(p))).toEqual([]);
+  });
+});
+
+describe('process cleanup of the model catalogue', () => {
+  it('the Claude Code process that read the catalogue is gone once the server has stopped', async () => {
+    // A Claude Code slow to exit (see the fixture), so the test does not depend on a race.
+    const stack = await startStack({
+      env: { CLAUDE_CODE_EXECUTABLE: path.resolve('test/fixtures/claude-lingering.sh') },
+    });
+    try {
+      const models = await call(stack.base, 'GET', '/models', { key: KEY });
+      expect(models.status).toBe(200);
+      // The answer does not wait for that process to exit; stopping the server does.
+      await stack.server.close();
+      expect(processesWithEnvMention(stack.dataDir)).toEqual([]);
+    } finally {
+      await stack.close();
+    }
   });
 });
 

@@ -82,3 +82,19 @@ export function stillRunning(snapshot: ProcessSnapshot): boolean {
   const now = readStat(snapshot.pid);
   return now !== null && now.state !== 'Z' && now.startTime === snapshot.startTime;
 }
+
+/** Live processes whose environment mentions `text` (a data dir), as "pid cmdline". */
+export function processesWithEnvMention(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/environ`, 'utf8').includes(text)) continue;
+      found.push(
+        `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 100)}`,
+      );
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}

@@ -6,7 +6,6 @@
  * that is running. `result` ends a turn; the end of the stream or a throw means the process
  * is gone, and a running turn then ends as `crashed`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import {
   query,
   type Options,
@@ -23,6 +22,7 @@ import type {
   Logger,
   TurnHandlers,
 } from '../../domain/ports.js';
+import { awaitGone, killGroup, spawnGroupLeader, type GroupChild } from './group-spawn.js';
 import { InputQueue } from './input-queue.js';
 import { translate } from './message-translation.js';
 import { toPermissionAsk, toPermissionResult, type CanUseToolOptions } from './permission-mapping.js';
@@ -60,9 +60,7 @@ export class ClaudeProcess implements AgentProcess {
   private readonly query: Query;
   private readonly meter: CostMeter;
   private readonly logger: Logger;
-  private child: ChildProcess | null = null;
-  /** Resolves when the child has really exited (and its group was killed); at once if none was spawned. */
-  private childGone: Promise<void> = Promise.resolve();
+  private group: GroupChild | null = null;
   private current: RunningTurn | null = null;
   private exitInfo: AgentExit | null = null;
   private readonly exitListeners: Array<(exit: AgentExit) => void> = [];
@@ -76,7 +74,7 @@ export class ClaudeProcess implements AgentProcess {
   }
 
   get pid(): number | null {
-    return this.child?.pid ?? null;
+    return this.group?.child.pid ?? null;
   }
 
   get exited(): boolean {
@@ -121,9 +119,7 @@ export class ClaudeProcess implements AgentProcess {
       this.input.end();
       this.query.close();
     }
-    const timer = setTimeout(() => killGroup(this.child?.pid), CLOSE_GRACE_MS);
-    await this.childGone;
-    clearTimeout(timer);
+    if (this.group) await awaitGone(this.group, CLOSE_GRACE_MS);
   }
 
   private sdkOptions(spec: AgentSpec, options: ClaudeProcessOptions): Options {
@@ -175,32 +171,15 @@ export class ClaudeProcess implements AgentProcess {
               return toPermissionResult(answer, input);
             },
           }),
-      // Our own spawn: we know the child's pid (memory figures, orphan checks), and the child
-      // leads its own process group. Claude Code starts helpers for the sandbox (socat bridges)
-      // that outlive it, reparented to init; killing the group when Claude Code exits ends them.
+      // Our own spawn (see group-spawn.ts): we know the child's pid (memory figures, orphan
+      // checks), the child leads its own process group, and close() can wait for its exit.
       spawnClaudeCodeProcess: (o) => {
-        const child = spawn(o.command, o.args, {
-          cwd: o.cwd,
-          env: o.env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-          detached: true,
+        this.group = spawnGroupLeader(o, {
+          registry: options.registry,
+          logger: this.logger,
+          onExit: (exitCode, signal) => this.markExited({ exitCode, signal }),
         });
-        this.child = child;
-        let gone!: () => void;
-        this.childGone = new Promise((resolve) => (gone = resolve));
-        if (child.pid !== undefined) options.registry.add(child.pid);
-        child.on('exit', (code, signal) => {
-          killGroup(child.pid);
-          if (child.pid !== undefined) options.registry.remove(child.pid);
-          this.markExited({ exitCode: code, signal });
-          gone();
-        });
-        child.on('error', (err) => {
-          this.logger.error({ err }, 'Claude Code process error');
-          // A spawn that failed has no process to wait for.
-          if (child.pid === undefined) gone();
-        });
-        return child;
+        return this.group.child;
       },
     };
   }
@@ -216,11 +195,11 @@ export class ClaudeProcess implements AgentProcess {
     }
     // The stream ends when the child's stdout closes; give its exit event a moment so the
     // failed turn can report the exit code or signal.
-    if (this.child && !this.exitInfo) await this.waitForExit(1000);
+    if (this.group && !this.exitInfo) await this.waitForExit(1000);
     if (!this.exitInfo) {
       // The stream ended but the child lives on: it is of no use any more, and must not linger
       // (writing to the config dir, holding its sandbox helpers) after the session moved on.
-      killGroup(this.child?.pid);
+      killGroup(this.group?.child.pid);
       this.markExited({ exitCode: null, signal: null });
     }
     this.failCurrent(reason);
@@ -262,8 +241,8 @@ export class ClaudeProcess implements AgentProcess {
     return {
       kind: 'crashed',
       message,
-      exitCode: this.exitInfo?.exitCode ?? this.child?.exitCode ?? null,
-      signal: this.exitInfo?.signal ?? this.child?.signalCode ?? null,
+      exitCode: this.exitInfo?.exitCode ?? this.group?.child.exitCode ?? null,
+      signal: this.exitInfo?.signal ?? this.group?.child.signalCode ?? null,
     };
   }
 
@@ -286,14 +265,4 @@ export class ClaudeProcess implements AgentProcess {
 
 function firstLine(text: string): string {
   return text.split('\n')[0]?.slice(0, 300) ?? '';
-}
-
-/** SIGKILL to a whole process group (a detached child's pid is its group id); gone is fine. */
-export function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group has no process left.
-  }
 }

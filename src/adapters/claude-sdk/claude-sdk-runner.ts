@@ -10,6 +10,7 @@ import type { AgentProcess, AgentRunner, AgentSpec, Logger, ModelInfo } from '..
 import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
+import { awaitGone, spawnGroupLeader, type GroupChild } from './group-spawn.js';
 import { InputQueue } from './input-queue.js';
 import { ProcessRegistry } from './process-registry.js';
 import { credentialVariables, sandboxSettings, type SandboxPolicy } from './sandbox-settings.js';
@@ -43,6 +44,8 @@ export class ClaudeSdkRunner implements AgentRunner {
   private readonly tmp: AgentTempDirs;
   private readonly registry: ProcessRegistry;
   private models: Promise<ModelInfo[]> | null = null;
+  /** Ends the catalogue query under way, if any, and resolves once its process is gone. */
+  private stopCatalogue: (() => Promise<void>) | null = null;
 
   constructor(private readonly options: ClaudeSdkRunnerOptions) {
     fs.mkdirSync(options.claudeConfigDir, { recursive: true, mode: 0o700 });
@@ -108,6 +111,7 @@ export class ClaudeSdkRunner implements AgentRunner {
   }
 
   async close(): Promise<void> {
+    await this.stopCatalogue?.();
     // A leftover is removed at the next start (the marker file): never a reason to fail shutdown.
     await this.tmp
       .removeAll()
@@ -137,14 +141,33 @@ export class ClaudeSdkRunner implements AgentRunner {
   private async fetchModels(): Promise<ModelInfo[]> {
     const input = new InputQueue<never>();
     const tmpDir = this.tmp.create();
+    let group: GroupChild | null = null;
     const q = query({
       prompt: input,
       options: {
         env: { ...this.env, ...tempEnv(tmpDir) },
         settingSources: this.options.settingSources,
         ...(this.options.executable ? { pathToClaudeCodeExecutable: this.options.executable } : {}),
+        spawnClaudeCodeProcess: (o) => {
+          group = spawnGroupLeader(o, { registry: this.registry, logger: this.options.logger });
+          return group.child;
+        },
       },
     });
+    // Closing the query returns at once; the process may take a while to exit, and must be gone
+    // before its temp dir is removed and before the server reports itself stopped (close()).
+    let stopped: Promise<void> | null = null;
+    const stop = (): Promise<void> =>
+      (stopped ??= (async () => {
+        input.end();
+        q.close();
+        if (group) await awaitGone(group, CATALOGUE_CLOSE_GRACE_MS);
+        await fs.promises
+          .rm(tmpDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+          .catch((err: unknown) => this.options.logger.warn({ err, tmpDir }, 'could not remove a temp dir'));
+        if (this.stopCatalogue === stop) this.stopCatalogue = null;
+      })());
+    this.stopCatalogue = stop;
     try {
       const models = await q.supportedModels();
       return models.map((m) => ({
@@ -154,12 +177,14 @@ export class ClaudeSdkRunner implements AgentRunner {
         resolvedModel: (m as { resolvedModel?: string }).resolvedModel ?? null,
       }));
     } finally {
-      input.end();
-      q.close();
-      fs.rmSync(tmpDir, { recursive: true, force: true });
+      // The answer does not wait for the process to exit; close() does.
+      void stop();
     }
   }
 }
+
+/** How long the model catalogue's process gets to exit after its query is closed. */
+const CATALOGUE_CLOSE_GRACE_MS = 2000;
 
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
