@@ -105,27 +105,30 @@ function sandboxDenyRead(config: Config): string[] {
   return [config.dataDir, '~/.ssh', '~/.aws', '~/.config/gcloud', '~/.docker', '~/.gnupg', '~/.netrc'];
 }
 
+/** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
+function claudeSdkRunner(config: Config, store: SessionStore, logger: Logger): ClaudeSdkRunner {
+  const sandbox = sandboxDecision(config, logger);
+  return new ClaudeSdkRunner({
+    claudeConfigDir: path.join(config.dataDir, 'claude'),
+    envSource: config.agentEnvSource,
+    settingSources: config.claudeSettingSources,
+    executable: config.claudeCodeExecutable,
+    logStderr: config.claudeCodeStderrLog,
+    sandbox: sandbox ? { denyRead: sandboxDenyRead(config), allowedDomains: [] } : null,
+    confineFileTools: config.fileToolsConfined,
+    tmpMarkerFile: path.join(config.dataDir, 'agent-tmp-dir'),
+    processRegistryDir: path.join(config.dataDir, 'processes'),
+    transcripts: store instanceof SqliteSessionStore ? store.transcripts() : null,
+    logger,
+  });
+}
+
 export async function compose(config: Config, overrides: Overrides = {}): Promise<Server> {
   const logger = overrides.logger ?? createLogger(config);
   const clock = overrides.clock ?? systemClock;
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = overrides.store ?? SqliteSessionStore.open(config.dataDir);
-  const sandbox = sandboxDecision(config, logger);
-  const runner =
-    overrides.runner ??
-    new ClaudeSdkRunner({
-      claudeConfigDir: path.join(config.dataDir, 'claude'),
-      envSource: config.agentEnvSource,
-      settingSources: config.claudeSettingSources,
-      executable: config.claudeCodeExecutable,
-      logStderr: config.claudeCodeStderrLog,
-      sandbox: sandbox ? { denyRead: sandboxDenyRead(config), allowedDomains: [] } : null,
-      confineFileTools: config.fileToolsConfined,
-      tmpMarkerFile: path.join(config.dataDir, 'agent-tmp-dir'),
-      processRegistryDir: path.join(config.dataDir, 'processes'),
-      transcripts: store instanceof SqliteSessionStore ? store.transcripts() : null,
-      logger,
-    });
+  const runner = overrides.runner ?? claudeSdkRunner(config, store, logger);
   const events = new EventLog(store, new MemoryEventBus(), clock);
   const policies = new Policies({
     rateLimits: config.rateLimits,

@@ -1,37 +1,8 @@
 /**
- * How keys are shown: JSON (the admin API's shape, times as ISO 8601) or text for people
- * (a table for `keys list`, one block per key otherwise). Never the hash, never the secret:
- * every output starts from `keyView`, which leaves the hash out.
+ * How keys are shown to people: a table for `keys list`, one block per key otherwise. JSON output
+ * is the admin API's shape, `keyJson` (domain/key-admin.ts). Never the hash, never the secret.
  */
-import { keyView } from '../domain/key-admin.js';
-import type { ApiKeyRecord, KeyPolicy, KeyRole } from '../domain/types.js';
-
-export interface KeyJson {
-  id: string;
-  name: string;
-  prefix: string;
-  role: KeyRole;
-  policy: KeyPolicy;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-export function keyJson(key: ApiKeyRecord): KeyJson {
-  const view = keyView(key);
-  return {
-    id: view.id,
-    name: view.name,
-    prefix: view.prefix,
-    role: view.role,
-    policy: view.policy,
-    createdAt: new Date(view.createdAt).toISOString(),
-    lastUsedAt: iso(view.lastUsedAt),
-    revokedAt: iso(view.revokedAt),
-  };
-}
+import type { ApiKeyRecord, KeyPolicy } from '../domain/types.js';
 
 export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;

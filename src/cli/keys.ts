@@ -11,7 +11,8 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { ApiError } from '../domain/errors.js';
 import { KeyAdmin } from '../domain/key-admin.js';
 import { CliFailure, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
-import { json, keyDetails, keyJson, keyTable, policyLines } from './format.js';
+import { keyJson } from '../domain/key-admin.js';
+import { json, keyDetails, keyTable, policyLines } from './format.js';
 import { COMMAND_HELP, KEYS_HELP, PROG } from './help.js';
 import {
   POLICY_OPTIONS,

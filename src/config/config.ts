@@ -58,7 +58,7 @@ const EnvSchema = z.object({
 
   BODY_LIMIT_BYTES: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_LIVE_SESSIONS: intFrom(1, 100_000).default(64),
-  /** Claude Code processes at once (about 180 MB each); past it, the longest-idle one is parked. */
+  /** Claude Code processes at once (about 200 MB RSS each); past it, the longest-idle one is parked. */
   MAX_LIVE_PROCESSES: intFrom(1, 10_000).default(16),
   SESSION_IDLE_EXPIRY_SECONDS: intFrom(60, 365 * 24 * 3600).default(7 * 24 * 3600),
   /** An idle session's Claude Code process is stopped after this long (0: never); the session stays. */

@@ -24,6 +24,34 @@ export function keyView(key: ApiKeyRecord): KeyView {
   return view;
 }
 
+export interface KeyJson {
+  id: string;
+  name: string;
+  prefix: string;
+  role: KeyRole;
+  policy: KeyPolicy;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** A key as the admin API and the `keys` CLI show it: `keyView`, times as ISO 8601. */
+export function keyJson(key: ApiKeyRecord): KeyJson {
+  const view = keyView(key);
+  return {
+    id: view.id,
+    name: view.name,
+    prefix: view.prefix,
+    role: view.role,
+    policy: view.policy,
+    createdAt: new Date(view.createdAt).toISOString(),
+    lastUsedAt: iso(view.lastUsedAt),
+    revokedAt: iso(view.revokedAt),
+  };
+}
+
 const NAME = /^[\p{L}\p{N} ._:@/-]{1,100}$/u;
 
 export class KeyAdmin {

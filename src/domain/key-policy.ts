@@ -74,17 +74,31 @@ export class Policies {
   of(key: ApiKeyRecord): EffectivePolicy {
     return effectivePolicy(key, this.defaults);
   }
+
+  /** One bucket's limit: asked for every delivered SSE event, so without building the policy. */
+  rateLimit(key: ApiKeyRecord, bucket: RateLimitBucket): number {
+    return rateLimitOf(key, bucket, this.defaults);
+  }
+}
+
+function rateLimitOf(key: ApiKeyRecord, bucket: RateLimitBucket, defaults: PolicyDefaults): number {
+  return key.policy.rateLimits?.[bucket] ?? defaults.rateLimits[bucket];
+}
+
+/** The scopes a key's policy grants (all of them when it names none). */
+export function scopesOf(key: ApiKeyRecord): readonly KeyScope[] {
+  return key.policy.scopes ?? KEY_SCOPES;
 }
 
 export function effectivePolicy(key: ApiKeyRecord, defaults: PolicyDefaults): EffectivePolicy {
   const p = key.policy;
   return {
     rateLimits: {
-      sessions: p.rateLimits?.sessions ?? defaults.rateLimits.sessions,
-      messages: p.rateLimits?.messages ?? defaults.rateLimits.messages,
-      events: p.rateLimits?.events ?? defaults.rateLimits.events,
+      sessions: rateLimitOf(key, 'sessions', defaults),
+      messages: rateLimitOf(key, 'messages', defaults),
+      events: rateLimitOf(key, 'events', defaults),
     },
-    scopes: p.scopes ?? KEY_SCOPES,
+    scopes: scopesOf(key),
     maxConcurrentSessions: p.maxConcurrentSessions ?? defaults.maxConcurrentSessions,
     maxRunningTurns: p.maxRunningTurns ?? defaults.maxRunningTurns,
     maxTurns: p.maxTurns ?? defaults.maxTurns,
@@ -98,8 +112,7 @@ export function effectivePolicy(key: ApiKeyRecord, defaults: PolicyDefaults): Ef
 /** Is this `allowedTools` rule one the policy lets a session grant? */
 export function toolRulePermitted(rule: string, permitted: readonly string[] | null): boolean {
   if (permitted === null) return true;
-  const bare = rule.split('(')[0]?.trim() ?? rule;
-  return permitted.includes(rule) || permitted.includes(bare);
+  return permitted.includes(rule) || permitted.includes(toolNameOf(rule));
 }
 
 /** The tool name of a rule: `Bash(npm test:*)` → `Bash`. */

@@ -19,7 +19,7 @@ export class RateLimits {
   ) {}
 
   limitFor(key: ApiKeyRecord, bucket: RateLimitBucket): number {
-    return this.policies.of(key).rateLimits[bucket];
+    return this.policies.rateLimit(key, bucket);
   }
 
   async consume(key: ApiKeyRecord, bucket: RateLimitBucket, cost = 1): Promise<BucketDecision> {

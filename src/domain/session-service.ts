@@ -462,16 +462,12 @@ export class SessionService {
    * except messages (the history stays whole) and each turn's final event; ended sessions lose
    * their whole log and transcript. Runs hourly.
    */
-  async pruneEventLogs(): Promise<{ pruned: number; purged: number }> {
+  private async pruneEventLogs(): Promise<void> {
     const retention = this.deps.settings.eventRetentionMs;
-    if (retention <= 0) return { pruned: 0, purged: 0 };
+    if (retention <= 0) return;
     const before = this.deps.clock.now() - retention;
-    let pruned = 0;
-    for (const session of this.live.values()) {
-      if ((await this.deps.store.pruneEvents(session.id, before)) > 0) pruned++;
-    }
-    const purged = await this.deps.store.purgeEndedSessions(before);
-    return { pruned, purged };
+    for (const session of this.live.values()) await this.deps.store.pruneEvents(session.id, before);
+    await this.deps.store.purgeEndedSessions(before);
   }
 
   private lastPrune = 0;

@@ -49,6 +49,17 @@ const DELTA_FLUSH_MS = 50;
 
 export type TurnStatusName = 'queued' | 'running' | 'waiting_for_permission' | 'retrying' | 'idle';
 
+/** The data of a `status` event, stamped with the time the event log gives it. */
+export function statusData(
+  sessionId: string,
+  turnId: string,
+  status: TurnStatusName,
+  details: Record<string, unknown>,
+  meta: { createdAt: number },
+): Record<string, unknown> {
+  return { sessionId, messageId: turnId, status, ...details, at: new Date(meta.createdAt).toISOString() };
+}
+
 /** Appends a `status` event of the session. */
 export function appendStatus(
   events: EventLog,
@@ -57,13 +68,9 @@ export function appendStatus(
   status: TurnStatusName,
   details: Record<string, unknown> = {},
 ): Promise<unknown> {
-  return events.append(sessionId, turnId, 'status', (meta) => ({
-    sessionId,
-    messageId: turnId,
-    status,
-    ...details,
-    at: new Date(meta.createdAt).toISOString(),
-  }));
+  return events.append(sessionId, turnId, 'status', (meta) =>
+    statusData(sessionId, turnId, status, details, meta),
+  );
 }
 
 export class TurnExecution {

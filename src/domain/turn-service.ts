@@ -17,8 +17,9 @@ import type { PermissionBroker } from './permissions.js';
 import type { Clock, Logger, SessionStore } from './ports.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
 import type { SessionService } from './session-service.js';
+import { spentSince } from './spending.js';
 import { DAY_MS, utcDayStart } from './time.js';
-import { appendStatus, TurnExecution } from './turn-execution.js';
+import { appendStatus, statusData, TurnExecution } from './turn-execution.js';
 import type { TurnEnding } from './turn-outcome.js';
 import { TurnRun } from './turn-run.js';
 import { ZERO_USAGE, type ApiKeyRecord, type TurnRecord, type TurnStatus } from './types.js';
@@ -212,7 +213,7 @@ export class TurnService {
     if (dailyBudgetUsd === null) return;
     const now = this.deps.clock.now();
     const dayStart = utcDayStart(now);
-    const spent = (await this.deps.store.keyUsage(key.id, dayStart)).reduce((sum, s) => sum + s.costUsd, 0);
+    const spent = await spentSince(this.deps.store, key.id, dayStart);
     if (spent < dailyBudgetUsd) return;
     const resetsAt = dayStart + DAY_MS;
     throw new ApiError(
@@ -268,13 +269,7 @@ export class TurnService {
       'status',
       (meta) => {
         position = session.queue.length + 1;
-        return {
-          sessionId: session.id,
-          messageId: run.id,
-          status: 'queued',
-          position,
-          at: new Date(meta.createdAt).toISOString(),
-        };
+        return statusData(session.id, run.id, 'queued', { position }, meta);
       },
       async (event) => {
         await this.deps.store.beginTurn(

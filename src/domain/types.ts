@@ -106,6 +106,14 @@ export const ZERO_USAGE: TokenUsage = Object.freeze({
   cacheReadInputTokens: 0,
 });
 
+/** Adds `usage` into `into` (token counts only). */
+export function addUsage(into: TokenUsage, usage: TokenUsage): void {
+  into.inputTokens += usage.inputTokens;
+  into.outputTokens += usage.outputTokens;
+  into.cacheCreationInputTokens += usage.cacheCreationInputTokens;
+  into.cacheReadInputTokens += usage.cacheReadInputTokens;
+}
+
 /** What one session of a key used in a period (see SessionStore.keyUsage). */
 export interface SessionUsage {
   sessionId: string;

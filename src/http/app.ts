@@ -3,6 +3,7 @@
  * `main.ts` listens; tests call `inject()` or listen on port 0.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { API_PREFIX } from './api-prefix.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './plugins/auth.js';
 import { ApiError } from '../domain/errors.js';
@@ -17,8 +18,6 @@ import { registerModelRoutes } from './routes/models.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStreamRoutes } from './routes/stream.js';
 import { registerUsageRoutes } from './routes/usage.js';
-
-export const API_PREFIX = '/api/v1';
 
 export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({

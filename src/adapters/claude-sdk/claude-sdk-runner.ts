@@ -85,15 +85,7 @@ export class ClaudeSdkRunner implements AgentRunner {
       logStderr: this.options.logStderr,
       logger: this.options.logger.child({ sessionId: spec.sessionId }),
     });
-    // Asynchronous and retried: a helper of the process group may still be writing there as it
-    // dies (ENOTEMPTY). What is left is removed with the whole base at the next start.
-    process.onExit(() => {
-      fs.promises
-        .rm(tmpDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
-        .catch((err: unknown) =>
-          this.options.logger.warn({ err, tmpDir }, "could not remove a Claude Code process's temp dir"),
-        );
-    });
+    process.onExit(() => void this.tmp.remove(tmpDir, this.options.logger));
     return process;
   }
 
@@ -162,9 +154,7 @@ export class ClaudeSdkRunner implements AgentRunner {
         input.end();
         q.close();
         if (group) await awaitGone(group, CATALOGUE_CLOSE_GRACE_MS);
-        await fs.promises
-          .rm(tmpDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
-          .catch((err: unknown) => this.options.logger.warn({ err, tmpDir }, 'could not remove a temp dir'));
+        await this.tmp.remove(tmpDir, this.options.logger);
         if (this.stopCatalogue === stop) this.stopCatalogue = null;
       })());
     this.stopCatalogue = stop;
@@ -222,9 +212,22 @@ class AgentTempDirs {
     return fs.mkdtempSync(path.join(this.base, 's-'));
   }
 
-  removeAll(): Promise<void> {
-    return fs.promises.rm(this.base, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  /**
+   * Removes one process's temp dir, never failing: asynchronous and retried, since a helper of the
+   * process group may still be writing there as it dies (ENOTEMPTY). What is left is removed with
+   * the whole base at the next start.
+   */
+  remove(dir: string, logger: Logger): Promise<void> {
+    return removeTree(dir).catch((err: unknown) => logger.warn({ err, dir }, 'could not remove a temp dir'));
   }
+
+  removeAll(): Promise<void> {
+    return removeTree(this.base);
+  }
+}
+
+function removeTree(dir: string): Promise<void> {
+  return fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 let cachedVersion: string | null = null;

@@ -9,10 +9,7 @@
  * - `system/api_retry` also becomes a `retry` event.
  */
 import type { AgentEvent, ClaudeMessage } from '../../domain/ports.js';
-
-function record(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-}
+import { record } from './result-mapping.js';
 
 export function translate(message: ClaudeMessage): AgentEvent[] {
   if (message.type === 'stream_event') return deltaOf(message);
@@ -33,8 +30,8 @@ export function translate(message: ClaudeMessage): AgentEvent[] {
 
 function deltaOf(message: ClaudeMessage): AgentEvent[] {
   const event = record(message.event);
-  const delta = record(event?.delta);
-  if (event?.type !== 'content_block_delta' || !delta) return [];
+  const delta = record(event.delta);
+  if (event.type !== 'content_block_delta') return [];
   const apiMessageId = typeof message.api_message_id === 'string' ? message.api_message_id : null;
   const index = typeof event.index === 'number' ? event.index : 0;
   if (delta.type === 'text_delta' && typeof delta.text === 'string') {

@@ -15,7 +15,8 @@ function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-function record(value: unknown): Record<string, unknown> {
+/** `value` as an object to read fields from; anything else reads as an empty object. */
+export function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 

@@ -9,7 +9,9 @@
  */
 import type { SessionStore } from '../../domain/ports.js';
 import {
+  addUsage,
   RETAINED_EVENT_TYPES,
+  ZERO_USAGE,
   type ApiKeyRecord,
   type IdempotencyRecord,
   type Page,
@@ -361,18 +363,10 @@ export class MemorySessionStore implements SessionStore {
 }
 
 function sumTurns(turns: TurnRecord[]): { turns: number; usage: TokenUsage; costUsd: number } {
-  const usage: TokenUsage = {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheCreationInputTokens: 0,
-    cacheReadInputTokens: 0,
-  };
+  const usage: TokenUsage = { ...ZERO_USAGE };
   let costUsd = 0;
   for (const turn of turns) {
-    usage.inputTokens += turn.usage.inputTokens;
-    usage.outputTokens += turn.usage.outputTokens;
-    usage.cacheCreationInputTokens += turn.usage.cacheCreationInputTokens;
-    usage.cacheReadInputTokens += turn.usage.cacheReadInputTokens;
+    addUsage(usage, turn.usage);
     costUsd += turn.costUsd;
   }
   return { turns: turns.length, usage, costUsd };

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyService } from '../../domain/key-service.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
 import { ApiError } from '../../domain/errors.js';
+import { scopesOf } from '../../domain/key-policy.js';
 import { KEY_SCOPES, type ApiKeyRecord, type KeyScope, type RateLimitBucket } from '../../domain/types.js';
 import { setRateLimitHeaders } from './errors.js';
 
@@ -53,7 +54,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, rateLimits:
     if (config.admin && key.role !== 'admin') {
       throw new ApiError('FORBIDDEN', 'This route needs an admin key.', { policy: 'admin_key_required' });
     }
-    const scopes = key.role === 'admin' ? KEY_SCOPES : (key.policy.scopes ?? KEY_SCOPES);
+    const scopes = key.role === 'admin' ? KEY_SCOPES : scopesOf(key);
     if (config.scope && !scopes.includes(config.scope)) {
       throw new ApiError('FORBIDDEN', `This key lacks the "${config.scope}" scope.`, {
         policy: 'scopes',

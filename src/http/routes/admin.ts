@@ -7,9 +7,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors.js';
-import { keyView } from '../../domain/key-admin.js';
+import { keyJson } from '../../domain/key-admin.js';
 import { KeyPolicySchema } from '../../domain/key-policy.js';
-import type { ApiKeyRecord } from '../../domain/types.js';
+import { API_PREFIX } from '../api-prefix.js';
 import type { AppDeps } from '../app-deps.js';
 import { parseOrThrow } from '../validate.js';
 
@@ -36,19 +36,6 @@ export const keyParams = z.strictObject({
   id: z.string().min(1).max(100),
 });
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-/** A key as the admin API shows it: `keyView` (no hash), times as ISO 8601. */
-export function keyJson(key: ApiKeyRecord) {
-  const view = keyView(key);
-  return {
-    ...view,
-    createdAt: new Date(view.createdAt).toISOString(),
-    lastUsedAt: iso(view.lastUsedAt),
-    revokedAt: iso(view.revokedAt),
-  };
-}
-
 export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { keyAdmin } = deps;
   const admin = { config: { admin: true } };
@@ -67,7 +54,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     request.log.info({ keyId: key.id, role: key.role }, 'API key created');
     return reply
       .status(201)
-      .header('location', `/api/v1/admin/keys/${key.id}`)
+      .header('location', `${API_PREFIX}/admin/keys/${key.id}`)
       .header('cache-control', 'no-store')
       .send({ key: keyJson(key), secret });
   });

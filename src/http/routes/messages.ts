@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { TurnEnding } from '../../domain/turn-outcome.js';
+import { API_PREFIX } from '../api-prefix.js';
 import { idempotent } from '../idempotent.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
@@ -9,7 +10,7 @@ import { listMessagesQuery, sendMessageBody, sessionParams } from '../schemas.js
 import { parseOrThrow } from '../validate.js';
 
 export function streamUrlOf(sessionId: string, messageId: string): string {
-  return `/api/v1/sessions/${sessionId}/stream?messageId=${messageId}`;
+  return `${API_PREFIX}/sessions/${sessionId}/stream?messageId=${messageId}`;
 }
 
 export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void {

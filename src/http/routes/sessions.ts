@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sessionNotFound } from '../../domain/errors.js';
 import { LiveSession } from '../../domain/live-session.js';
+import { API_PREFIX } from '../api-prefix.js';
 import { idempotent } from '../idempotent.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
@@ -18,7 +19,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     async (request, reply) => {
       const body = parseOrThrow(CreateSessionBody, request.body, 'session');
       const created = (session: LiveSession) => {
-        reply.header('location', `/api/v1/sessions/${session.id}`);
+        reply.header('location', `${API_PREFIX}/sessions/${session.id}`);
         return reply.status(201).send(sessionSummary(session, sessions.expiresAt(session)));
       };
       return idempotent(request, reply, deps.idempotency, {

@@ -5,8 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { spentSince } from '../../domain/spending.js';
 import { utcDayStart } from '../../domain/time.js';
-import { ZERO_USAGE, type SessionUsage, type TokenUsage } from '../../domain/types.js';
+import { addUsage, ZERO_USAGE, type SessionUsage, type TokenUsage } from '../../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { parseOrThrow } from '../validate.js';
@@ -26,10 +27,7 @@ function sum(rows: SessionUsage[]): { turns: number; usage: TokenUsage; costUsd:
   for (const row of rows) {
     turns += row.turns;
     costUsd += row.costUsd;
-    usage.inputTokens += row.usage.inputTokens;
-    usage.outputTokens += row.usage.outputTokens;
-    usage.cacheCreationInputTokens += row.usage.cacheCreationInputTokens;
-    usage.cacheReadInputTokens += row.usage.cacheReadInputTokens;
+    addUsage(usage, row.usage);
   }
   return { turns, usage, costUsd: round(costUsd) };
 }
@@ -45,12 +43,13 @@ export function registerUsageRoutes(app: FastifyInstance, deps: AppDeps): void {
     const today = utcDayStart(clock.now());
     const since = query.since ?? today;
     const rows = await store.keyUsage(key.id, since);
-    const spentToday = since === today ? sum(rows).costUsd : sum(await store.keyUsage(key.id, today)).costUsd;
+    const total = sum(rows);
+    const spentToday = since === today ? total.costUsd : round(await spentSince(store, key.id, today));
     const budget = policies.of(key).dailyBudgetUsd;
     return {
       key: { id: key.id, name: key.name, prefix: key.prefix },
       since: new Date(since).toISOString(),
-      total: sum(rows),
+      total,
       today: {
         date: new Date(today).toISOString().slice(0, 10),
         costUsd: spentToday,
