@@ -50,7 +50,7 @@ const SERVER_SECRETS = {
 interface Attempt {
   status: number;
   answer: Completion;
-  /** What the agent was told: the tool results of the last request to the model API. */
+  /** What the agent was told: the tool results in the last request to the model API that had any. */
   told: ToolResultView[];
   /** Every request body the model API received during the turn, as JSON. */
   sent: string;
@@ -70,10 +70,13 @@ async function attempt(stack: Stack, key: string, sessionId: string, prompt: str
   const requests = stack.fake
     .messagesRequests()
     .filter((r) => r.id > mark && findWorkingDirectory(r.body) === details.body.config.cwd);
+  // The last request that reported tool results: the session's own Claude Code may make later
+  // ones, e.g. for a background command that ended (it stops that turn, but a request may be out).
+  const told = requests.map((r) => toolResults(lastUserMessage(r.body))).findLast((t) => t.length > 0);
   return {
     status: res.status,
     answer: res.body,
-    told: toolResults(lastUserMessage(requests.at(-1)?.body)),
+    told: told ?? [],
     sent: JSON.stringify(requests.map((r) => r.body)),
   };
 }

@@ -2,10 +2,16 @@
  * One live Claude Code process: a long-lived `query()` in streaming-input mode, so every turn
  * after the first reuses the warm process (about 50 ms of overhead instead of a 0.5 s start).
  *
- * A single reader loop consumes the SDK's message stream and hands each message to the turn
- * that is running. `result` ends a turn; the end of the stream or a throw means the process
- * is gone, and a running turn then ends as `crashed`.
+ * A single reader loop consumes the SDK's message stream and hands each message of the client's
+ * turn to it (turn-correlation.ts says which are). Its `result` ends the turn; the end of the
+ * stream or a throw means the process is gone, and a running turn then ends as `crashed`.
+ *
+ * A turn Claude Code starts on its own while no prompt is waiting (a background command
+ * finished) is interrupted at once: every model call must belong to a turn a client asked for,
+ * under its timeout, budget, approvals and interrupt. The notification stays in the
+ * conversation, so the model reads it with the next prompt.
  */
+import { randomUUID } from 'node:crypto';
 import {
   query,
   type Options,
@@ -29,6 +35,7 @@ import { toPermissionAsk, toPermissionResult, type CanUseToolOptions } from './p
 import { CostMeter, toTurnResult } from './result-mapping.js';
 import type { ProcessRegistry } from './process-registry.js';
 import type { SandboxSettings } from './sandbox-settings.js';
+import { TurnCorrelator } from './turn-correlation.js';
 
 export interface ClaudeProcessOptions {
   /** Continue Claude Code's stored conversation of `spec.claudeSessionId` (it exists). */
@@ -62,6 +69,9 @@ export class ClaudeProcess implements AgentProcess {
   private readonly logger: Logger;
   private group: GroupChild | null = null;
   private current: RunningTurn | null = null;
+  private readonly correlator = new TurnCorrelator();
+  /** The client interrupted its turn while Claude Code still held the prompt in its queue. */
+  private interruptWhenStarted = false;
   private exitInfo: AgentExit | null = null;
   private readonly exitListeners: Array<(exit: AgentExit) => void> = [];
   private readonly stderrTail: string[] = [];
@@ -91,11 +101,15 @@ export class ClaudeProcess implements AgentProcess {
     if (this.current) throw new Error('ClaudeProcess.runTurn: a turn is already running');
     return new Promise<AgentTurnOutcome>((resolve) => {
       this.current = { handlers, resolve };
+      this.interruptWhenStarted = false;
+      // The uuid is how Claude Code's messages are told apart from those of a turn it started
+      // on its own (turn-correlation.ts).
+      const uuid = randomUUID();
+      this.correlator.expect(uuid);
       this.input.push({
         type: 'user',
         message: { role: 'user', content: prompt },
-        // No `uuid`: with one, Claude Code adds command_lifecycle frames that only track its
-        // input queue, and we run one turn at a time anyway.
+        uuid,
         parent_tool_use_id: null,
       } as SDKUserMessage);
     });
@@ -103,6 +117,13 @@ export class ClaudeProcess implements AgentProcess {
 
   async interrupt(): Promise<void> {
     if (this.exitInfo) return;
+    // Not started yet: this interrupt stops whatever Claude Code works on first (a turn of its
+    // own), and the client's turn is interrupted again once it starts.
+    if (this.correlator.awaitingAnswer && !this.correlator.turnStarted) this.interruptWhenStarted = true;
+    await this.sendInterrupt();
+  }
+
+  private async sendInterrupt(): Promise<void> {
     try {
       await this.query.interrupt();
     } catch (err) {
@@ -166,7 +187,9 @@ export class ClaudeProcess implements AgentProcess {
         : {
             canUseTool: async (toolName: string, input: Record<string, unknown>, opts: CanUseToolOptions) => {
               const turn = this.current;
-              if (!turn) return { behavior: 'deny' as const, message: 'No turn is running.' };
+              // Asked during a turn Claude Code started on its own: nobody asked for that work.
+              if (!turn || !this.correlator.turnStarted)
+                return { behavior: 'deny' as const, message: 'No turn is running.' };
               const answer = await turn.handlers.onPermission(toPermissionAsk(toolName, input, opts));
               return toPermissionResult(answer, input);
             },
@@ -216,19 +239,40 @@ export class ClaudeProcess implements AgentProcess {
   }
 
   private dispatch(message: ClaudeMessage): void {
+    const route = this.correlator.route(message);
+    if (route.to === 'none') {
+      if (this.interruptWhenStarted && this.correlator.turnStarted) {
+        this.interruptWhenStarted = false;
+        void this.sendInterrupt();
+      }
+      return;
+    }
     const turn = this.current;
-    if (!turn) {
-      this.logger.debug(
-        { type: message.type, subtype: message.subtype },
-        'Claude Code message outside a turn',
-      );
+    if (route.to === 'unprompted' || !turn) {
+      this.onUnprompted(message, route.to === 'unprompted' && route.startsTurn);
       return;
     }
     for (const event of translate(message)) turn.handlers.onEvent(event);
-    if (message.type === 'result') {
+    if (route.to === 'turn-end') {
       this.current = null;
       turn.resolve({ kind: 'result', result: toTurnResult(message, this.meter) });
     }
+  }
+
+  /**
+   * Claude Code working on its own. Its result is not fed to the cost meter, so what that work
+   * cost is part of the next turn's cost (Claude Code reports a running total).
+   */
+  private onUnprompted(message: ClaudeMessage, startsTurn: boolean): void {
+    this.logger.debug({ type: message.type, subtype: message.subtype }, 'Claude Code message outside a turn');
+    // With a client's prompt waiting behind it, the turn is left to end by itself: an interrupt
+    // sent now could reach Claude Code after that turn ended and stop the client's instead.
+    if (!startsTurn || this.correlator.awaitingAnswer) return;
+    this.logger.info(
+      { pid: this.pid },
+      'Claude Code started a turn on its own (a background task ended); interrupted',
+    );
+    void this.sendInterrupt();
   }
 
   private failCurrent(reason: string): void {
