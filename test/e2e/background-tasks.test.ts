@@ -73,6 +73,10 @@ describe('a background command that ends between turns', () => {
       });
       expect(first.status, JSON.stringify(first.body)).toBe(200);
       expect(first.body.response).toMatch(/Command running in background/);
+      // Nor can the model schedule prompts: Claude Code's cron tools are switched off.
+      const offered = stack.fake.messagesRequests().at(-1)?.body as { tools?: Array<{ name: string }> };
+      expect(offered.tools?.map((t) => t.name)).toContain('Bash');
+      expect(offered.tools?.map((t) => t.name)).not.toContain('CronCreate');
 
       // Claude Code noticed the command's end, started a turn for it, and was stopped.
       const details = await call<{ claudeSessionId: string }>(stack.base, 'GET', `/sessions/${sessionId}`, {

@@ -79,6 +79,7 @@ describe('buildChildEnv', () => {
         'DISABLE_AUTOUPDATER',
         'DISABLE_TELEMETRY',
         'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC',
+        'CLAUDE_CODE_DISABLE_CRON',
         'CLAUDE_CONFIG_DIR',
       ].sort(),
     );
@@ -93,6 +94,7 @@ describe('buildChildEnv', () => {
       DISABLE_AUTOUPDATER: '1',
       DISABLE_TELEMETRY: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      CLAUDE_CODE_DISABLE_CRON: '1',
     });
     const overridden = buildChildEnv({
       source: { DISABLE_TELEMETRY: '0', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '0' },

@@ -71,6 +71,9 @@ export function buildChildEnv({ source, claudeConfigDir }: ChildEnvOptions): Rec
   env.DISABLE_AUTOUPDATER ??= '1';
   env.DISABLE_TELEMETRY ??= '1';
   env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC ??= '1';
+  // No cron tools: a scheduled prompt would start a turn nobody sent, which the server stops
+  // (claude-process.ts), so offering them would only mislead the model.
+  env.CLAUDE_CODE_DISABLE_CRON ??= '1';
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   // Transcripts, settings and caches of the agent live under the server's data dir, not in
   // the home directory of whoever runs the server.
