@@ -4,6 +4,7 @@ import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { EventLog } from './event-log.js';
 import type { EventBus } from './ports.js';
 import type { SessionEvent } from './types.js';
+import { makeKey, makeSession } from '../../test/store/fixtures.js';
 
 const SID = 'sess_1';
 const T0 = 1_700_000_000_000;
@@ -34,40 +35,8 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
 }
 
 async function seedStore(store: MemorySessionStore): Promise<void> {
-  await store.insertKey({
-    id: 'key_1',
-    name: 'k',
-    prefix: 'k',
-    hash: 'h',
-    role: 'user',
-    policy: {},
-    createdAt: T0,
-    lastUsedAt: null,
-    revokedAt: null,
-  });
-  await store.insertSession({
-    id: SID,
-    keyId: 'key_1',
-    status: 'active',
-    config: {
-      requestedModel: null,
-      model: null,
-      permissionMode: 'default',
-      maxTurns: null,
-      cwd: '/tmp/x',
-      workspace: 'owned',
-      systemPrompt: null,
-      appendSystemPrompt: null,
-      allowedTools: [],
-      disallowedTools: [],
-    },
-    metadata: {},
-    claudeSessionId: 'c',
-    createdAt: T0,
-    lastActivityAt: T0,
-    endedAt: null,
-    endReason: null,
-  });
+  await store.insertKey(makeKey());
+  await store.insertSession(makeSession('key_1', { id: SID }));
 }
 
 describe('EventLog', () => {

@@ -11,6 +11,7 @@ import {
   type PermissionResolution,
 } from './permissions.js';
 import type { Clock, PermissionAnswer, PermissionAsk } from './ports.js';
+import { makeKey, makeSession } from '../../test/store/fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const TIMEOUT_MS = 30_000;
@@ -43,42 +44,8 @@ function question(overrides: Partial<PermissionAsk> = {}): PermissionAsk {
 }
 
 async function seed(store: MemorySessionStore): Promise<void> {
-  await store.insertKey({
-    id: 'key_1',
-    name: 'k',
-    prefix: 'k',
-    hash: 'h',
-    role: 'user',
-    policy: {},
-    createdAt: T0,
-    lastUsedAt: null,
-    revokedAt: null,
-  });
-  for (const id of [S1, S2]) {
-    await store.insertSession({
-      id,
-      keyId: 'key_1',
-      status: 'active',
-      config: {
-        requestedModel: null,
-        model: null,
-        permissionMode: 'default',
-        maxTurns: null,
-        cwd: '/tmp/x',
-        workspace: 'owned',
-        systemPrompt: null,
-        appendSystemPrompt: null,
-        allowedTools: [],
-        disallowedTools: [],
-      },
-      metadata: {},
-      claudeSessionId: `claude-${id}`,
-      createdAt: T0,
-      lastActivityAt: T0,
-      endedAt: null,
-      endReason: null,
-    });
-  }
+  await store.insertKey(makeKey());
+  for (const id of [S1, S2]) await store.insertSession(makeSession('key_1', { id }));
 }
 
 describe('PermissionBroker', () => {

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors.js';
-import { effectivePolicy, type PolicyDefaults } from './key-policy.js';
+import { TEST_POLICY_DEFAULTS } from '../../test/helpers/policies.js';
+import { effectivePolicy } from './key-policy.js';
 import { grantSession, type ServerToolPolicy } from './session-policy.js';
 import type { ApiKeyRecord, KeyPolicy } from './types.js';
 
-const defaults: PolicyDefaults = {
-  rateLimits: { sessions: 10, messages: 100, events: 1000 },
-  maxConcurrentSessions: null,
-  maxRunningTurns: null,
-  maxTurns: null,
-  dailyBudgetUsd: null,
-  permissionModes: ['default', 'acceptEdits', 'plan'],
-  workspaceRoots: [],
-};
+const defaults = TEST_POLICY_DEFAULTS;
 const server: ServerToolPolicy = {
   defaultPermissionMode: 'default',
   disallowedTools: ['WebFetch', 'WebSearch'],

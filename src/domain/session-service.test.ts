@@ -1,25 +1,15 @@
-import pino from 'pino';
-import { PermissionBroker } from './permissions.js';
-import { testPolicies } from '../../test/helpers/policies.js';
-import type { PolicyDefaults } from './key-policy.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeAgentRunner } from '../../test/helpers/fake-agent-runner.js';
-import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
-import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
-import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { IDLE_EXPIRY_MS, wireDomain } from '../../test/helpers/domain.js';
+import type { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
-import { EventLog } from './event-log.js';
-import type { Clock, Workspaces } from './ports.js';
-import { RateLimits } from './rate-limits.js';
-import { SessionService, type SessionServiceDeps, type SessionSettings } from './session-service.js';
-import { TurnService } from './turn-service.js';
-import type { ApiKeyRecord } from './types.js';
+import type { PolicyDefaults } from './key-policy.js';
+import type { Workspaces } from './ports.js';
+import { SessionService, type SessionSettings } from './session-service.js';
+import type { ApiKeyRecord, RateLimitBucket } from './types.js';
 
-/** How long a permission question of these tests waits for an answer. */
-const PERMISSION_TIMEOUT_MS = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
-const IDLE_MS = 60 * 60_000;
+const IDLE_MS = IDLE_EXPIRY_MS;
 
 /** Records what the service asks of the file system. */
 class FakeWorkspaces implements Workspaces {
@@ -54,63 +44,19 @@ class FakeWorkspaces implements Workspaces {
   }
 }
 
-// Vitest's fake timers move Date.now() too: this clock and the services' timers share one time.
-const clock: Clock = { now: () => Date.now() };
-
 function setup(
   settings: Partial<SessionSettings> = {},
-  limits = { sessions: 100, messages: 100, events: 1000 },
+  limits?: Record<RateLimitBucket, number>,
   policyDefaults: Partial<PolicyDefaults> = {},
 ) {
-  const store = new MemorySessionStore();
-  const runner = new FakeAgentRunner();
   const workspaces = new FakeWorkspaces();
-  const logger = pino({ level: 'silent' });
-  const events = new EventLog(store, new MemoryEventBus(), clock);
-  const policies = testPolicies(limits, policyDefaults);
-  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
-  const deps: SessionServiceDeps = {
-    store,
-    runner,
+  const domain = wireDomain({
+    settings: { maxLiveSessions: 5, modelMap: { 'claude-3-opus-20240229': 'opus' }, ...settings },
+    limits,
+    policyDefaults,
     workspaces,
-    events,
-    rateLimits,
-    policies,
-    clock,
-    logger,
-    settings: {
-      maxLiveSessions: 5,
-      maxLiveProcesses: 100,
-      idleExpiryMs: IDLE_MS,
-      parkAfterMs: 0,
-      workspaceRetentionMs: 0,
-      eventRetentionMs: 0,
-      defaultModel: null,
-      modelMap: { 'claude-3-opus-20240229': 'opus' },
-      defaultPermissionMode: 'default',
-      disallowedTools: [],
-      ...settings,
-    },
-  };
-  const sessions = new SessionService(deps);
-  const turns = new TurnService({
-    store,
-    sessions,
-    events,
-    rateLimits,
-    policies,
-    permissions: new PermissionBroker({
-      events,
-      clock,
-      logger,
-      settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
-    }),
-    clock,
-    logger,
-    maxQueuedTurns: 3,
-    maxTimeoutMs: 600_000,
   });
-  return { deps, store, runner, workspaces, sessions, turns, rateLimits };
+  return { ...domain, workspaces };
 }
 
 async function addKeys(store: MemorySessionStore): Promise<[ApiKeyRecord, ApiKeyRecord]> {

@@ -1,88 +1,27 @@
-import pino from 'pino';
-import { PermissionBroker } from './permissions.js';
-import { testPolicies } from '../../test/helpers/policies.js';
-import type { PolicyDefaults } from './key-policy.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TURN_TIMEOUT_MS, wireDomain } from '../../test/helpers/domain.js';
 import { FakeAgentRunner, msg, reply, result, results } from '../../test/helpers/fake-agent-runner.js';
-import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
-import { MemoryRateLimiter } from '../adapters/memory/memory-rate-limiter.js';
-import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { makeTurn } from '../../test/store/fixtures.js';
+import type { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
 import { keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
-import { EventLog } from './event-log.js';
+import type { PolicyDefaults } from './key-policy.js';
 import type { MessageView } from './message-views.js';
-import type { AgentSpec, Clock, Logger, Workspaces } from './ports.js';
-import { RateLimits } from './rate-limits.js';
-import { SessionService } from './session-service.js';
+import type { AgentSpec, Logger } from './ports.js';
 import type { TurnRun } from './turn-run.js';
-import { TurnService, type StartedTurn } from './turn-service.js';
-import type { ApiKeyRecord, SessionEvent } from './types.js';
+import type { StartedTurn } from './turn-service.js';
+import type { ApiKeyRecord, RateLimitBucket, SessionEvent } from './types.js';
 
-/** How long a permission question of these tests waits for an answer. */
-const PERMISSION_TIMEOUT_MS = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
-const MAX_TIMEOUT_MS = 600_000;
-
-// Vitest's fake timers move Date.now() too: this clock and the services' timers share one time.
-const clock: Clock = { now: () => Date.now() };
-
-const workspaces: Workspaces = {
-  create: async (id) => `/data/workspaces/${id}`,
-  resolveExternal: async () => ({ ok: false, error: { code: 'FORBIDDEN', message: 'no', details: {} } }),
-  remove: async () => undefined,
-  list: async () => [],
-};
+const MAX_TIMEOUT_MS = MAX_TURN_TIMEOUT_MS;
 
 function setup(
-  limits = { sessions: 100, messages: 100, events: 1000 },
+  limits?: Record<RateLimitBucket, number>,
   runner = new FakeAgentRunner(),
-  logger: Logger = pino({ level: 'silent' }),
+  logger?: Logger,
   policyDefaults: Partial<PolicyDefaults> = {},
 ) {
-  const store = new MemorySessionStore();
-  const events = new EventLog(store, new MemoryEventBus(), clock);
-  const policies = testPolicies(limits, policyDefaults);
-  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
-  const sessions = new SessionService({
-    store,
-    runner,
-    workspaces,
-    events,
-    rateLimits,
-    policies,
-    clock,
-    logger,
-    settings: {
-      maxLiveSessions: 10,
-      maxLiveProcesses: 100,
-      idleExpiryMs: 3_600_000,
-      parkAfterMs: 0,
-      workspaceRetentionMs: 0,
-      eventRetentionMs: 0,
-      defaultModel: null,
-      modelMap: {},
-      defaultPermissionMode: 'default',
-      disallowedTools: [],
-    },
-  });
-  const turns = new TurnService({
-    store,
-    sessions,
-    events,
-    rateLimits,
-    policies,
-    permissions: new PermissionBroker({
-      events,
-      clock,
-      logger,
-      settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
-    }),
-    clock,
-    logger,
-    maxQueuedTurns: 3,
-    maxTimeoutMs: MAX_TIMEOUT_MS,
-  });
-  return { store, runner, events, sessions, turns, rateLimits };
+  return wireDomain({ limits, runner, logger, policyDefaults });
 }
 
 /** The session's whole event log, with each event's data parsed. */
@@ -497,21 +436,7 @@ describe('TurnService', () => {
   describe('recoverInterrupted', () => {
     it('fails the turns left running by a previous server and appends their terminal event', async () => {
       // What a server that died mid-turn leaves behind: a running turn, its prompt and a message.
-      const stale = {
-        id: 'msg_stale',
-        sessionId,
-        prompt: 'x',
-        status: 'running' as const,
-        createdAt: T0,
-        endedAt: null,
-        firstSeq: 1,
-        timeoutMs: 60_000,
-        lastSeq: null,
-        completion: null,
-        error: null,
-        usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
-        costUsd: 0,
-      };
+      const stale = makeTurn(sessionId, { id: 'msg_stale', prompt: 'x', createdAt: T0 });
       const event = (seq: number): SessionEvent => ({
         sessionId,
         seq,
@@ -581,21 +506,15 @@ describe('TurnService', () => {
     it('after a restart, queued turns of open sessions run in order; those of ended sessions are interrupted', async () => {
       const ended = (await h.sessions.create(key, { model: 'opus' })).session.id;
       // What a stopped server left: two turns queued in this session, one in a session ended since.
-      const queuedRecord = (id: string, session: string, seq: number, timeoutMs: number | null) => ({
-        id,
-        sessionId: session,
-        prompt: `prompt of ${id}`,
-        status: 'queued' as const,
-        createdAt: T0,
-        endedAt: null,
-        firstSeq: seq,
-        timeoutMs,
-        lastSeq: null,
-        completion: null,
-        error: null,
-        usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
-        costUsd: 0,
-      });
+      const queuedRecord = (id: string, session: string, seq: number, timeoutMs: number | null) =>
+        makeTurn(session, {
+          id,
+          prompt: `prompt of ${id}`,
+          status: 'queued',
+          createdAt: T0,
+          firstSeq: seq,
+          timeoutMs,
+        });
       const statusEvent = (session: string, seq: number, turnId: string): SessionEvent => ({
         sessionId: session,
         seq,

@@ -9,18 +9,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  defaultResponder,
-  hangReply,
-  lastUserMessage,
-  promptText,
-  type RecordedRequest,
-} from '../../src/fake-anthropic/index.js';
+import { defaultResponder, hangReply, lastUserMessage, promptText } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
-import { createSession, deleteSession, history, resultOf, type Completion } from './support.js';
+import {
+  claudeTranscriptPath,
+  createSession,
+  deleteSession,
+  history,
+  resultOf,
+  until,
+  type Completion,
+} from './support.js';
 
 const [KEY] = TEST_KEYS;
 const NOTIFICATION = 'task-notification';
@@ -28,24 +29,6 @@ const NOTIFICATION = 'task-notification';
 /** A request for Claude Code's notice of an ended background task alone, no client prompt. */
 const isNotificationOnly = (body: unknown): boolean =>
   JSON.stringify(lastUserMessage(body) ?? '').includes(NOTIFICATION) && promptText(body) === '';
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Claude Code's own transcript of the session (JSON lines under the server's data dir). */
-function transcriptOf(stack: Stack, claudeSessionId: string): string {
-  const projects = path.join(stack.dataDir, 'claude', 'projects');
-  for (const dir of fs.existsSync(projects) ? fs.readdirSync(projects) : []) {
-    const file = path.join(projects, dir, `${claudeSessionId}.jsonl`);
-    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
-  }
-  return '';
-}
 
 describe('a background command that ends between turns', () => {
   let stack: Stack;
@@ -75,25 +58,35 @@ describe('a background command that ends between turns', () => {
       expect(first.body.response).toMatch(/Command running in background/);
       // Nor can the model schedule prompts: Claude Code's cron tools are switched off.
       const offered = stack.fake.messagesRequests().at(-1)?.body as { tools?: Array<{ name: string }> };
-      expect(offered.tools?.map((t) => t.name)).toContain('Bash');
-      expect(offered.tools?.map((t) => t.name)).not.toContain('CronCreate');
+      const toolNames = offered.tools?.map((t) => t.name);
+      expect(toolNames).toContain('Bash');
+      expect(toolNames).not.toContain('CronCreate');
 
       // Claude Code noticed the command's end, started a turn for it, and was stopped.
       const details = await call<{ claudeSessionId: string }>(stack.base, 'GET', `/sessions/${sessionId}`, {
         key: KEY,
       });
-      const transcript = (): string => transcriptOf(stack, details.body.claudeSessionId);
-      await until(() => {
-        const text = transcript();
-        const noticed = text.indexOf(NOTIFICATION);
-        return noticed >= 0 && text.indexOf('[Request interrupted by user]', noticed) > noticed;
-      }, 'the notification turn to be interrupted');
+      const transcript = (): string => {
+        const file = claudeTranscriptPath(stack.dataDir, details.body.claudeSessionId);
+        return file ? fs.readFileSync(file, 'utf8') : '';
+      };
+      await until(
+        () => {
+          const text = transcript();
+          const noticed = text.indexOf(NOTIFICATION);
+          return noticed >= 0 && text.indexOf('[Request interrupted by user]', noticed) > noticed;
+        },
+        'the notification turn to be interrupted',
+        15_000,
+      );
       // If Claude Code had sent the notification to the model before the interrupt reached it,
       // that request was dropped by Claude Code, not answered.
-      const notificationRequests = (): RecordedRequest[] =>
-        stack.fake.messagesRequests().filter((r) => isNotificationOnly(r.body));
       await until(
-        () => notificationRequests().every((r) => r.closedByClient),
+        () =>
+          stack.fake
+            .messagesRequests()
+            .filter((r) => isNotificationOnly(r.body))
+            .every((r) => r.closedByClient),
         'every notification request to be dropped',
       );
       expect(stack.fake.hangingCount()).toBe(0);

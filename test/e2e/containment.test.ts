@@ -29,7 +29,14 @@ import {
 import { loadConfig } from '../../src/config/config.js';
 import { call } from '../helpers/http.js';
 import { startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
-import { createSession, deleteSession, expectError, type Completion } from './support.js';
+import {
+  claudeTranscriptPath,
+  createSession,
+  deleteSession,
+  expectError,
+  until,
+  type Completion,
+} from './support.js';
 
 const [TENANT, OTHER_TENANT] = TEST_KEYS;
 /** The server's credential for the model API (serverEnv sets it). */
@@ -98,15 +105,6 @@ function expectNotLeaked(a: Attempt, values: readonly string[]): void {
 /** A command Claude Code cannot analyse: only the sandbox stands between it and the file. */
 const pythonFinds = (file: string): string =>
   `[[bash:python3 -c "import re; print(re.findall(rb'${PREFIX}[0-9a-f]+', open('${file}', 'rb').read()))"]]`;
-
-/** Waits for a condition on the machine (a file's content): a signal, checked every 50 ms. */
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Claude Code's per-user temp dir (its sandbox's TMPDIR), shared by every session of the user. */
 const CLAUDE_TMP = path.join(os.tmpdir(), `claude-${process.getuid?.() ?? 0}`);
@@ -239,13 +237,9 @@ describe('with the sandbox (the default where bubblewrap works)', () => {
       expect(toldOf(planted).isError).toBe(false);
       victimFile = path.join(stack.dataDir, 'workspaces', victim, 'notes.txt');
       const details = await call(stack.base, 'GET', `/sessions/${victim}`, { key: OTHER_TENANT });
-      const projects = path.join(stack.dataDir, 'claude', 'projects');
-      const dir = fs
-        .readdirSync(projects)
-        .find((d) =>
-          fs.existsSync(path.join(projects, d, `${details.body.claudeSessionId as string}.jsonl`)),
-        );
-      transcript = path.join(projects, dir ?? 'missing', `${details.body.claudeSessionId as string}.jsonl`);
+      const found = claudeTranscriptPath(stack.dataDir, details.body.claudeSessionId as string);
+      expect(found).not.toBeNull();
+      transcript = found!;
 
       // The targets really hold the secrets: an attack that read them would show them.
       expect(fs.readFileSync(victimFile, 'utf8')).toBe(WORKSPACE_SECRET);

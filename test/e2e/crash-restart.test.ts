@@ -16,7 +16,7 @@ import { requestUserTexts, startFakeAnthropic, type FakeAnthropic } from '../../
 import { call, readSse, sseRequest, type SseEvent } from '../helpers/http.js';
 import { descendants, stillRunning, type ProcessSnapshot } from '../helpers/processes.js';
 import { serverEnv, spawnServer, tempDir, TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
-import { history, type MessageView } from './support.js';
+import { history, until, type MessageView } from './support.js';
 
 const KEY = TEST_KEYS[0];
 const TURNS = 20;
@@ -36,14 +36,6 @@ function seeded(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (seed ${SEED})`);
-    await sleep(50);
-  }
-}
 
 /** Every event of one turn, read to the end of its stream (a replay when the turn has ended). */
 async function turnEvents(base: string, sessionId: string, messageId: string): Promise<SseEvent[]> {
@@ -103,7 +95,10 @@ describe(`SIGKILL of the server mid-conversation, then a restart (seed ${SEED})`
         await srv.stop('SIGKILL');
         srv = await start();
         // Nothing the killed server started outlives the restart (Claude Code, sandbox helpers).
-        await until('the killed server’s processes to be gone', () => before.every((p) => !stillRunning(p)));
+        await until(
+          () => before.every((p) => !stillRunning(p)),
+          `the killed server’s processes to be gone (seed ${SEED})`,
+        );
       }
 
       const events = await turnEvents(srv.base, sessionId, messageId);

@@ -26,6 +26,8 @@ import {
   deleteSession,
   expectError,
   history,
+  named,
+  openTurnStream,
   readUntil,
   SseReader,
   type Completion,
@@ -100,22 +102,6 @@ afterAll(async () => {
 });
 
 // --- helpers -------------------------------------------------------------------------------------
-
-async function openStream(
-  on: Stack,
-  sessionId: string,
-  body: Record<string, unknown>,
-  key: string = KEY_A,
-): Promise<SseReader> {
-  const res = await sseRequest(on.base, 'POST', `/sessions/${sessionId}/stream`, key, body);
-  expect(res.status).toBe(200);
-  return new SseReader(res);
-}
-
-const named =
-  (name: string) =>
-  (e: SseEvent): boolean =>
-    e.event === name;
 
 const statusesOf = (events: readonly SseEvent[]): string[] =>
   events.filter(named('status')).map((e) => dataOf<StatusData>(e).status);
@@ -198,7 +184,7 @@ async function runAnswering(
   prompt: string,
   decision: Record<string, unknown>,
 ): Promise<{ events: SseEvent[]; requests: PermissionRequestData[] }> {
-  const reader = await openStream(on, sessionId, { prompt });
+  const reader = await openTurnStream(on, sessionId, { prompt });
   const events: SseEvent[] = [];
   const requests: PermissionRequestData[] = [];
   for (let e = await reader.next(); e !== null; e = await reader.next()) {
@@ -235,7 +221,7 @@ describe('approvals answered over HTTP', () => {
     try {
       const cwd = await workspaceOf(sessionId);
       const target = path.join(cwd, 'approved.txt');
-      const reader = await openStream(stack, sessionId, {
+      const reader = await openTurnStream(stack, sessionId, {
         prompt: 'write it [[write:approved.txt:approved content]]',
       });
       const before = await readUntil(reader, named('permission_request'));
@@ -324,7 +310,7 @@ describe('approvals answered over HTTP', () => {
     const sessionId = await createSession(stack, KEY_A);
     try {
       const marker = 'deny-feedback';
-      const reader = await openStream(stack, sessionId, {
+      const reader = await openTurnStream(stack, sessionId, {
         prompt: `${marker} [[bash:python3 -c "print('must not run')"]]`,
       });
       const request = dataOf<PermissionRequestData>(
@@ -359,7 +345,7 @@ describe('approvals answered over HTTP', () => {
     const sessionId = await createSession(stack, KEY_A);
     try {
       const marker = 'changed-input';
-      const reader = await openStream(stack, sessionId, {
+      const reader = await openTurnStream(stack, sessionId, {
         prompt: `${marker} [[bash:python3 -c "print('original-command-ran')"]]`,
       });
       const request = dataOf<PermissionRequestData>(
@@ -388,7 +374,9 @@ describe('approvals answered over HTTP', () => {
     const run = async (sessionId: string, remember: boolean): Promise<SseEvent[][]> => {
       const turns: SseEvent[][] = [];
       for (const n of [1, 2]) {
-        const reader = await openStream(stack, sessionId, { prompt: `remember ${remember} ${n} ${command}` });
+        const reader = await openTurnStream(stack, sessionId, {
+          prompt: `remember ${remember} ${n} ${command}`,
+        });
         const events: SseEvent[] = [];
         for (let e = await reader.next(); e !== null; e = await reader.next()) {
           events.push(e);
@@ -494,7 +482,7 @@ describe('approvals answered over HTTP', () => {
       // A first turn, so Claude Code has started: the 1 s below is the question's, not the start's.
       expect((await send(stack, sessionId, 'warm up')).body).toMatchObject({ status: 'completed' });
       // The turn may run 1 s; the question would wait 2 s (PERMISSION_TIMEOUT_MS of the tests).
-      const reader = await openStream(stack, sessionId, {
+      const reader = await openTurnStream(stack, sessionId, {
         prompt: 'too slow to decide [[bash:python3 -c "print(5)"]]',
         timeout: 1000,
       });
@@ -564,7 +552,7 @@ describe('approvals nobody answers', () => {
     try {
       const sessionId = await createSession(quick, KEY_A);
       const marker = 'timeout-deny';
-      const reader = await openStream(quick, sessionId, {
+      const reader = await openTurnStream(quick, sessionId, {
         prompt: `${marker} [[bash:python3 -c "print('timed-out-command-ran')"]]`,
       });
       const request = dataOf<PermissionRequestData>(
@@ -597,7 +585,7 @@ describe('approvals nobody answers', () => {
     try {
       const sessionId = await createSession(quick, KEY_A);
       const marker = 'timeout-allow';
-      const reader = await openStream(quick, sessionId, {
+      const reader = await openTurnStream(quick, sessionId, {
         prompt: `${marker} [[bash:python3 -c "print('allowed-by-default')"]]`,
       });
       const events = await reader.rest();
@@ -627,7 +615,7 @@ describe('interrupt', () => {
     try {
       const marker = 'interrupt-slow-reply';
       const mark = stack.fake.mark();
-      const reader = await openStream(stack, sessionId, {
+      const reader = await openTurnStream(stack, sessionId, {
         prompt: `${marker} [[slow:50:100]]`,
         partial: true,
       });
@@ -666,7 +654,7 @@ describe('interrupt', () => {
     try {
       // A sleep time no other test uses, to find this process (and only it) in /proc.
       const script = 'import time; time.sleep(30.125)';
-      const reader = await openStream(stack, sessionId, {
+      const reader = await openTurnStream(stack, sessionId, {
         prompt: `slow tool [[bash:python3 -c "${script}"]]`,
       });
       await readUntil(
@@ -702,7 +690,7 @@ describe('interrupt', () => {
   it('during a pending approval: the question is withdrawn', async () => {
     const sessionId = await createSession(stack, KEY_A);
     try {
-      const reader = await openStream(stack, sessionId, {
+      const reader = await openTurnStream(stack, sessionId, {
         prompt: 'interrupt the question [[bash:python3 -c "print(7)"]]',
       });
       const request = dataOf<PermissionRequestData>(
@@ -745,7 +733,7 @@ describe('interrupt', () => {
     expect(idle.body).toEqual({ sessionId, interrupted: false, messageId: null, status: 'idle', queued: 0 });
     expectError(await interrupt(stack, sessionId, KEY_B), 404, 'SESSION_NOT_FOUND');
 
-    const reader = await openStream(stack, sessionId, { prompt: 'deleted midway [[slow:50:100]]' });
+    const reader = await openTurnStream(stack, sessionId, { prompt: 'deleted midway [[slow:50:100]]' });
     const first = await reader.next();
     expect(first?.event).toBe('message');
     const [deleted, rest] = await Promise.all([
@@ -771,7 +759,7 @@ describe('the queue', () => {
   it('a second message is SESSION_BUSY, or with queue: true runs after the first, in order', async () => {
     const sessionId = await createSession(stack, KEY_A);
     try {
-      const reader = await openStream(stack, sessionId, { prompt: 'queue first [[slow:10:50]]' });
+      const reader = await openTurnStream(stack, sessionId, { prompt: 'queue first [[slow:10:50]]' });
       const first = await reader.next();
       const firstId = dataOf<{ turnId: string }>(first!).turnId;
 
@@ -872,7 +860,9 @@ describe('the queue', () => {
 
   it('a queued turn cancelled by DELETE ends as interrupted (cancelled) without reaching the model', async () => {
     const sessionId = await createSession(stack, KEY_A);
-    const running = await openStream(stack, sessionId, { prompt: 'running before delete [[slow:50:100]]' });
+    const running = await openTurnStream(stack, sessionId, {
+      prompt: 'running before delete [[slow:50:100]]',
+    });
     await running.next();
     const queued = await call<Accepted>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
       key: KEY_A,
@@ -912,7 +902,12 @@ describe('idempotent queued streams', () => {
     try {
       const mark = stack.fake.mark();
       // A turn runs, so the ten have to queue.
-      const head = await openStream(stack, sessionId, { prompt: 'ahead of the ten [[slow:10:50]]' }, KEY_B);
+      const head = await openTurnStream(
+        stack,
+        sessionId,
+        { prompt: 'ahead of the ten [[slow:10:50]]' },
+        KEY_B,
+      );
       await head.next();
       const prompt = 'ten-queued-as-one';
       const responses = await Promise.all(

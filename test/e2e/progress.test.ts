@@ -12,8 +12,11 @@ import {
   dataOf,
   deleteSession,
   history,
+  named,
   rateLimitOf,
+  readLikeTheSeed,
   SseReader,
+  streamTurn,
   type Completion,
   type MessageView,
 } from './support.js';
@@ -48,25 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-/** POST /stream and read it to its end; also returns the raw text. */
-async function streamTurn(
-  on: Stack,
-  sessionId: string,
-  body: Record<string, unknown>,
-  key: string = KEY_A,
-): Promise<{ events: SseEvent[]; raw: string }> {
-  const res = await sseRequest(on.base, 'POST', `/sessions/${sessionId}/stream`, key, body);
-  expect(res.status).toBe(200);
-  const reader = new SseReader(res);
-  const events = await reader.rest();
-  return { events, raw: reader.raw };
-}
-
-const named =
-  (name: string) =>
-  (e: SseEvent): boolean =>
-    e.event === name;
 
 const deltaText = (events: readonly SseEvent[]): string =>
   events
@@ -335,41 +319,16 @@ describe("the seed's JavaScript parser", () => {
       });
       expect(streamResponse.status).toBe(200);
 
-      // As in the seed, line for line (decode without `stream: true`, split each chunk on '\n').
-      const names: string[] = [];
-      const datas: unknown[] = [];
-      const reader = streamResponse.body!.getReader();
-      const decoder = new TextDecoder();
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-
-        const chunk = decoder.decode(value);
-        const lines = chunk.split('\n');
-
-        for (const line of lines) {
-          if (line.startsWith('event: ')) {
-            names.push(line.substring(7));
-          } else if (line.startsWith('data: ')) {
-            const data: unknown = JSON.parse(line.substring(6));
-            datas.push(data);
-            // (Not in the seed: approve the tool call, over another connection.)
-            if (names.at(-1) === 'permission_request') {
-              const { requestId } = data as { requestId: string };
-              const answered = await call(
-                stack.base,
-                'POST',
-                `/sessions/${sessionId}/permissions/${requestId}`,
-                {
-                  key: KEY_A,
-                  body: { decision: 'allow' },
-                },
-              );
-              expect(answered.status).toBe(200);
-            }
-          }
-        }
-      }
+      // As in the seed; not in the seed: approve the tool call, over another connection.
+      const { names, datas } = await readLikeTheSeed(streamResponse, async (name, data) => {
+        if (name !== 'permission_request') return;
+        const { requestId } = data as { requestId: string };
+        const answered = await call(stack.base, 'POST', `/sessions/${sessionId}/permissions/${requestId}`, {
+          key: KEY_A,
+          body: { decision: 'allow' },
+        });
+        expect(answered.status).toBe(200);
+      });
 
       expect(names.length).toBe(datas.length);
       expect(new Set(names)).toEqual(

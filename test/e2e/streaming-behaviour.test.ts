@@ -13,6 +13,7 @@ import {
   deleteSession,
   history,
   rateLimitOf,
+  readLikeTheSeed,
   resultOf,
   SseReader,
   type Completion,
@@ -138,27 +139,7 @@ describe("the seed's JavaScript parser", () => {
       });
       expect(streamResponse.status).toBe(200);
 
-      // As in the seed, line for line (decode without `stream: true`, split each chunk on '\n').
-      const names: string[] = [];
-      const datas: unknown[] = [];
-      const reader = streamResponse.body!.getReader();
-      const decoder = new TextDecoder();
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-
-        const chunk = decoder.decode(value);
-        const lines = chunk.split('\n');
-
-        for (const line of lines) {
-          if (line.startsWith('event: ')) {
-            names.push(line.substring(7));
-          } else if (line.startsWith('data: ')) {
-            const data: unknown = JSON.parse(line.substring(6));
-            datas.push(data);
-          }
-        }
-      }
+      const { names, datas } = await readLikeTheSeed(streamResponse);
 
       expect(names.length).toBe(datas.length);
       expect(names.at(-1)).toBe('complete');

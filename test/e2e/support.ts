@@ -3,9 +3,11 @@
  * contract's error envelope, session set-up and tear-down, and SSE reading that stops on a
  * signal (the first event, the end of the stream) rather than on a timer.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'vitest';
-import { call, parseSse, type JsonResponse, type SseEvent } from '../helpers/http.js';
-import type { Stack } from '../helpers/test-server.js';
+import { call, parseSse, sseRequest, type JsonResponse, type SseEvent } from '../helpers/http.js';
+import { TEST_KEYS, type Stack } from '../helpers/test-server.js';
 
 export interface ErrorBody {
   code: string;
@@ -176,6 +178,92 @@ export async function readUntil(reader: SseReader, match: (e: SseEvent) => boole
     if (match(e)) return seen;
   }
   throw new Error(`the stream ended first; it had: ${seen.map((e) => e.event).join(', ')}`);
+}
+
+/**
+ * POST /sessions/:id/stream (the key defaults to the first test key), checked to answer with an
+ * event stream; the returned reader reads it.
+ */
+export async function openTurnStream(
+  on: Pick<Stack, 'base'>,
+  sessionId: string,
+  body: Record<string, unknown>,
+  key: string = TEST_KEYS[0]!,
+): Promise<SseReader> {
+  const res = await sseRequest(on.base, 'POST', `/sessions/${sessionId}/stream`, key, body);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  return new SseReader(res);
+}
+
+/** POST /sessions/:id/stream and read it to its end; also returns the raw text. */
+export async function streamTurn(
+  on: Pick<Stack, 'base'>,
+  sessionId: string,
+  body: Record<string, unknown>,
+  key?: string,
+): Promise<{ events: SseEvent[]; raw: string }> {
+  const reader = await openTurnStream(on, sessionId, body, key);
+  const events = await reader.rest();
+  return { events, raw: reader.raw };
+}
+
+/** A filter for the events of one name. */
+export const named =
+  (name: string) =>
+  (e: SseEvent): boolean =>
+    e.event === name;
+
+/**
+ * Reads a stream the way the seed's JavaScript example does, line for line: decode each chunk
+ * without `stream: true`, split it on '\n', JSON.parse every `data: ` line (a parse error fails
+ * the test). `onEvent` sees each event as it comes (not in the seed: e.g. to answer a question).
+ */
+export async function readLikeTheSeed(
+  response: Response,
+  onEvent: (name: string | undefined, data: unknown) => Promise<void> = async () => undefined,
+): Promise<{ names: string[]; datas: unknown[] }> {
+  const names: string[] = [];
+  const datas: unknown[] = [];
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+
+    const chunk = decoder.decode(value);
+    const lines = chunk.split('\n');
+
+    for (const line of lines) {
+      if (line.startsWith('event: ')) {
+        names.push(line.substring(7));
+      } else if (line.startsWith('data: ')) {
+        const data: unknown = JSON.parse(line.substring(6));
+        datas.push(data);
+        await onEvent(names.at(-1), data);
+      }
+    }
+  }
+  return { names, datas };
+}
+
+/** Waits for a condition on the machine (a file, a process): a signal, checked every 50 ms. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Claude Code's own transcript file of a session, under the server's data dir; null if none. */
+export function claudeTranscriptPath(dataDir: string, claudeSessionId: string): string | null {
+  const projects = path.join(dataDir, 'claude', 'projects');
+  for (const dir of fs.existsSync(projects) ? fs.readdirSync(projects) : []) {
+    const file = path.join(projects, dir, `${claudeSessionId}.jsonl`);
+    if (fs.existsSync(file)) return file;
+  }
+  return null;
 }
 
 /** The parsed `data` of an SSE event. */

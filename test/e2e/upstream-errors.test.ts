@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestUserTexts, textReply } from '../../src/fake-anthropic/index.js';
-import { call, sseRequest } from '../helpers/http.js';
+import { call } from '../helpers/http.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 import {
   createSession,
@@ -19,7 +19,7 @@ import {
   deleteSession,
   expectError,
   history,
-  SseReader,
+  streamTurn,
   type Completion,
   type ErrorBody,
 } from './support.js';
@@ -34,16 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-/** POST /stream and read it to the end: the last event must be the terminal one. */
-async function streamTurn(sessionId: string, body: Record<string, unknown>) {
-  const res = await sseRequest(stack.base, 'POST', `/sessions/${sessionId}/stream`, KEY, body);
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toContain('text/event-stream');
-  const reader = new SseReader(res);
-  const events = await reader.rest();
-  return { events, raw: reader.raw };
-}
 
 /** The next turn after a failure: answered normally (scripted healthy upstream). */
 async function expectRecovers(sessionId: string, prompt: string): Promise<void> {
@@ -152,7 +142,7 @@ describe('upstream failures', () => {
       expect(error.details.upstreamStatus).toBe(c.upstreamStatus);
       c.check?.(error);
       // SSE path: the same error as the data of one `error` event, which ends the stream.
-      const { events } = await streamTurn(sessionId, { prompt: `sse ${c.directive}` });
+      const { events } = await streamTurn(stack, sessionId, { prompt: `sse ${c.directive}` });
       const errors = events.filter((e) => e.event === 'error');
       expect(errors).toHaveLength(1);
       expect(events.at(-1)?.event).toBe('error');
@@ -203,7 +193,10 @@ describe('turn timeouts', () => {
 
       // SSE path: one `error` event REQUEST_TIMEOUT, then the stream ends.
       const sseMark = stack.fake.mark();
-      const { events } = await streamTurn(sessionId, { prompt: 'slow sse [[slow:50:100]]', timeout: 1000 });
+      const { events } = await streamTurn(stack, sessionId, {
+        prompt: 'slow sse [[slow:50:100]]',
+        timeout: 1000,
+      });
       expect(events.at(-1)?.event).toBe('error');
       expect(dataOf<ErrorBody>(events.at(-1)!)).toMatchObject({
         code: 'REQUEST_TIMEOUT',

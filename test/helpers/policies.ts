@@ -2,18 +2,20 @@
 import { Policies, type PolicyDefaults } from '../../src/domain/key-policy.js';
 import type { RateLimitBucket } from '../../src/domain/types.js';
 
+/** No caps, no budget, the three modes that need no sandbox, no workspace roots. */
+export const TEST_POLICY_DEFAULTS: PolicyDefaults = {
+  rateLimits: { sessions: 100, messages: 100, events: 1000 },
+  maxConcurrentSessions: null,
+  maxRunningTurns: null,
+  maxTurns: null,
+  dailyBudgetUsd: null,
+  permissionModes: ['default', 'acceptEdits', 'plan'],
+  workspaceRoots: [],
+};
+
 export function testPolicies(
-  rateLimits: Record<RateLimitBucket, number> = { sessions: 100, messages: 100, events: 1000 },
+  rateLimits: Record<RateLimitBucket, number> = TEST_POLICY_DEFAULTS.rateLimits,
   overrides: Partial<PolicyDefaults> = {},
 ): Policies {
-  return new Policies({
-    rateLimits,
-    maxConcurrentSessions: null,
-    maxRunningTurns: null,
-    maxTurns: null,
-    dailyBudgetUsd: null,
-    permissionModes: ['default', 'acceptEdits', 'plan'],
-    workspaceRoots: [],
-    ...overrides,
-  });
+  return new Policies({ ...TEST_POLICY_DEFAULTS, rateLimits, ...overrides });
 }
