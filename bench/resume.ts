@@ -80,7 +80,7 @@ async function measure(
     if (pid) out.rssMb.push(rssMbOf(pid));
     await park(stack, id);
     out.resumed.push(await timed(() => send(stack, id, 'first turn after parking')));
-    out.transcriptKb.push(transcriptKb(stack, (await deps.store.getSession(id))!.claudeSessionId));
+    out.transcriptKb.push(transcriptKb(stack, (await deps.stores.sessions.getSession(id))!.claudeSessionId));
     await call(stack.base, 'DELETE', `/sessions/${id}`, { key: KEY });
   }
   return out;

@@ -1,7 +1,6 @@
 /**
  * The composition root: the one place that picks the adapters for the ports, from config.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
@@ -11,7 +10,6 @@ import { probeIsolation } from './adapters/claude-sdk/isolation-probe.js';
 import { FsWorkspaces } from './adapters/fs/fs-workspaces.js';
 import { MemoryEventBus } from './adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from './adapters/memory/memory-rate-limiter.js';
-import { SqliteSessionStore } from './adapters/sqlite/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import { EventLog } from './domain/event-log.js';
 import { Idempotency } from './domain/idempotency.js';
@@ -19,7 +17,11 @@ import { KeyAdmin } from './domain/key-admin.js';
 import { KeyService } from './domain/key-service.js';
 import { Policies } from './domain/key-policy.js';
 import { PermissionBroker } from './domain/permissions.js';
-import type { AgentRunner, Clock, SessionStore } from './domain/ports.js';
+import type { AgentRunner, Clock } from './domain/ports.js';
+import type { Stores } from './domain/stores.js';
+import { openStores } from './composition-stores.js';
+
+export { openKeyAdmin, openStores, StartupError } from './composition-stores.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { SessionService } from './domain/session-service.js';
 import { TurnService } from './domain/turn-service.js';
@@ -27,7 +29,7 @@ import type { AppDeps } from './http/app-deps.js';
 import { StreamRegistry } from './http/stream-registry.js';
 
 export interface Overrides {
-  store?: SessionStore;
+  stores?: Stores;
   runner?: AgentRunner;
   clock?: Clock;
   logger?: Logger;
@@ -106,7 +108,7 @@ function sandboxDenyRead(config: Config): string[] {
 }
 
 /** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
-function claudeSdkRunner(config: Config, store: SessionStore, logger: Logger): ClaudeSdkRunner {
+function claudeSdkRunner(config: Config, stores: Stores, logger: Logger): ClaudeSdkRunner {
   const sandbox = sandboxDecision(config, logger);
   return new ClaudeSdkRunner({
     claudeConfigDir: path.join(config.dataDir, 'claude'),
@@ -118,7 +120,7 @@ function claudeSdkRunner(config: Config, store: SessionStore, logger: Logger): C
     confineFileTools: config.fileToolsConfined,
     tmpMarkerFile: path.join(config.dataDir, 'agent-tmp-dir'),
     processRegistryDir: path.join(config.dataDir, 'processes'),
-    transcripts: store instanceof SqliteSessionStore ? store.transcripts() : null,
+    transcripts: stores.transcripts,
     logger,
   });
 }
@@ -126,10 +128,9 @@ function claudeSdkRunner(config: Config, store: SessionStore, logger: Logger): C
 export async function compose(config: Config, overrides: Overrides = {}): Promise<Server> {
   const logger = overrides.logger ?? createLogger(config);
   const clock = overrides.clock ?? systemClock;
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = overrides.store ?? SqliteSessionStore.open(config.dataDir);
-  const runner = overrides.runner ?? claudeSdkRunner(config, store, logger);
-  const events = new EventLog(store, new MemoryEventBus(), clock);
+  const stores = overrides.stores ?? openStores(config);
+  const runner = overrides.runner ?? claudeSdkRunner(config, stores, logger);
+  const events = new EventLog(stores.events, new MemoryEventBus(), clock);
   const policies = new Policies({
     rateLimits: config.rateLimits,
     ...config.keyDefaults,
@@ -137,9 +138,9 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     workspaceRoots: config.workspaceRoots,
   });
   const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
-  const keys = new KeyService(store, clock);
+  const keys = new KeyService(stores.keys, clock);
   const sessions = new SessionService({
-    store,
+    stores,
     runner,
     workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces'), config.dataDir),
     events,
@@ -167,7 +168,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     settings: { timeoutMs: config.permissionTimeoutMs, defaultDecision: config.permissionDefaultDecision },
   });
   const turns = new TurnService({
-    store,
+    stores,
     sessions,
     events,
     rateLimits,
@@ -179,7 +180,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     maxQueuedTurns: config.queueMaxTurns,
   });
 
-  const idempotency = new Idempotency(store, clock, config.idempotencyRetentionMs);
+  const idempotency = new Idempotency(stores.idempotency, clock, config.idempotencyRetentionMs);
 
   const recovered = await turns.recoverInterrupted();
   if (recovered.interrupted > 0) {
@@ -205,9 +206,9 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       modelMap: config.modelMap,
       defaultModel: config.defaultModel,
     },
-    store,
+    stores,
     keys,
-    keyAdmin: new KeyAdmin(store, clock),
+    keyAdmin: new KeyAdmin(stores.keys, clock),
     sessions,
     turns,
     events,
@@ -228,7 +229,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       idempotency.stop();
       await sessions.stop();
       await runner.close();
-      await store.close();
+      await stores.close();
     },
   };
 }

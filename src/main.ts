@@ -4,9 +4,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { compose, type Server } from './composition.js';
+import { compose, StartupError, type Server } from './composition.js';
 import { buildApp } from './http/app.js';
-import { StoreOpenError } from './adapters/sqlite/index.js';
 
 export async function startServer(
   config: Config,
@@ -17,7 +16,7 @@ export async function startServer(
   const { generatedSecret, seeded } = await deps.keys.bootstrap(config.apiKeys, config.adminApiKeys);
   if (seeded > 0) logger.info({ seeded }, 'API keys from API_KEYS stored');
   if (generatedSecret) printFirstKey(generatedSecret);
-  for (const key of await deps.store.listKeys()) {
+  for (const key of await deps.stores.keys.listKeys()) {
     if (key.revokedAt === null && deps.policies.of(key).permissionModes.includes('bypassPermissions')) {
       logger.warn(
         { keyId: key.id, name: key.name, bypass: deps.runner.bypassPermissions() },
@@ -83,7 +82,7 @@ async function main(): Promise<void> {
   try {
     running = await startServer(config);
   } catch (err) {
-    if (err instanceof StoreOpenError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    if (err instanceof StartupError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       process.stderr.write(`Cannot start: ${(err as Error).message}\n`);
       process.exit(1);
     }

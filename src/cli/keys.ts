@@ -2,14 +2,12 @@
  * `claude-code-rest keys …`: key management on the server's own database. Works while the
  * server runs (SQLite in WAL mode; the server reads a key from the store on each request).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { databasePath, SqliteSessionStore, StoreOpenError } from '../adapters/sqlite/index.js';
-import { systemClock } from '../adapters/system-clock.js';
+import { openKeyAdmin, StartupError } from '../composition-stores.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { ApiError } from '../domain/errors.js';
-import { KeyAdmin } from '../domain/key-admin.js';
+import type { KeyAdmin } from '../domain/key-admin.js';
 import { CliFailure, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { keyJson } from '../domain/key-admin.js';
 import { json, keyDetails, keyTable, policyLines } from './format.js';
@@ -106,10 +104,10 @@ async function create(args: string[], ctx: Context): Promise<void> {
   if (values.name === undefined) throw new UsageError('--name is required.', 'keys create');
   const policy = validatePolicy(applyPolicyChange({}, policyChangeFrom(values)));
   const dataDir = resolveDataDir(values['data-dir'], ctx);
-  const fresh = !fs.existsSync(databasePath(dataDir));
-  const { key, secret } = await withKeyAdmin(dataDir, { create: true }, (admin) =>
-    admin.create({ name: values.name ?? '', role: values.admin ? 'admin' : 'user', policy }),
-  );
+  const { key, secret, fresh } = await withKeyAdmin(dataDir, { create: true }, async (admin, created) => ({
+    ...(await admin.create({ name: values.name ?? '', role: values.admin ? 'admin' : 'user', policy })),
+    fresh: created,
+  }));
   const { io } = ctx;
   if (fresh) {
     io.err(
@@ -295,25 +293,17 @@ function resolveDataDir(flag: string | undefined, ctx: Context): string {
 async function withKeyAdmin<T>(
   dataDir: string,
   options: { create: boolean },
-  fn: (admin: KeyAdmin) => Promise<T>,
+  fn: (admin: KeyAdmin, created: boolean) => Promise<T>,
 ): Promise<T> {
-  const file = databasePath(dataDir);
-  if (!options.create && !fs.existsSync(file)) {
-    throw new CliFailure(
-      `No database at ${file}. Is the data dir right? Pass --data-dir or set DATA_DIR ` +
-        '(the server makes the database at its first start).',
-    );
-  }
-  let store: SqliteSessionStore;
+  let opened: Awaited<ReturnType<typeof openKeyAdmin>>;
   try {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    store = SqliteSessionStore.open(dataDir);
+    opened = openKeyAdmin({ dataDir }, options);
   } catch (err) {
-    if (err instanceof StoreOpenError) throw new CliFailure(err.message);
-    throw new CliFailure(`Cannot use the data dir ${dataDir}: ${(err as Error).message}`);
+    if (err instanceof StartupError) throw new CliFailure(err.message);
+    throw err;
   }
   try {
-    return await fn(new KeyAdmin(store, systemClock));
+    return await fn(opened.admin, opened.created);
   } catch (err) {
     if (err instanceof ApiError) {
       if (err.code === 'INVALID_REQUEST') throw new UsageError(err.message);
@@ -321,7 +311,7 @@ async function withKeyAdmin<T>(
     }
     throw err;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
 

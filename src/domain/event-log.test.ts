@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
-import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { MemoryStore } from '../adapters/memory/memory-store.js';
 import { EventLog } from './event-log.js';
 import type { EventBus } from './ports.js';
 import type { SessionEvent } from './types.js';
@@ -34,19 +34,19 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve };
 }
 
-async function seedStore(store: MemorySessionStore): Promise<void> {
+async function seedStore(store: MemoryStore): Promise<void> {
   await store.insertKey(makeKey());
   await store.insertSession(makeSession('key_1', { id: SID }));
 }
 
 describe('EventLog', () => {
-  let store: MemorySessionStore;
+  let store: MemoryStore;
   let bus: CountingBus;
   let clock: { t: number; now(): number };
   let log: EventLog;
 
   beforeEach(async () => {
-    store = new MemorySessionStore();
+    store = new MemoryStore();
     await seedStore(store);
     bus = new CountingBus();
     clock = {
@@ -111,7 +111,7 @@ describe('EventLog', () => {
     it('publishes an event only after the store has it', async () => {
       const seenAtPublish: Array<Promise<number>> = [];
       bus.inner.subscribe(SID, () => {
-        // MemorySessionStore reads its state synchronously when called: this is the store's
+        // MemoryStore reads its state synchronously when called: this is the store's
         // content at the moment of publication.
         seenAtPublish.push(store.lastEventSeq(SID));
       });

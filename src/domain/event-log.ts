@@ -4,7 +4,8 @@
  * disk. Every SSE stream is a view of this log (replay from a cursor, then follow live), and the
  * message history is its `message` entries.
  */
-import type { Clock, EventBus, SessionStore } from './ports.js';
+import type { Clock, EventBus } from './ports.js';
+import type { EventStore } from './stores.js';
 import type { SessionEvent, SessionEventType } from './types.js';
 
 export interface EventMeta {
@@ -22,7 +23,7 @@ export class EventLog {
   private readonly chains = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: EventStore,
     private readonly bus: EventBus,
     private readonly clock: Clock,
   ) {}

@@ -12,7 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ApiError } from './errors.js';
-import type { Clock, SessionStore } from './ports.js';
+import type { Clock } from './ports.js';
+import type { IdempotencyStore } from './stores.js';
 import type { IdempotencyRecord } from './types.js';
 
 /** A request that may go ahead: it stores `record(…)` with what it makes, then releases. */
@@ -32,7 +33,7 @@ export class Idempotency {
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: IdempotencyStore,
     private readonly clock: Clock,
     private readonly retentionMs: number,
   ) {}

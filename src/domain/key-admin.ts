@@ -7,7 +7,8 @@
 import { generateKeySecret, keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
 import { KeyPolicySchema } from './key-policy.js';
-import type { Clock, SessionStore } from './ports.js';
+import type { Clock } from './ports.js';
+import type { KeyStore } from './stores.js';
 import type { ApiKeyRecord, KeyPolicy, KeyRole } from './types.js';
 
 export interface NewKeyInput {
@@ -56,7 +57,7 @@ const NAME = /^[\p{L}\p{N} ._:@/-]{1,100}$/u;
 
 export class KeyAdmin {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: KeyStore,
     private readonly clock: Clock,
   ) {}
 

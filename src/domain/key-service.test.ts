@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { MemoryStore } from '../adapters/memory/memory-store.js';
 import { hashKey, keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
 import { KeyService } from './key-service.js';
@@ -7,12 +7,12 @@ import { KeyService } from './key-service.js';
 const T0 = 1_700_000_000_000;
 
 describe('KeyService', () => {
-  let store: MemorySessionStore;
+  let store: MemoryStore;
   let clock: { t: number; now(): number };
   let keys: KeyService;
 
   beforeEach(() => {
-    store = new MemorySessionStore();
+    store = new MemoryStore();
     clock = {
       t: T0,
       now() {

@@ -3,7 +3,8 @@
  */
 import { generateKeySecret, hashKey, keyRecordFor, sameHash } from './api-keys.js';
 import { ApiError } from './errors.js';
-import type { Clock, SessionStore } from './ports.js';
+import type { Clock } from './ports.js';
+import type { KeyStore } from './stores.js';
 import type { ApiKeyRecord } from './types.js';
 
 /** `last_used_at` is a hint for operators; writing it on every request would cost a sync write. */
@@ -11,7 +12,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 export class KeyService {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: KeyStore,
     private readonly clock: Clock,
   ) {}
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
-import { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import { MemoryStore } from '../adapters/memory/memory-store.js';
 import { ApiError } from './errors.js';
 import { EventLog } from './event-log.js';
 import {
@@ -43,13 +43,13 @@ function question(overrides: Partial<PermissionAsk> = {}): PermissionAsk {
   };
 }
 
-async function seed(store: MemorySessionStore): Promise<void> {
+async function seed(store: MemoryStore): Promise<void> {
   await store.insertKey(makeKey());
   for (const id of [S1, S2]) await store.insertSession(makeSession('key_1', { id }));
 }
 
 describe('PermissionBroker', () => {
-  let store: MemorySessionStore;
+  let store: MemoryStore;
   let events: EventLog;
 
   function broker(defaultDecision: PermissionDecision = 'deny'): PermissionBroker {
@@ -82,7 +82,7 @@ describe('PermissionBroker', () => {
 
   beforeEach(async () => {
     vi.useFakeTimers({ now: T0 });
-    store = new MemorySessionStore();
+    store = new MemoryStore();
     await seed(store);
     events = new EventLog(store, new MemoryEventBus(), clock);
   });

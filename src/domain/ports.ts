@@ -1,113 +1,10 @@
 /**
  * The ports: small interfaces the domain needs and the adapters implement
  * (src/adapters/...). The composition root (src/composition.ts) picks the adapters.
+ * The storage ports have their own file, src/domain/stores.ts.
  */
 import type { ErrorBody } from './errors.js';
-import type {
-  ApiKeyRecord,
-  IdempotencyRecord,
-  Page,
-  PermissionMode,
-  RateLimitBucket,
-  SessionEvent,
-  SessionRecord,
-  SessionUsage,
-  TokenUsage,
-  TurnRecord,
-} from './types.js';
-
-// ---------------------------------------------------------------------------------------------
-// Storage. Every method is async so that a PostgreSQL implementation can fill the same shape.
-// A method resolves only once its write is durable: the server answers after that.
-// ---------------------------------------------------------------------------------------------
-
-export interface SessionStore {
-  /** Resolves when the store answers a trivial query; for health checks. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-
-  insertKey(key: ApiKeyRecord): Promise<void>;
-  findKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
-  getKey(id: string): Promise<ApiKeyRecord | null>;
-  listKeys(): Promise<ApiKeyRecord[]>;
-  countKeys(): Promise<number>;
-  updateKey(
-    id: string,
-    patch: Partial<Pick<ApiKeyRecord, 'name' | 'lastUsedAt' | 'revokedAt' | 'policy'>>,
-  ): Promise<void>;
-
-  /** With `idempotency`, its record is stored in the same transaction. */
-  insertSession(session: SessionRecord, idempotency?: IdempotencyRecord): Promise<void>;
-  getSession(id: string): Promise<SessionRecord | null>;
-  /** Active sessions of one key, newest first. */
-  listSessions(keyId: string, page: { limit: number; offset: number }): Promise<Page<SessionRecord>>;
-  /** Every active session of every key (start-up recovery, expiry sweep). */
-  listActiveSessions(): Promise<SessionRecord[]>;
-  countActiveSessions(): Promise<number>;
-  updateSession(
-    id: string,
-    patch: Partial<Pick<SessionRecord, 'status' | 'lastActivityAt' | 'endedAt' | 'endReason'>>,
-  ): Promise<void>;
-
-  /**
-   * Records a new running turn and its first event (the prompt message) in one transaction,
-   * with the request's idempotency record when there is one.
-   */
-  beginTurn(turn: TurnRecord, promptEvent: SessionEvent, idempotency?: IdempotencyRecord): Promise<void>;
-  /**
-   * Ends a turn and appends its terminal event (`complete` or `error`) in one transaction; the
-   * turn's `lastSeq` becomes that event's.
-   */
-  finishTurn(
-    turnId: string,
-    patch: Pick<TurnRecord, 'status' | 'endedAt' | 'completion' | 'error' | 'usage' | 'costUsd'>,
-    terminalEvent: SessionEvent,
-  ): Promise<void>;
-  getTurn(id: string): Promise<TurnRecord | null>;
-  /** The most recent turn of a session (by `firstSeq`), if any. */
-  latestTurn(sessionId: string): Promise<TurnRecord | null>;
-  /**
-   * Starts a queued turn: status `running`, and its prompt event appended, in one transaction.
-   */
-  startTurn(turnId: string, promptEvent: SessionEvent): Promise<void>;
-  /** Turns left `queued` or `running` (after a crash, at start-up): by session, in log (queue) order. */
-  listUnfinishedTurns(): Promise<TurnRecord[]>;
-  /** Sum of the usage and cost of every turn of the session. */
-  sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }>;
-  /**
-   * Per session of the key, the usage and cost of its turns created at or after `since`
-   * (sessions with no such turn are left out), ordered by session id.
-   */
-  keyUsage(keyId: string, since: number): Promise<SessionUsage[]>;
-
-  findIdempotency(keyId: string, key: string): Promise<IdempotencyRecord | null>;
-  /** Deletes idempotency records made before `createdBefore`; returns how many. */
-  purgeIdempotency(createdBefore: number): Promise<number>;
-
-  appendEvents(events: SessionEvent[]): Promise<void>;
-  /** Events with `seq > afterSeq`, ascending, at most `limit`. */
-  listEvents(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]>;
-  /** The highest `seq` of the session, 0 when it has no event. */
-  lastEventSeq(sessionId: string): Promise<number>;
-  /** The `message` events of a session in order: the history. */
-  listMessages(sessionId: string, page: { limit: number; offset: number }): Promise<Page<SessionEvent>>;
-  countMessages(sessionId: string): Promise<number>;
-
-  /**
-   * Retention: deletes the session's events older than `createdBefore`, except `message` events
-   * (the history) and each turn's terminal event (`complete`, `error`: a replay of any turn still
-   * ends, and its outcome stays readable). Returns the log's floor afterwards: the highest sequence number ever pruned
-   * (0: nothing was), below which the log has gaps.
-   */
-  pruneEvents(sessionId: string, createdBefore: number): Promise<number>;
-  logFloor(sessionId: string): Promise<number>;
-  /**
-   * Deletes the event logs (and anything else kept only to run them, such as Claude Code's
-   * transcripts) of sessions that ended before `endedBefore`; their records and turns stay, for
-   * usage. Returns how many sessions were purged.
-   */
-  purgeEndedSessions(endedBefore: number): Promise<number>;
-}
+import type { PermissionMode, RateLimitBucket, SessionEvent, TokenUsage } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Rate limits. Decisions are values, not exceptions: the hot path never throws.
@@ -286,7 +183,8 @@ export interface ModelInfo {
 }
 
 export interface AgentRunner {
-  start(spec: AgentSpec): AgentProcess;
+  /** Starts a Claude Code process for the session (resuming its conversation if it has one). */
+  start(spec: AgentSpec): Promise<AgentProcess>;
   /**
    * Whether sessions may run in `bypassPermissions` here. Claude Code refuses that mode as root
    * unless it is told it is sandboxed; the runner says so only when the sandbox really is on.

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IDLE_EXPIRY_MS, wireDomain } from '../../test/helpers/domain.js';
-import type { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import type { MemoryStore } from '../adapters/memory/memory-store.js';
 import { keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
 import type { PolicyDefaults } from './key-policy.js';
@@ -59,7 +59,7 @@ function setup(
   return { ...domain, workspaces };
 }
 
-async function addKeys(store: MemorySessionStore): Promise<[ApiKeyRecord, ApiKeyRecord]> {
+async function addKeys(store: MemoryStore): Promise<[ApiKeyRecord, ApiKeyRecord]> {
   const a = keyRecordFor('ccr_key_a', { name: 'a', now: T0 });
   const b = keyRecordFor('ccr_key_b', { name: 'b', now: T0 });
   await store.insertKey(a);
@@ -199,7 +199,7 @@ describe('SessionService', () => {
         allowed: ['default', 'acceptEdits', 'plan'],
       });
       expect(h.sessions.activeCount).toBe(0);
-      expect(await h.store.countActiveSessions()).toBe(0);
+      expect((await h.store.listActiveSessions()).length).toBe(0);
       expect(h.workspaces.created).toEqual([]);
       expect((await h.rateLimits.peek(keyA, 'sessions')).remaining).toBe(100);
       expect(h.runner.starts).toEqual([]);
@@ -239,7 +239,7 @@ describe('SessionService', () => {
       const codes = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as ApiError).code] : []));
       expect(codes).toEqual(Array(7).fill('MAX_SESSIONS_REACHED'));
       expect(local.sessions.activeCount).toBe(3);
-      expect(await local.store.countActiveSessions()).toBe(3);
+      expect((await local.store.listActiveSessions()).length).toBe(3);
       const kept = local.workspaces.created.filter((dir) => !local.workspaces.removed.includes(dir));
       expect(kept).toHaveLength(3);
       await local.sessions.stop();

@@ -8,7 +8,8 @@ import { newClaudeSessionId, newSessionId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
 import type { Policies } from './key-policy.js';
 import { LiveSession } from './live-session.js';
-import type { AgentProcess, AgentRunner, Clock, Logger, SessionStore, Workspaces } from './ports.js';
+import type { AgentProcess, AgentRunner, Clock, Logger, Workspaces } from './ports.js';
+import type { Stores } from './stores.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
 import { grantSession, type SessionGrant } from './session-policy.js';
 import type {
@@ -52,7 +53,7 @@ export interface CreateSessionInput {
 }
 
 export interface SessionServiceDeps {
-  store: SessionStore;
+  stores: Pick<Stores, 'sessions' | 'events' | 'usage'>;
   runner: AgentRunner;
   workspaces: Workspaces;
   events: EventLog;
@@ -85,7 +86,7 @@ export class SessionService {
 
   /** Loads the active sessions and starts the idle-expiry sweep. */
   async start(): Promise<void> {
-    for (const record of await this.deps.store.listActiveSessions()) {
+    for (const record of await this.deps.stores.sessions.listActiveSessions()) {
       this.live.set(record.id, new LiveSession(record));
     }
     const { idleExpiryMs, parkAfterMs } = this.deps.settings;
@@ -181,7 +182,7 @@ export class SessionService {
     idempotency?: IdempotencyClaim,
   ): Promise<{ session: LiveSession; rateLimit: BucketDecision }> {
     this.assertAccepting();
-    const { settings, store, workspaces, rateLimits, runner } = this.deps;
+    const { settings, stores, workspaces, rateLimits, runner } = this.deps;
     const policy = this.deps.policies.of(key);
     const grant = grantSession(input, policy, {
       defaultPermissionMode: settings.defaultPermissionMode,
@@ -216,7 +217,7 @@ export class SessionService {
     try {
       rateLimit = await rateLimits.take(key, 'sessions');
       record = await this.newRecord(key, input, grant, external);
-      await store.insertSession(record, idempotency?.record(record.id, null));
+      await stores.sessions.insertSession(record, idempotency?.record(record.id, null));
     } finally {
       this.reserved.remove(key.id);
     }
@@ -300,7 +301,7 @@ export class SessionService {
   }
 
   async list(key: ApiKeyRecord, page: { limit: number; offset: number }): Promise<Page<LiveSession>> {
-    const result = await this.deps.store.listSessions(key.id, page);
+    const result = await this.deps.stores.sessions.listSessions(key.id, page);
     return {
       total: result.total,
       items: result.items.map((record) => this.live.get(record.id) ?? new LiveSession(record)),
@@ -329,7 +330,9 @@ export class SessionService {
 
   async touch(session: LiveSession): Promise<void> {
     session.record.lastActivityAt = this.deps.clock.now();
-    await this.deps.store.updateSession(session.id, { lastActivityAt: session.record.lastActivityAt });
+    await this.deps.stores.sessions.updateSession(session.id, {
+      lastActivityAt: session.record.lastActivityAt,
+    });
   }
 
   expiresAt(session: LiveSession): number {
@@ -339,8 +342,8 @@ export class SessionService {
   private async startProcess(session: LiveSession): Promise<AgentProcess> {
     await this.makeRoomForProcess(session);
     const { config } = session.record;
-    const { costUsd } = await this.deps.store.sessionUsage(session.id);
-    const process = this.deps.runner.start({
+    const { costUsd } = await this.deps.stores.usage.sessionUsage(session.id);
+    const process = await this.deps.runner.start({
       sessionId: session.id,
       claudeSessionId: session.record.claudeSessionId,
       model: config.model,
@@ -366,7 +369,11 @@ export class SessionService {
     if (session.ending) return;
     session.ending = true;
     const now = this.deps.clock.now();
-    await this.deps.store.updateSession(session.id, { status: 'ended', endedAt: now, endReason: reason });
+    await this.deps.stores.sessions.updateSession(session.id, {
+      status: 'ended',
+      endedAt: now,
+      endReason: reason,
+    });
     session.record = { ...session.record, status: 'ended', endedAt: now, endReason: reason };
     // Queued turns are cancelled first, so none starts when the running one ends.
     for (const queued of [...session.queue]) await queued.interrupt();
@@ -395,7 +402,7 @@ export class SessionService {
     let removed = 0;
     for (const { sessionId, path } of await this.deps.workspaces.list()) {
       if (this.live.has(sessionId)) continue;
-      const record = await this.deps.store.getSession(sessionId);
+      const record = await this.deps.stores.sessions.getSession(sessionId);
       const endedAt = record?.endedAt ?? (record ? null : 0);
       if (endedAt === null || now - endedAt < this.deps.settings.workspaceRetentionMs) continue;
       await this.removeWorkspace(sessionId, path);
@@ -466,8 +473,8 @@ export class SessionService {
     const retention = this.deps.settings.eventRetentionMs;
     if (retention <= 0) return;
     const before = this.deps.clock.now() - retention;
-    for (const session of this.live.values()) await this.deps.store.pruneEvents(session.id, before);
-    await this.deps.store.purgeEndedSessions(before);
+    for (const session of this.live.values()) await this.deps.stores.events.pruneEvents(session.id, before);
+    await this.deps.stores.events.purgeEndedSessions(before);
   }
 
   private lastPrune = 0;

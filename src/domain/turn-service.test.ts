@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_TURN_TIMEOUT_MS, wireDomain } from '../../test/helpers/domain.js';
 import { FakeAgentRunner, msg, reply, result, results } from '../../test/helpers/fake-agent-runner.js';
 import { makeTurn } from '../../test/store/fixtures.js';
-import type { MemorySessionStore } from '../adapters/memory/memory-session-store.js';
+import type { MemoryStore } from '../adapters/memory/memory-store.js';
 import { keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
 import type { PolicyDefaults } from './key-policy.js';
@@ -25,7 +25,7 @@ function setup(
 }
 
 /** The session's whole event log, with each event's data parsed. */
-async function logOf(store: MemorySessionStore, sessionId: string) {
+async function logOf(store: MemoryStore, sessionId: string) {
   const events = await store.listEvents(sessionId, 0, 10_000);
   return events.map((e: SessionEvent) => ({
     seq: e.seq,

@@ -14,7 +14,8 @@ import type { Policies } from './key-policy.js';
 import type { LiveSession, RunningTurn } from './live-session.js';
 import { promptView } from './message-views.js';
 import type { PermissionBroker } from './permissions.js';
-import type { Clock, Logger, SessionStore } from './ports.js';
+import type { Clock, Logger } from './ports.js';
+import type { Stores } from './stores.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
 import type { SessionService } from './session-service.js';
 import { spentSince } from './spending.js';
@@ -25,7 +26,7 @@ import { TurnRun } from './turn-run.js';
 import { ZERO_USAGE, type ApiKeyRecord, type TurnRecord, type TurnStatus } from './types.js';
 
 export interface TurnServiceDeps {
-  store: SessionStore;
+  stores: Pick<Stores, 'sessions' | 'turns' | 'usage'>;
   sessions: SessionService;
   events: EventLog;
   rateLimits: RateLimits;
@@ -68,11 +69,11 @@ export class TurnService {
    * Turns that were queued are returned, for `requeue` once the sessions are loaded.
    */
   async recoverInterrupted(): Promise<{ interrupted: number; queued: TurnRecord[] }> {
-    const unfinished = await this.deps.store.listUnfinishedTurns();
+    const unfinished = await this.deps.stores.turns.listUnfinishedTurns();
     const stale: TurnRecord[] = [];
     const queued: TurnRecord[] = [];
     for (const turn of unfinished) {
-      const sessionOpen = (await this.deps.store.getSession(turn.sessionId))?.status === 'active';
+      const sessionOpen = (await this.deps.stores.sessions.getSession(turn.sessionId))?.status === 'active';
       if (turn.status === 'queued' && sessionOpen) queued.push(turn);
       else stale.push(turn);
     }
@@ -89,7 +90,7 @@ export class TurnService {
         'error',
         () => error,
         (event) =>
-          this.deps.store.finishTurn(
+          this.deps.stores.turns.finishTurn(
             turn.id,
             {
               status: 'interrupted',
@@ -165,7 +166,7 @@ export class TurnService {
     const live =
       session?.turn?.id === messageId ? session.turn : session?.queue.find((t) => t.id === messageId);
     if (live) return live.done;
-    const turn = await this.deps.store.getTurn(messageId);
+    const turn = await this.deps.stores.turns.getTurn(messageId);
     if (!turn) throw new ApiError('NOT_FOUND', `Message ${messageId} does not exist.`, { messageId });
     if (turn.status === 'running' || turn.status === 'queued') {
       // Left by a server that stopped; recoverInterrupted() ends it at the next start.
@@ -213,7 +214,7 @@ export class TurnService {
     if (dailyBudgetUsd === null) return;
     const now = this.deps.clock.now();
     const dayStart = utcDayStart(now);
-    const spent = await spentSince(this.deps.store, key.id, dayStart);
+    const spent = await spentSince(this.deps.stores.usage, key.id, dayStart);
     if (spent < dailyBudgetUsd) return;
     const resetsAt = dayStart + DAY_MS;
     throw new ApiError(
@@ -241,7 +242,7 @@ export class TurnService {
       'message',
       (meta) => promptView(session.id, run.id, run.prompt, meta),
       (event) =>
-        this.deps.store.beginTurn(
+        this.deps.stores.turns.beginTurn(
           this.record(session.id, run, 'running', event.seq),
           event,
           idempotency?.record(session.id, run.id),
@@ -272,7 +273,7 @@ export class TurnService {
         return statusData(session.id, run.id, 'queued', { position }, meta);
       },
       async (event) => {
-        await this.deps.store.beginTurn(
+        await this.deps.stores.turns.beginTurn(
           this.record(session.id, run, 'queued', event.seq),
           event,
           idempotency?.record(session.id, run.id),
@@ -341,7 +342,7 @@ export class TurnService {
           run.id,
           'message',
           (meta) => promptView(session.id, run.id, run.prompt, meta),
-          (event) => this.deps.store.startTurn(run.id, event),
+          (event) => this.deps.stores.turns.startTurn(run.id, event),
         );
         this.launch(session, run);
       } catch (err) {
@@ -388,7 +389,7 @@ export class TurnService {
   }
 
   private async finish(session: LiveSession, run: TurnRun, ending: TurnEnding): Promise<void> {
-    const { store, events, clock, logger } = this.deps;
+    const { stores, events, clock, logger } = this.deps;
     const log = logger.child({ sessionId: session.id, messageId: run.id });
     let final = ending;
     // `idle` before the terminal event: a turn's terminal event is the last of its log, so a
@@ -403,7 +404,7 @@ export class TurnService {
         ending.completion ? 'complete' : 'error',
         () => ending.completion ?? ending.error,
         (event) =>
-          store.finishTurn(
+          stores.turns.finishTurn(
             run.id,
             {
               status: ending.status,

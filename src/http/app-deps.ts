@@ -5,7 +5,8 @@ import type { KeyAdmin } from '../domain/key-admin.js';
 import type { Policies } from '../domain/key-policy.js';
 import type { PermissionBroker } from '../domain/permissions.js';
 import type { KeyService } from '../domain/key-service.js';
-import type { AgentRunner, Clock, SessionStore } from '../domain/ports.js';
+import type { AgentRunner, Clock } from '../domain/ports.js';
+import type { Stores } from '../domain/stores.js';
 import type { RateLimits } from '../domain/rate-limits.js';
 import type { SessionService } from '../domain/session-service.js';
 import type { TurnService } from '../domain/turn-service.js';
@@ -25,7 +26,7 @@ export interface HttpSettings {
 
 export interface AppDeps {
   settings: HttpSettings;
-  store: SessionStore;
+  stores: Stores;
   keys: KeyService;
   keyAdmin: KeyAdmin;
   sessions: SessionService;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteSessionStore } from '../../src/adapters/sqlite/index.js';
+import { SqliteStore } from '../../src/adapters/sqlite/index.js';
 import { hashKey } from '../../src/domain/api-keys.js';
 import { tempDir } from '../helpers/test-server.js';
 import { cli, ok, okJson } from './run-cli.js';
@@ -41,7 +41,7 @@ async function createKey(name: string, ...flags: string[]): Promise<{ key: KeyJs
 }
 
 async function storedByHash(secret: string) {
-  const store = SqliteSessionStore.open(dataDir);
+  const store = SqliteStore.open(dataDir);
   try {
     return await store.findKeyByHash(hashKey(secret));
   } finally {

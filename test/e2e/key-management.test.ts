@@ -107,12 +107,12 @@ describe('key management over HTTP', () => {
       body: { name: 'stored', role: 'admin' },
     });
     expect(created.status).toBe(201);
-    const { store } = stack.server.server.deps;
-    const stored = await store.getKey(created.body.key.id);
+    const { stores } = stack.server.server.deps;
+    const stored = await stores.keys.getKey(created.body.key.id);
     expect(stored).toMatchObject({ name: 'stored', role: 'admin', prefix: created.body.secret.slice(0, 12) });
     expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored)).not.toContain(created.body.secret);
-    expect((await store.listKeys()).map((k) => k.name)).not.toContain('sneaky');
+    expect((await stores.keys.listKeys()).map((k) => k.name)).not.toContain('sneaky');
 
     // The new admin key is an admin at once.
     const listed = await call(stack.base, 'GET', '/admin/keys', { key: created.body.secret });

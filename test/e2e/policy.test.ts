@@ -421,11 +421,11 @@ describe('revocation', () => {
 
     // The turn itself runs to its end and is stored.
     await deps.sessions.peek(sessionId)?.turn?.done;
-    const turn = await deps.store.getTurn(messageId);
+    const turn = await deps.stores.turns.getTurn(messageId);
     expect(turn?.status).toBe('completed');
     expect(turn?.completion?.response).toContain('[30/30]');
 
-    const record = await deps.store.getKey(key.id);
+    const record = await deps.stores.keys.getKey(key.id);
     if (record) await deps.sessions.end(record, sessionId);
   });
 });

@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { MemoryEventBus } from '../../src/adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from '../../src/adapters/memory/memory-rate-limiter.js';
-import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.js';
+import { MemoryStore, memoryStores } from '../../src/adapters/memory/memory-store.js';
 import { EventLog } from '../../src/domain/event-log.js';
 import type { PolicyDefaults } from '../../src/domain/key-policy.js';
 import { PermissionBroker } from '../../src/domain/permissions.js';
@@ -49,14 +49,15 @@ export interface DomainOptions {
 }
 
 export function wireDomain(options: DomainOptions = {}) {
-  const store = new MemorySessionStore();
+  const store = new MemoryStore();
+  const stores = memoryStores(store);
   const runner = options.runner ?? new FakeAgentRunner();
   const logger = options.logger ?? pino({ level: 'silent' });
   const events = new EventLog(store, new MemoryEventBus(), clock);
   const policies = testPolicies(options.limits, options.policyDefaults);
   const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
   const deps: SessionServiceDeps = {
-    store,
+    stores,
     runner,
     workspaces: options.workspaces ?? nameOnlyWorkspaces,
     events,
@@ -80,7 +81,7 @@ export function wireDomain(options: DomainOptions = {}) {
   };
   const sessions = new SessionService(deps);
   const turns = new TurnService({
-    store,
+    stores,
     sessions,
     events,
     rateLimits,

@@ -158,12 +158,16 @@ export class FakeAgentRunner implements AgentRunner {
     return this;
   }
 
-  start(spec: AgentSpec): FakeAgentProcess {
+  async start(spec: AgentSpec): Promise<FakeAgentProcess> {
     this.starts.push(structuredClone(spec));
     const process = new FakeAgentProcess(this, 1000 + this.processes.length);
     this.processes.push(process);
-    // After the caller has stored the process (conditions often look at where it is kept).
-    queueMicrotask(() => this.changed());
+    // After the caller has stored the process (conditions often look at where it is kept): a few
+    // microtask hops, past the caller's `await` (fake timers hold back setImmediate in some tests).
+    void Promise.resolve()
+      .then(() => undefined)
+      .then(() => undefined)
+      .then(() => this.changed());
     return process;
   }
 

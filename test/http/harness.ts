@@ -1,13 +1,13 @@
 /**
  * The HTTP tests' app: the real composition (domain, memory rate limiter, fs workspaces under a
- * temp data dir) with a FakeAgentRunner and a MemorySessionStore, driven through `inject()`.
+ * temp data dir) with a FakeAgentRunner and a MemoryStore, driven through `inject()`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { MemorySessionStore } from '../../src/adapters/memory/memory-session-store.js';
+import { MemoryStore, memoryStores } from '../../src/adapters/memory/memory-store.js';
 import { compose } from '../../src/composition.js';
 import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/domain/api-keys.js';
@@ -25,7 +25,7 @@ export interface Harness {
   app: FastifyInstance;
   deps: AppDeps;
   runner: FakeAgentRunner;
-  store: MemorySessionStore;
+  store: MemoryStore;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -36,14 +36,14 @@ export async function startApp(
 ): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-http-'));
   const runner = options.runner ?? new FakeAgentRunner();
-  const store = new MemorySessionStore();
+  const store = new MemoryStore();
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     DATA_DIR: dataDir,
     WORKSPACE_RETENTION_SECONDS: '0',
     ...env,
   });
-  const server = await compose(config, { runner, store, clock: options.clock });
+  const server = await compose(config, { runner, stores: memoryStores(store), clock: options.clock });
   await server.deps.keys.bootstrap([KEY_A, KEY_B], config.adminApiKeys);
   const app = await buildApp(server.deps, server.logger);
   return {

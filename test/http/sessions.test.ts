@@ -238,7 +238,7 @@ describe('sessions', () => {
       expect(statuses.filter((s) => s === 201)).toHaveLength(10);
       expect(statuses.filter((s) => s === 429)).toHaveLength(40);
       expect(h.deps.sessions.activeCount).toBe(10);
-      expect(await h.store.countActiveSessions()).toBe(10);
+      expect((await h.store.listActiveSessions()).length).toBe(10);
     });
 
     it('429 MAX_SESSIONS_REACHED: the server’s cap on live sessions', async () => {

@@ -3,7 +3,7 @@
  * (nested JSON, arrays, unicode) so a round trip that drops or mangles one shows up; tests
  * override only what they are about.
  */
-import type { SessionStore } from '../../src/domain/ports.js';
+import type { Stores } from '../../src/domain/stores.js';
 import type {
   ApiKeyRecord,
   SessionEvent,
@@ -15,7 +15,7 @@ import type {
 
 /** What each implementation's test file gives the contract: a fresh, empty store per test. */
 export interface StoreHandle {
-  store: SessionStore;
+  stores: Stores;
   cleanup(): Promise<void>;
 }
 
@@ -23,7 +23,7 @@ export type StoreFactory = () => Promise<StoreHandle>;
 
 /** The sub-suites read the current test's store through this (beforeEach replaces it). */
 export interface ContractContext {
-  store(): SessionStore;
+  stores(): Stores;
 }
 
 export const T0 = 1_700_000_000_000;
@@ -134,12 +134,12 @@ export function makeEvent(
 
 /** A key and an active session under it: what most turn and event tests need first. */
 export async function seedSession(
-  store: SessionStore,
+  stores: Pick<Stores, 'keys' | 'sessions'>,
   sessionId = 'ses_1',
   keyId = 'key_1',
 ): Promise<SessionRecord> {
-  if ((await store.getKey(keyId)) === null) await store.insertKey(makeKey({ id: keyId }));
+  if ((await stores.keys.getKey(keyId)) === null) await stores.keys.insertKey(makeKey({ id: keyId }));
   const session = makeSession(keyId, { id: sessionId });
-  await store.insertSession(session);
+  await stores.sessions.insertSession(session);
   return session;
 }

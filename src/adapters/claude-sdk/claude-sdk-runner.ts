@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { query, type Options, type SessionStore as SdkSessionStore } from '@anthropic-ai/claude-agent-sdk';
+import { query, type Options } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentProcess, AgentRunner, AgentSpec, Logger, ModelInfo } from '../../domain/ports.js';
+import type { TranscriptStore } from '../../domain/stores.js';
 import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
@@ -34,7 +35,7 @@ export interface ClaudeSdkRunnerOptions {
   /** Where live process groups are recorded (in the data dir), see ProcessRegistry. */
   processRegistryDir: string;
   /** Claude Code's transcripts in the server's store (resume from there); null: local files. */
-  transcripts: (SdkSessionStore & { has(claudeSessionId: string): boolean }) | null;
+  transcripts: TranscriptStore | null;
   logger: Logger;
 }
 
@@ -65,7 +66,7 @@ export class ClaudeSdkRunner implements AgentRunner {
       : null;
   }
 
-  start(spec: AgentSpec): AgentProcess {
+  async start(spec: AgentSpec): Promise<AgentProcess> {
     const tmpDir = this.tmp.create();
     const env: Record<string, string> = { ...this.env, ...tempEnv(tmpDir) };
     if (spec.permissionMode === 'bypassPermissions' && RUNNING_AS_ROOT) env.IS_SANDBOX = '1';
@@ -73,7 +74,7 @@ export class ClaudeSdkRunner implements AgentRunner {
     const process = new ClaudeProcess(spec, {
       // Sessions from before the transcripts were stored still resume from Claude Code's files.
       resume:
-        (transcripts?.has(spec.claudeSessionId) ?? false) ||
+        (transcripts ? await transcripts.has(spec.claudeSessionId) : false) ||
         transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
       transcripts,
       registry: this.registry,

@@ -1,5 +1,10 @@
-/** The SQLite adapter: the durable SessionStore the server runs on. */
-export { SqliteSessionStore } from './sqlite-session-store.js';
+/** The SQLite adapter: the durable stores the server runs on by default. */
+import type { Stores } from '../../domain/stores.js';
+import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
+import { SqliteStore } from './sqlite-store.js';
+import { SqliteTranscriptStore } from './sqlite-transcript-store.js';
+
+export { SqliteStore } from './sqlite-store.js';
 export { SqliteTranscriptStore } from './sqlite-transcript-store.js';
 export {
   BUSY_TIMEOUT_MS,
@@ -10,3 +15,20 @@ export {
   type OpenDatabaseOptions,
 } from './open-database.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+/** Opens (and migrates) `<dataDir>/server.db`: every store port on one connection. */
+export function openSqliteStores(dataDir: string, options?: OpenDatabaseOptions): Stores {
+  const db = openDatabase(dataDir, options);
+  const store = new SqliteStore(db);
+  return {
+    keys: store,
+    sessions: store,
+    turns: store,
+    events: store,
+    idempotency: store,
+    usage: store,
+    transcripts: new SqliteTranscriptStore(db),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}

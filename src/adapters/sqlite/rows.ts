@@ -6,6 +6,7 @@
  * only JSON values. events.data is the exception: it is already the JSON text and passes through.
  */
 import type { ErrorBody } from '../../domain/errors.js';
+import type { TurnFinish } from '../../domain/stores.js';
 import type {
   ApiKeyRecord,
   IdempotencyRecord,
@@ -176,11 +177,6 @@ export function turnFromRow(row: TurnRow): TurnRecord {
 export type TurnFinishRow = Omit<
   TurnRow,
   'session_id' | 'prompt' | 'created_at' | 'first_seq' | 'timeout_ms' | 'last_seq'
->;
-
-export type TurnFinish = Pick<
-  TurnRecord,
-  'status' | 'endedAt' | 'completion' | 'error' | 'usage' | 'costUsd'
 >;
 
 export function turnFinishToRow(id: string, finish: TurnFinish): TurnFinishRow {

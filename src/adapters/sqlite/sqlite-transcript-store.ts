@@ -4,14 +4,14 @@
  * resumes from, which survives a parked process, a wiped config dir and a restart, and which a
  * later multi-instance deployment can share.
  */
-import type {
-  SessionKey,
-  SessionStore as SdkSessionStore,
-  SessionStoreEntry,
-} from '@anthropic-ai/claude-agent-sdk';
 import type BetterSqlite3 from 'better-sqlite3';
+import type {
+  TranscriptEntry as SessionStoreEntry,
+  TranscriptKey as SessionKey,
+  TranscriptStore,
+} from '../../domain/stores.js';
 
-export class SqliteTranscriptStore implements SdkSessionStore {
+export class SqliteTranscriptStore implements TranscriptStore {
   private readonly insert: BetterSqlite3.Statement<[string, string, string, string | null, string, number]>;
   private readonly select: BetterSqlite3.Statement<[string, string, string], { entry: string }>;
   private readonly any: BetterSqlite3.Statement<[string], number>;
@@ -75,7 +75,7 @@ export class SqliteTranscriptStore implements SdkSessionStore {
   }
 
   /** Has Claude Code stored anything of this session (so a new process should resume it)? */
-  has(claudeSessionId: string): boolean {
+  async has(claudeSessionId: string): Promise<boolean> {
     return (this.any.get(claudeSessionId) ?? 0) > 0;
   }
 }

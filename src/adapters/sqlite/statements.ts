@@ -94,9 +94,6 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     listActiveSessions: db.prepare<[], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions WHERE status = 'active' ORDER BY created_at, id`,
     ),
-    countActiveSessions: db
-      .prepare<[], number>(`SELECT COUNT(*) FROM sessions WHERE status = 'active'`)
-      .pluck(),
     updateSession: db.prepare<SessionPatchParams>(
       `UPDATE sessions SET
          status           = CASE WHEN @set_status           THEN @status           ELSE status           END,

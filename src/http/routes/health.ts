@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 
 export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { store, sessions, runner, clock } = deps;
+  const { stores, sessions, runner, clock } = deps;
 
   app.get('/health', { config: { public: true } }, async (_request, reply) => {
     let storeOk = true;
     try {
-      await store.ping();
+      await stores.ping();
     } catch {
       storeOk = false;
     }

@@ -14,7 +14,7 @@ export function streamUrlOf(sessionId: string, messageId: string): string {
 }
 
 export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { sessions, turns, store } = deps;
+  const { sessions, turns, stores } = deps;
   const bodySchema = sendMessageBody(deps.settings.turnTimeoutMaxMs);
 
   app.post('/sessions/:id/messages', { config: { scope: 'write' } }, async (request, reply) => {
@@ -56,7 +56,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const page = parseOrThrow(listMessagesQuery, request.query, 'query');
     sessions.find(keyOf(request), id);
-    const result = await store.listMessages(id, page);
+    const result = await stores.events.listMessages(id, page);
     return {
       sessionId: id,
       messages: result.items.map((event) => JSON.parse(event.data) as unknown),

@@ -11,7 +11,7 @@ import { parseOrThrow } from '../validate.js';
 import { sessionDetails, sessionSummary } from '../views.js';
 
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { sessions, store } = deps;
+  const { sessions, stores } = deps;
 
   app.post(
     '/sessions',
@@ -31,7 +31,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
         // The session as it is now (it may have been used or ended since).
         replay: async (record) => {
           const live = sessions.peek(record.sessionId);
-          const stored = live ? null : await store.getSession(record.sessionId);
+          const stored = live ? null : await stores.sessions.getSession(record.sessionId);
           if (!live && !stored) throw sessionNotFound(record.sessionId);
           return created(live ?? new LiveSession(stored!));
         },
@@ -54,7 +54,10 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
   app.get('/sessions/:id', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const session = sessions.find(keyOf(request), id);
-    const [messageCount, usage] = await Promise.all([store.countMessages(id), store.sessionUsage(id)]);
+    const [messageCount, usage] = await Promise.all([
+      stores.events.countMessages(id),
+      stores.usage.sessionUsage(id),
+    ]);
     return sessionDetails(session, {
       expiresAt: sessions.expiresAt(session),
       messageCount,

@@ -19,7 +19,7 @@ import { SseStream } from '../sse.js';
 import { parseOrThrow } from '../validate.js';
 
 export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { sessions, turns, store, events, rateLimits, settings, clock } = deps;
+  const { sessions, turns, stores, events, rateLimits, settings, clock } = deps;
   const bodySchema = streamBody(settings.turnTimeoutMaxMs);
 
   const open = async (
@@ -38,7 +38,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       headers: reply.getHeaders() as Record<string, string | number | string[]>,
     });
     deps.streams.add(sse);
-    const logFloor = await store.logFloor(plan.sessionId);
+    const logFloor = await stores.events.logFloor(plan.sessionId);
     await streamEvents(
       sse,
       { ...plan, logFloor },
@@ -78,7 +78,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       },
       // A retry attaches to the first request's turn, from its first event.
       replay: async (record) => {
-        const turn = await store.getTurn(record.messageId ?? '');
+        const turn = await stores.turns.getTurn(record.messageId ?? '');
         if (!turn) throw new ApiError('NOT_FOUND', 'The turn of this Idempotency-Key no longer exists.');
         await open(request, reply, sessions.peek(id), key, {
           sessionId: id,
@@ -102,7 +102,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
 
       let plan: Omit<EventStreamPlan, 'logFloor'>;
       if (query.messageId !== undefined) {
-        const turn = await store.getTurn(query.messageId);
+        const turn = await stores.turns.getTurn(query.messageId);
         if (!turn || turn.sessionId !== id) {
           throw new ApiError('NOT_FOUND', `Message ${query.messageId} is not a prompt of session ${id}.`, {
             messageId: query.messageId,
@@ -121,7 +121,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
         const idle = !session.busy && session.queue.length === 0;
         if (idle && cursor >= (await events.currentSeq(id))) return noContent(reply);
       } else {
-        const turn = session.turn ?? (await store.latestTurn(id));
+        const turn = session.turn ?? (await stores.turns.latestTurn(id));
         if (!turn) return noContent(reply);
         plan = { sessionId: id, afterSeq: turn.firstSeq - 1, untilTurnId: turn.id, partial: query.partial };
       }

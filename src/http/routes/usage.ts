@@ -35,16 +35,16 @@ function sum(rows: SessionUsage[]): { turns: number; usage: TokenUsage; costUsd:
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 
 export function registerUsageRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { store, clock, policies } = deps;
+  const { stores, clock, policies } = deps;
 
   app.get('/usage', { config: { scope: 'read' } }, async (request) => {
     const key = keyOf(request);
     const query = parseOrThrow(usageQuery, request.query, 'query');
     const today = utcDayStart(clock.now());
     const since = query.since ?? today;
-    const rows = await store.keyUsage(key.id, since);
+    const rows = await stores.usage.keyUsage(key.id, since);
     const total = sum(rows);
-    const spentToday = since === today ? total.costUsd : round(await spentSince(store, key.id, today));
+    const spentToday = since === today ? total.costUsd : round(await spentSince(stores.usage, key.id, today));
     const budget = policies.of(key).dailyBudgetUsd;
     return {
       key: { id: key.id, name: key.name, prefix: key.prefix },

@@ -1,11 +1,11 @@
 /** Contract: sessions, their listing per key (tenancy) and the active set. */
 import { describe, expect, it } from 'vitest';
-import type { SessionStore } from '../../../src/domain/ports.js';
+import type { Stores } from '../../../src/domain/stores.js';
 import { makeKey, makeSession, T0, type ContractContext } from '../fixtures.js';
 
-async function twoKeys(store: SessionStore): Promise<void> {
-  await store.insertKey(makeKey({ id: 'key_a', hash: 'a' }));
-  await store.insertKey(makeKey({ id: 'key_b', hash: 'b' }));
+async function twoKeys(stores: Stores): Promise<void> {
+  await stores.keys.insertKey(makeKey({ id: 'key_a', hash: 'a' }));
+  await stores.keys.insertKey(makeKey({ id: 'key_b', hash: 'b' }));
 }
 
 const ids = (page: { items: { id: string }[] } | { id: string }[]): string[] =>
@@ -14,7 +14,7 @@ const ids = (page: { items: { id: string }[] } | { id: string }[]): string[] =>
 export function sessionsContract(ctx: ContractContext): void {
   describe('sessions', () => {
     it('round-trips every field: nested config and metadata, nulls, an ended session', async () => {
-      await twoKeys(ctx.store());
+      await twoKeys(ctx.stores());
       const active = makeSession('key_a', { id: 'ses_1' });
       const ended = makeSession('key_b', {
         id: 'ses_2',
@@ -30,50 +30,57 @@ export function sessionsContract(ctx: ContractContext): void {
           workspace: 'external',
         },
       });
-      await ctx.store().insertSession(active);
-      await ctx.store().insertSession(ended);
-      expect(await ctx.store().getSession('ses_1')).toEqual(active);
-      expect(await ctx.store().getSession('ses_2')).toEqual(ended);
-      expect(await ctx.store().getSession('ses_9')).toBeNull();
+      await ctx.stores().sessions.insertSession(active);
+      await ctx.stores().sessions.insertSession(ended);
+      expect(await ctx.stores().sessions.getSession('ses_1')).toEqual(active);
+      expect(await ctx.stores().sessions.getSession('ses_2')).toEqual(ended);
+      expect(await ctx.stores().sessions.getSession('ses_9')).toBeNull();
     });
 
     it('refuses a duplicate id and a session of an unknown key', async () => {
-      await twoKeys(ctx.store());
-      await ctx.store().insertSession(makeSession('key_a'));
-      await expect(ctx.store().insertSession(makeSession('key_b'))).rejects.toThrow();
-      await expect(ctx.store().insertSession(makeSession('key_zz', { id: 'ses_2' }))).rejects.toThrow();
-      expect(await ctx.store().getSession('ses_2')).toBeNull();
-      expect((await ctx.store().getSession('ses_1'))?.keyId).toBe('key_a');
+      await twoKeys(ctx.stores());
+      await ctx.stores().sessions.insertSession(makeSession('key_a'));
+      await expect(ctx.stores().sessions.insertSession(makeSession('key_b'))).rejects.toThrow();
+      await expect(
+        ctx.stores().sessions.insertSession(makeSession('key_zz', { id: 'ses_2' })),
+      ).rejects.toThrow();
+      expect(await ctx.stores().sessions.getSession('ses_2')).toBeNull();
+      expect((await ctx.stores().sessions.getSession('ses_1'))?.keyId).toBe('key_a');
     });
 
     it('keeps its own copy of config and metadata', async () => {
-      await twoKeys(ctx.store());
+      await twoKeys(ctx.stores());
       const session = makeSession('key_a');
-      await ctx.store().insertSession(session);
+      await ctx.stores().sessions.insertSession(session);
       session.config.allowedTools.push('Write');
       session.metadata.team = 'other';
 
-      const read = await ctx.store().getSession('ses_1');
+      const read = await ctx.stores().sessions.getSession('ses_1');
       expect(read).toEqual(makeSession('key_a'));
       read?.config.disallowedTools.push('Bash');
-      const listed = await ctx.store().listActiveSessions();
+      const listed = await ctx.stores().sessions.listActiveSessions();
       if (listed[0]) listed[0].metadata.extra = 1;
-      const page = await ctx.store().listSessions('key_a', { limit: 10, offset: 0 });
+      const page = await ctx.stores().sessions.listSessions('key_a', { limit: 10, offset: 0 });
       if (page.items[0]) page.items[0].status = 'ended';
-      expect(await ctx.store().getSession('ses_1')).toEqual(makeSession('key_a'));
+      expect(await ctx.stores().sessions.getSession('ses_1')).toEqual(makeSession('key_a'));
     });
 
     it('updateSession writes only the given fields', async () => {
-      await twoKeys(ctx.store());
+      await twoKeys(ctx.stores());
       const session = makeSession('key_a');
-      await ctx.store().insertSession(session);
+      await ctx.stores().sessions.insertSession(session);
 
-      await ctx.store().updateSession('ses_1', { lastActivityAt: T0 + 500 });
-      expect(await ctx.store().getSession('ses_1')).toEqual({ ...session, lastActivityAt: T0 + 500 });
+      await ctx.stores().sessions.updateSession('ses_1', { lastActivityAt: T0 + 500 });
+      expect(await ctx.stores().sessions.getSession('ses_1')).toEqual({
+        ...session,
+        lastActivityAt: T0 + 500,
+      });
 
-      await ctx.store().updateSession('ses_1', { status: 'ended', endedAt: T0 + 600, endReason: 'deleted' });
-      await ctx.store().updateSession('ses_1', { lastActivityAt: undefined });
-      expect(await ctx.store().getSession('ses_1')).toEqual({
+      await ctx
+        .stores()
+        .sessions.updateSession('ses_1', { status: 'ended', endedAt: T0 + 600, endReason: 'deleted' });
+      await ctx.stores().sessions.updateSession('ses_1', { lastActivityAt: undefined });
+      expect(await ctx.stores().sessions.getSession('ses_1')).toEqual({
         ...session,
         lastActivityAt: T0 + 500,
         status: 'ended',
@@ -81,74 +88,80 @@ export function sessionsContract(ctx: ContractContext): void {
         endReason: 'deleted',
       });
 
-      await ctx.store().updateSession('ses_9', { status: 'ended' });
-      expect(await ctx.store().getSession('ses_9')).toBeNull();
+      await ctx.stores().sessions.updateSession('ses_9', { status: 'ended' });
+      expect(await ctx.stores().sessions.getSession('ses_9')).toBeNull();
     });
 
     it('lists a key’s active sessions newest first (ties by id), with paging and the total', async () => {
-      await twoKeys(ctx.store());
+      await twoKeys(ctx.stores());
       const created = { ses_1: T0 + 1, ses_2: T0 + 3, ses_3: T0 + 2, ses_4: T0 + 3, ses_5: T0 + 4 };
       for (const [id, createdAt] of Object.entries(created)) {
-        await ctx.store().insertSession(makeSession('key_a', { id, createdAt }));
+        await ctx.stores().sessions.insertSession(makeSession('key_a', { id, createdAt }));
       }
-      const all = await ctx.store().listSessions('key_a', { limit: 100, offset: 0 });
+      const all = await ctx.stores().sessions.listSessions('key_a', { limit: 100, offset: 0 });
       expect(ids(all)).toEqual(['ses_5', 'ses_2', 'ses_4', 'ses_3', 'ses_1']);
       expect(all.total).toBe(5);
 
-      const second = await ctx.store().listSessions('key_a', { limit: 2, offset: 2 });
+      const second = await ctx.stores().sessions.listSessions('key_a', { limit: 2, offset: 2 });
       expect(ids(second)).toEqual(['ses_4', 'ses_3']);
       expect(second.total).toBe(5);
-      const past = await ctx.store().listSessions('key_a', { limit: 2, offset: 10 });
+      const past = await ctx.stores().sessions.listSessions('key_a', { limit: 2, offset: 10 });
       expect(past).toEqual({ items: [], total: 5 });
-      expect((await ctx.store().listSessions('key_a', { limit: 0, offset: 0 })).items).toEqual([]);
+      expect((await ctx.stores().sessions.listSessions('key_a', { limit: 0, offset: 0 })).items).toEqual([]);
     });
 
     it('tenancy: a key sees only its own active sessions; ended ones drop out', async () => {
-      await twoKeys(ctx.store());
-      await ctx.store().insertSession(makeSession('key_a', { id: 'a1', createdAt: T0 + 1 }));
-      await ctx.store().insertSession(makeSession('key_a', { id: 'a2', createdAt: T0 + 2 }));
-      await ctx.store().insertSession(makeSession('key_b', { id: 'b1', createdAt: T0 + 3 }));
+      await twoKeys(ctx.stores());
+      await ctx.stores().sessions.insertSession(makeSession('key_a', { id: 'a1', createdAt: T0 + 1 }));
+      await ctx.stores().sessions.insertSession(makeSession('key_a', { id: 'a2', createdAt: T0 + 2 }));
+      await ctx.stores().sessions.insertSession(makeSession('key_b', { id: 'b1', createdAt: T0 + 3 }));
       await ctx
-        .store()
-        .insertSession(
+        .stores()
+        .sessions.insertSession(
           makeSession('key_a', { id: 'a0', status: 'ended', endedAt: T0, endReason: 'deleted' }),
         );
 
-      expect(await ctx.store().listSessions('key_a', { limit: 10, offset: 0 })).toMatchObject({
+      expect(await ctx.stores().sessions.listSessions('key_a', { limit: 10, offset: 0 })).toMatchObject({
         items: [{ id: 'a2' }, { id: 'a1' }],
         total: 2,
       });
-      expect(ids(await ctx.store().listSessions('key_b', { limit: 10, offset: 0 }))).toEqual(['b1']);
-      expect(await ctx.store().listSessions('key_zz', { limit: 10, offset: 0 })).toEqual({
+      expect(ids(await ctx.stores().sessions.listSessions('key_b', { limit: 10, offset: 0 }))).toEqual([
+        'b1',
+      ]);
+      expect(await ctx.stores().sessions.listSessions('key_zz', { limit: 10, offset: 0 })).toEqual({
         items: [],
         total: 0,
       });
 
-      await ctx.store().updateSession('a2', { status: 'ended', endedAt: T0 + 9, endReason: 'expired' });
-      expect(await ctx.store().listSessions('key_a', { limit: 10, offset: 0 })).toMatchObject({
+      await ctx
+        .stores()
+        .sessions.updateSession('a2', { status: 'ended', endedAt: T0 + 9, endReason: 'expired' });
+      expect(await ctx.stores().sessions.listSessions('key_a', { limit: 10, offset: 0 })).toMatchObject({
         items: [{ id: 'a1' }],
         total: 1,
       });
     });
 
     it('lists and counts the active sessions of every key, oldest first', async () => {
-      expect(await ctx.store().listActiveSessions()).toEqual([]);
-      expect(await ctx.store().countActiveSessions()).toBe(0);
-      await twoKeys(ctx.store());
-      await ctx.store().insertSession(makeSession('key_b', { id: 'b1', createdAt: T0 + 3 }));
-      await ctx.store().insertSession(makeSession('key_a', { id: 'a1', createdAt: T0 + 1 }));
-      await ctx.store().insertSession(makeSession('key_a', { id: 'a2', createdAt: T0 + 2 }));
+      expect(await ctx.stores().sessions.listActiveSessions()).toEqual([]);
+      expect((await ctx.stores().sessions.listActiveSessions()).length).toBe(0);
+      await twoKeys(ctx.stores());
+      await ctx.stores().sessions.insertSession(makeSession('key_b', { id: 'b1', createdAt: T0 + 3 }));
+      await ctx.stores().sessions.insertSession(makeSession('key_a', { id: 'a1', createdAt: T0 + 1 }));
+      await ctx.stores().sessions.insertSession(makeSession('key_a', { id: 'a2', createdAt: T0 + 2 }));
       await ctx
-        .store()
-        .insertSession(
+        .stores()
+        .sessions.insertSession(
           makeSession('key_b', { id: 'b0', status: 'ended', endedAt: T0, endReason: 'deleted' }),
         );
-      expect(ids(await ctx.store().listActiveSessions())).toEqual(['a1', 'a2', 'b1']);
-      expect(await ctx.store().countActiveSessions()).toBe(3);
+      expect(ids(await ctx.stores().sessions.listActiveSessions())).toEqual(['a1', 'a2', 'b1']);
+      expect((await ctx.stores().sessions.listActiveSessions()).length).toBe(3);
 
-      await ctx.store().updateSession('a1', { status: 'ended', endedAt: T0 + 9, endReason: 'deleted' });
-      expect(ids(await ctx.store().listActiveSessions())).toEqual(['a2', 'b1']);
-      expect(await ctx.store().countActiveSessions()).toBe(2);
+      await ctx
+        .stores()
+        .sessions.updateSession('a1', { status: 'ended', endedAt: T0 + 9, endReason: 'deleted' });
+      expect(ids(await ctx.stores().sessions.listActiveSessions())).toEqual(['a2', 'b1']);
+      expect((await ctx.stores().sessions.listActiveSessions()).length).toBe(2);
     });
   });
 }

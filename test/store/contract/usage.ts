@@ -15,8 +15,8 @@ export function usageContract(ctx: ContractContext): void {
       costUsd: number,
     ) {
       const turn = makeTurn(sessionId, { id, firstSeq: seq, createdAt });
-      await ctx.store().beginTurn(turn, makeEvent(sessionId, seq, { turnId: id }));
-      await ctx.store().finishTurn(
+      await ctx.stores().turns.beginTurn(turn, makeEvent(sessionId, seq, { turnId: id }));
+      await ctx.stores().turns.finishTurn(
         id,
         {
           status: 'completed',
@@ -31,16 +31,16 @@ export function usageContract(ctx: ContractContext): void {
     }
 
     it('sums per session of the key the turns made since the time, leaving others out', async () => {
-      await seedSession(ctx.store(), 'ses_a', 'key_1');
-      await seedSession(ctx.store(), 'ses_b', 'key_1');
-      await seedSession(ctx.store(), 'ses_x', 'key_2');
+      await seedSession(ctx.stores(), 'ses_a', 'key_1');
+      await seedSession(ctx.stores(), 'ses_b', 'key_1');
+      await seedSession(ctx.stores(), 'ses_x', 'key_2');
       await finishedTurn('ses_a', 'msg_old', 1, T0 - 1, 1, 0.5);
       await finishedTurn('ses_a', 'msg_a1', 3, T0, 1, 0.25);
       await finishedTurn('ses_a', 'msg_a2', 5, T0 + 5, 2, 0.125);
       await finishedTurn('ses_b', 'msg_b1', 1, T0 + 7, 3, 1);
       await finishedTurn('ses_x', 'msg_x1', 1, T0 + 9, 4, 8);
 
-      const rows = await ctx.store().keyUsage('key_1', T0);
+      const rows = await ctx.stores().usage.keyUsage('key_1', T0);
       expect(rows).toEqual([
         {
           sessionId: 'ses_a',
@@ -55,10 +55,10 @@ export function usageContract(ctx: ContractContext): void {
         },
         { sessionId: 'ses_b', turns: 1, usage: usage(3), costUsd: 1 },
       ]);
-      expect(await ctx.store().keyUsage('key_2', T0)).toEqual([
+      expect(await ctx.stores().usage.keyUsage('key_2', T0)).toEqual([
         { sessionId: 'ses_x', turns: 1, usage: usage(4), costUsd: 8 },
       ]);
-      expect(await ctx.store().keyUsage('key_1', T0 + 100)).toEqual([]);
+      expect(await ctx.stores().usage.keyUsage('key_1', T0 + 100)).toEqual([]);
     });
   });
 }

@@ -1,5 +1,5 @@
 /**
- * SessionStore in plain Maps, for unit tests of the domain. It keeps the same contract as the
+ * The store ports in plain Maps, for unit tests of the domain. It keeps the same contract as the
  * SQLite store (test/store/session-store-contract.ts runs against both), including what a
  * database would refuse: duplicate ids, a key hash used twice, a duplicate event seq, references
  * to a missing key or session. A test that passes here must not fail on the real store.
@@ -7,7 +7,20 @@
  * Every record is structuredClone'd on the way in and on the way out, so neither the caller's
  * object nor a returned one is the stored state: mutating them changes nothing here, as with SQL.
  */
-import type { SessionStore } from '../../domain/ports.js';
+import type {
+  EventStore,
+  IdempotencyStore,
+  KeyPatch,
+  KeyStore,
+  SessionPatch,
+  SessionStore,
+  Stores,
+  TranscriptEntry,
+  TurnFinish,
+  TurnStore,
+  UsageStore,
+} from '../../domain/stores.js';
+import { MemoryTranscriptStore } from './memory-transcript-store.js';
 import {
   addUsage,
   RETAINED_EVENT_TYPES,
@@ -22,10 +35,6 @@ import {
   type TurnRecord,
 } from '../../domain/types.js';
 
-type KeyPatch = Parameters<SessionStore['updateKey']>[1];
-type SessionPatch = Parameters<SessionStore['updateSession']>[1];
-type TurnFinish = Parameters<SessionStore['finishTurn']>[1];
-
 interface State {
   keys: Map<string, ApiKeyRecord>;
   keyIdByHash: Map<string, string>;
@@ -38,6 +47,9 @@ interface State {
   /** Event log floors, by session id. */
   floors: Map<string, number>;
 }
+
+/** Claude Code's transcripts, by `${projectKey}\u0000${sessionId}\u0000${subpath}`. */
+export type TranscriptMap = Map<string, TranscriptEntry[]>;
 
 const copy = structuredClone;
 
@@ -71,7 +83,12 @@ function byCreatedThenId(a: { createdAt: number; id: string }, b: { createdAt: n
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-export class MemorySessionStore implements SessionStore {
+export class MemoryStore
+  implements KeyStore, SessionStore, TurnStore, EventStore, IdempotencyStore, UsageStore
+{
+  /** Shared with the bundle's MemoryTranscriptStore, so retention purges transcripts too. */
+  readonly transcriptEntries: TranscriptMap = new Map();
+
   private state: State | null = {
     keys: new Map(),
     keyIdByHash: new Map(),
@@ -84,7 +101,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** The maps, or a throw once closed (as a closed database connection does). */
   private get s(): State {
-    if (this.state === null) throw new Error('MemorySessionStore is closed');
+    if (this.state === null) throw new Error('MemoryStore is closed');
     return this.state;
   }
 
@@ -158,10 +175,6 @@ export class MemorySessionStore implements SessionStore {
       .map((session) => copy(session));
   }
 
-  async countActiveSessions(): Promise<number> {
-    return this.active().length;
-  }
-
   async updateSession(id: string, patch: SessionPatch): Promise<void> {
     const session = this.s.sessions.get(id);
     if (session) applyPatch(session, patch, SESSION_PATCH_FIELDS);
@@ -205,6 +218,9 @@ export class MemorySessionStore implements SessionStore {
     let purged = 0;
     for (const session of this.s.sessions.values()) {
       if (session.status !== 'ended' || session.endedAt === null || session.endedAt >= endedBefore) continue;
+      for (const key of [...this.transcriptEntries.keys()]) {
+        if (key.split('\u0000')[1] === session.claudeSessionId) this.transcriptEntries.delete(key);
+      }
       if ((this.s.events.get(session.id) ?? []).length === 0) continue;
       this.s.events.delete(session.id);
       purged++;
@@ -370,4 +386,19 @@ function sumTurns(turns: TurnRecord[]): { turns: number; usage: TokenUsage; cost
     costUsd += turn.costUsd;
   }
   return { turns: turns.length, usage, costUsd };
+}
+
+/** Every store port in memory, as the composition root would open them. */
+export function memoryStores(store: MemoryStore = new MemoryStore()): Stores {
+  return {
+    keys: store,
+    sessions: store,
+    turns: store,
+    events: store,
+    idempotency: store,
+    usage: store,
+    transcripts: new MemoryTranscriptStore(store.transcriptEntries),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
 }

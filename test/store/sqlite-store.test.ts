@@ -13,27 +13,28 @@ import {
   MIGRATIONS,
   openDatabase,
   SCHEMA_VERSION,
-  SqliteSessionStore,
+  openSqliteStores,
+  SqliteStore,
   StoreOpenError,
 } from '../../src/adapters/sqlite/index.js';
 import { makeEvent, makeKey, makeSession, makeTurn, seedSession, T0 } from './fixtures.js';
-import { describeSessionStoreContract } from './session-store-contract.js';
+import { describeStoreContract } from './store-contract.js';
 
 const tempDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'session-store-'));
 
-describeSessionStoreContract('sqlite', async () => {
+describeStoreContract('sqlite', async () => {
   const dir = await tempDir();
-  const store = SqliteSessionStore.open(dir);
+  const stores = openSqliteStores(dir);
   return {
-    store,
+    stores,
     cleanup: async () => {
-      await store.close();
+      await stores.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
 });
 
-describe('SqliteSessionStore on disk', () => {
+describe('SqliteStore on disk', () => {
   let dir: string;
 
   beforeEach(async () => {
@@ -96,8 +97,8 @@ describe('SqliteSessionStore on disk', () => {
   });
 
   it('an acknowledged write is visible to a new connection, and survives close and reopen', async () => {
-    const store = SqliteSessionStore.open(dir);
-    await seedSession(store);
+    const store = SqliteStore.open(dir);
+    await seedSession({ keys: store, sessions: store });
     const turn = makeTurn('ses_1');
     const prompt = makeEvent('ses_1', 1, { turnId: turn.id, data: '{ "kept" :  "as is" }' });
     await store.beginTurn(turn, prompt);
@@ -110,7 +111,7 @@ describe('SqliteSessionStore on disk', () => {
     other.close();
     await store.close();
 
-    const reopened = SqliteSessionStore.open(dir);
+    const reopened = SqliteStore.open(dir);
     expect(await reopened.getKey('key_1')).toEqual(makeKey());
     expect(await reopened.getSession('ses_1')).toEqual(makeSession('key_1'));
     expect(await reopened.getTurn(turn.id)).toEqual(turn);
@@ -119,7 +120,7 @@ describe('SqliteSessionStore on disk', () => {
   });
 
   it('reopening an up-to-date database migrates nothing', async () => {
-    const store = SqliteSessionStore.open(dir);
+    const store = SqliteStore.open(dir);
     await store.insertKey(makeKey({ createdAt: T0 }));
     await store.close();
     const db = openDatabase(dir);

@@ -1,5 +1,6 @@
 /**
- * SessionStore on SQLite (better-sqlite3). The driver is synchronous: each method does its work
+ * The store ports (src/domain/stores.ts) on SQLite (better-sqlite3), all but the transcripts
+ * (sqlite-transcript-store.ts) in this one class over one connection. The driver is synchronous: each method does its work
  * before returning, so by the time the promise resolves the write is committed, and with
  * `synchronous = FULL` (open-database.ts) fsynced. The methods are `async` only to fit the port
  * (a PostgreSQL store would really wait) and to turn a thrown SqliteError into a rejection.
@@ -8,7 +9,17 @@
  * this store ever interleave.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SessionStore } from '../../domain/ports.js';
+import type {
+  EventStore,
+  IdempotencyStore,
+  KeyPatch,
+  KeyStore,
+  SessionPatch,
+  SessionStore,
+  TurnFinish,
+  TurnStore,
+  UsageStore,
+} from '../../domain/stores.js';
 import type {
   ApiKeyRecord,
   IdempotencyRecord,
@@ -32,20 +43,17 @@ import {
   turnFinishToRow,
   turnFromRow,
   turnToRow,
-  type TurnFinish,
 } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { SqliteTranscriptStore } from './sqlite-transcript-store.js';
-
-type KeyPatch = Parameters<SessionStore['updateKey']>[1];
-type SessionPatch = Parameters<SessionStore['updateSession']>[1];
 
 /** 1 when the patch gives the field. `undefined` means "not given", as for an absent key. */
 function given(value: unknown): 0 | 1 {
   return value === undefined ? 0 : 1;
 }
 
-export class SqliteSessionStore implements SessionStore {
+export class SqliteStore
+  implements KeyStore, SessionStore, TurnStore, EventStore, IdempotencyStore, UsageStore
+{
   private readonly db: BetterSqlite3.Database;
   private readonly sql: Statements;
   private readonly insertEventBatch: (events: SessionEvent[]) => void;
@@ -63,8 +71,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly pageOfMessages: (sessionId: string, limit: number, offset: number) => Page<SessionEvent>;
 
   /** Opens `<dataDir>/server.db`; throws StoreOpenError if it cannot. */
-  static open(dataDir: string, options?: OpenDatabaseOptions): SqliteSessionStore {
-    return new SqliteSessionStore(openDatabase(dataDir, options));
+  static open(dataDir: string, options?: OpenDatabaseOptions): SqliteStore {
+    return new SqliteStore(openDatabase(dataDir, options));
   }
 
   /** Takes ownership of an open, migrated connection (see openDatabase). */
@@ -128,11 +136,6 @@ export class SqliteSessionStore implements SessionStore {
       items: sql.listMessages.all(sessionId, limit, offset).map(eventFromRow),
       total: sql.countMessages.get(sessionId) ?? 0,
     }));
-  }
-
-  /** Claude Code's transcripts, in the same database (see SqliteTranscriptStore). */
-  transcripts(): SqliteTranscriptStore {
-    return new SqliteTranscriptStore(this.db);
   }
 
   async ping(): Promise<void> {
@@ -201,10 +204,6 @@ export class SqliteSessionStore implements SessionStore {
     return this.sql.listActiveSessions.all().map(sessionFromRow);
   }
 
-  async countActiveSessions(): Promise<number> {
-    return this.sql.countActiveSessions.get() ?? 0;
-  }
-
   async updateSession(id: string, patch: SessionPatch): Promise<void> {
     this.sql.updateSession.run({
       id,
@@ -223,10 +222,10 @@ export class SqliteSessionStore implements SessionStore {
 
   async beginTurn(
     turn: TurnRecord,
-    promptEvent: SessionEvent,
+    firstEvent: SessionEvent,
     idempotency?: IdempotencyRecord,
   ): Promise<void> {
-    this.beginTurnTx(turn, promptEvent, idempotency);
+    this.beginTurnTx(turn, firstEvent, idempotency);
   }
 
   async finishTurn(turnId: string, patch: TurnFinish, terminalEvent: SessionEvent): Promise<void> {
