@@ -2,6 +2,8 @@
  * The closed set of error codes of the API contract. Only the HTTP layer knows statuses
  * (src/http/error-status.ts); the domain throws or returns `ApiError` with a code.
  */
+import { z } from 'zod';
+
 export const ERROR_CODES = [
   'INVALID_REQUEST',
   'MISSING_API_KEY',
@@ -33,11 +35,12 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export type ErrorDetails = Record<string, unknown>;
 
 /** The `error` object of the contract's envelope; also the data of an SSE `error` event. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  details: ErrorDetails;
-}
+export const ErrorBodySchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 export class ApiError extends Error {
   readonly code: ErrorCode;

@@ -6,7 +6,8 @@
  */
 import type { Clock, EventBus } from './ports.js';
 import type { EventStore } from './stores.js';
-import type { SessionEvent, SessionEventType } from './types.js';
+import type { SessionEvent } from './types.js';
+import type { EphemeralEventType, EventPayload, StoredEventType } from './events.js';
 
 export interface EventMeta {
   seq: number;
@@ -29,11 +30,11 @@ export class EventLog {
   ) {}
 
   /** Appends one event; `data` is built with the event's own sequence number and time. */
-  append(
+  append<T extends StoredEventType>(
     sessionId: string,
     turnId: string | null,
-    type: SessionEventType,
-    data: (meta: EventMeta) => unknown,
+    type: T,
+    data: (meta: EventMeta) => EventPayload<T>,
   ): Promise<SessionEvent> {
     return this.appendWith(sessionId, turnId, type, data, (event) => this.store.appendEvents([event]));
   }
@@ -42,11 +43,11 @@ export class EventLog {
    * Like `append`, but the caller stores the event itself, in the same transaction as other
    * state (a turn that begins or ends with its event).
    */
-  appendWith(
+  appendWith<T extends StoredEventType>(
     sessionId: string,
     turnId: string | null,
-    type: SessionEventType,
-    data: (meta: EventMeta) => unknown,
+    type: T,
+    data: (meta: EventMeta) => EventPayload<T>,
     persist: (event: SessionEvent) => Promise<void>,
   ): Promise<SessionEvent> {
     return this.serialize(sessionId, async () => {
@@ -71,11 +72,11 @@ export class EventLog {
    * Publishes an event that is never stored (a text delta). It goes through the same chain as the
    * stored events, so readers get it in call order, placed after the last stored event.
    */
-  publishEphemeral(
+  publishEphemeral<T extends EphemeralEventType>(
     sessionId: string,
     turnId: string | null,
-    type: SessionEventType,
-    data: unknown,
+    type: T,
+    data: EventPayload<T>,
   ): Promise<void> {
     return this.serialize(sessionId, async () => {
       this.bus.publish({
@@ -90,11 +91,6 @@ export class EventLog {
     });
   }
 
-  /** Resolves after every append already called for the session has finished. */
-  settled(sessionId: string): Promise<void> {
-    return this.serialize(sessionId, async () => undefined);
-  }
-
   async currentSeq(sessionId: string): Promise<number> {
     const known = this.lastSeq.get(sessionId);
     if (known !== undefined) return known;
@@ -103,8 +99,17 @@ export class EventLog {
     return stored;
   }
 
-  /** Drops cached state of an ended session. */
-  forget(sessionId: string): void {
+  /** Resolves after every append already called for the session has finished. */
+  settled(sessionId: string): Promise<void> {
+    return this.serialize(sessionId, async () => undefined);
+  }
+
+  /**
+   * Drops cached state of an ended session, once its pending appends are done: an append still
+   * in flight must not find the chain gone and number its event from a stale store read.
+   */
+  async forget(sessionId: string): Promise<void> {
+    await this.settled(sessionId);
     this.lastSeq.delete(sessionId);
     this.chains.delete(sessionId);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { summarize, type SummaryPart } from './message-summary.js';
+import type { SummaryPart } from './events.js';
+import { summarize } from './message-summary.js';
 import type { ClaudeMessage } from './ports.js';
 
 const assistant = (content: unknown): ClaudeMessage => ({

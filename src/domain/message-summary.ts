@@ -3,22 +3,8 @@
  * history item): tool calls and their results recognisable without parsing Claude Code's own
  * message shapes, which may change between versions. The full message stays in `content`.
  */
+import type { SummaryPart } from './events.js';
 import type { ClaudeMessage } from './ports.js';
-
-export type SummaryPart =
-  | { type: 'text'; text: string }
-  | { type: 'thinking'; text: string }
-  | { type: 'tool_use'; toolUseId: string; name: string; input: unknown }
-  | { type: 'tool_result'; toolUseId: string; name: string | null; isError: boolean; content: string }
-  | { type: 'system'; subtype: string; [detail: string]: unknown }
-  | {
-      type: 'result';
-      subtype: string;
-      isError: boolean;
-      numTurns: number;
-      durationMs: number;
-      stopReason: string | null;
-    };
 
 type Block = Record<string, unknown>;
 

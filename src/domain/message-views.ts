@@ -4,28 +4,8 @@
  */
 import type { ClaudeMessage } from './ports.js';
 import type { EventMeta } from './event-log.js';
-import { summarize, type SummaryPart } from './message-summary.js';
-
-export type MessageRole = 'user' | 'assistant' | 'system';
-
-export interface MessageView {
-  id: string;
-  sessionId: string;
-  /** The `messageId` of the prompt whose turn produced this message. */
-  turnId: string;
-  sequence: number;
-  timestamp: string;
-  /** Claude Code's message type (`user`, `assistant`, `system`, `result`, …). */
-  type: string;
-  subtype?: string;
-  role: MessageRole;
-  /** `client`: the prompt as sent; `claude_code`: produced by the agent. */
-  source: 'client' | 'claude_code';
-  /** A stable summary: text, tool calls and their results, system and result markers. */
-  summary: SummaryPart[];
-  /** The full Claude Code message, tool calls and results included. */
-  content: unknown;
-}
+import type { MessageRole, MessageView } from './events.js';
+import { summarize } from './message-summary.js';
 
 /** The client's prompt, shaped like the user message Claude Code itself receives. */
 export function promptView(sessionId: string, turnId: string, prompt: string, meta: EventMeta): MessageView {

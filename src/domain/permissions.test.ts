@@ -4,12 +4,8 @@ import { MemoryEventBus } from '../adapters/memory/memory-event-bus.js';
 import { MemoryStore } from '../adapters/memory/memory-store.js';
 import { ApiError } from './errors.js';
 import { EventLog } from './event-log.js';
-import {
-  PermissionBroker,
-  type PermissionDecision,
-  type PermissionRequestView,
-  type PermissionResolution,
-} from './permissions.js';
+import type { PermissionDecision, PermissionRequestView, PermissionResolution } from './events.js';
+import { PermissionBroker } from './permissions.js';
 import type { Clock, PermissionAnswer, PermissionAsk } from './ports.js';
 import { makeKey, makeSession } from '../../test/store/fixtures.js';
 

@@ -11,50 +11,13 @@
  */
 import { ApiError } from './errors.js';
 import type { EventLog } from './event-log.js';
+import type { PermissionDecision, PermissionRequestView, PermissionResolution } from './events.js';
 import { randomBase62 } from './ids.js';
 import type { Clock, Logger, PermissionAnswer, PermissionAsk } from './ports.js';
-
-export type PermissionDecision = 'allow' | 'deny';
 
 export interface PermissionSettings {
   timeoutMs: number;
   defaultDecision: PermissionDecision;
-}
-
-/** The `permission_request` event, and an item of GET …/permissions. */
-export interface PermissionRequestView {
-  requestId: string;
-  sessionId: string;
-  messageId: string;
-  toolName: string;
-  toolUseId: string | null;
-  input: Record<string, unknown>;
-  /** Claude Code's own description of the call, and why it asks. */
-  description: string | null;
-  displayName: string | null;
-  decisionReason: string | null;
-  /**
-   * Claude Code's suggestions, as it made them; `remember: true` applies only the allow rules
-   * among them (see `allowRules`) for the rest of the session.
-   */
-  suggestions: unknown[];
-  createdAt: string;
-  expiresAt: string;
-}
-
-/** The `permission_resolved` event, and the answer of POST …/permissions/:requestId. */
-export interface PermissionResolution {
-  requestId: string;
-  sessionId: string;
-  messageId: string;
-  toolName: string;
-  decision: PermissionDecision;
-  /** Who decided: the client, the timeout's default, an interrupt, or the session's end. */
-  by: 'client' | 'timeout' | 'interrupt' | 'session_end';
-  message: string | null;
-  updatedInput: boolean;
-  remember: boolean;
-  resolvedAt: string;
 }
 
 export interface ClientDecision {

@@ -385,7 +385,7 @@ export class SessionService {
     await session.starting?.catch(() => undefined);
     await session.process?.close();
     this.live.delete(session.id);
-    this.deps.events.forget(session.id);
+    await this.deps.events.forget(session.id);
     // Kept for WORKSPACE_RETENTION_SECONDS (removeEndedWorkspaces), unless that is zero.
     if (session.record.config.workspace === 'owned' && this.deps.settings.workspaceRetentionMs === 0) {
       await this.removeWorkspace(session.id, session.record.config.cwd);

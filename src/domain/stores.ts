@@ -14,9 +14,9 @@ import type {
   SessionEvent,
   SessionRecord,
   SessionUsage,
-  TokenUsage,
   TurnRecord,
 } from './types.js';
+import type { TokenUsage } from './events.js';
 
 export type KeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'lastUsedAt' | 'revokedAt' | 'policy'>>;
 export type SessionPatch = Partial<

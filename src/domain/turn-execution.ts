@@ -4,6 +4,7 @@
  * death becomes the turn's ending. Storing the terminal event is the TurnService's job.
  */
 import type { EventLog } from './event-log.js';
+import type { StatusDetails, StatusEvent, TurnStatusName } from './events.js';
 import type { LiveSession } from './live-session.js';
 import { assistantText, claudeMessageView } from './message-views.js';
 import type { PermissionBroker } from './permissions.js';
@@ -47,26 +48,31 @@ const NOT_RUN: AgentTurnResult = {
 /** Text deltas are sent at most this often (joined), so a fast model does not flood streams. */
 const DELTA_FLUSH_MS = 50;
 
-export type TurnStatusName = 'queued' | 'running' | 'waiting_for_permission' | 'retrying' | 'idle';
-
 /** The data of a `status` event, stamped with the time the event log gives it. */
-export function statusData(
+export function statusData<S extends TurnStatusName>(
   sessionId: string,
   turnId: string,
-  status: TurnStatusName,
-  details: Record<string, unknown>,
+  status: S,
+  details: StatusDetails<S>,
   meta: { createdAt: number },
-): Record<string, unknown> {
-  return { sessionId, messageId: turnId, status, ...details, at: new Date(meta.createdAt).toISOString() };
+): StatusEvent {
+  // The generic `S` cannot narrow the union by itself; the parameters tie status and details.
+  return {
+    sessionId,
+    messageId: turnId,
+    status,
+    ...details,
+    at: new Date(meta.createdAt).toISOString(),
+  } as Extract<StatusEvent, { status: S }>;
 }
 
 /** Appends a `status` event of the session. */
-export function appendStatus(
+export function appendStatus<S extends TurnStatusName>(
   events: EventLog,
   sessionId: string,
   turnId: string,
-  status: TurnStatusName,
-  details: Record<string, unknown> = {},
+  status: S,
+  details: StatusDetails<S>,
 ): Promise<unknown> {
   return events.append(sessionId, turnId, 'status', (meta) =>
     statusData(sessionId, turnId, status, details, meta),
@@ -142,7 +148,7 @@ export class TurnExecution {
   private onEvent(event: AgentEvent): void {
     if (event.kind === 'delta') {
       // The retried call is answering: the session runs again from its first streamed token.
-      if (this.status === 'retrying') this.setStatus('running');
+      if (this.status === 'retrying') this.setStatus('running', {});
       this.deltas.add(event);
       return;
     }
@@ -169,7 +175,7 @@ export class TurnExecution {
     // Claude Code's api_retry message is stored like any other; after a retry, the next message
     // says the model answers again.
     const isRetryNotice = event.message.type === 'system' && event.message.subtype === 'api_retry';
-    if (this.status === 'retrying' && !isRetryNotice) this.setStatus('running');
+    if (this.status === 'retrying' && !isRetryNotice) this.setStatus('running', {});
     this.lastText.see(event.message);
     this.storeMessage(event.message);
   }
@@ -178,7 +184,7 @@ export class TurnExecution {
     this.deltas.flush();
     this.setStatus('waiting_for_permission', { toolName: ask.toolName });
     const answer = await this.deps.permissions.ask(this.session.id, this.run.id, ask);
-    if (!this.run.interrupted) this.setStatus('running');
+    if (!this.run.interrupted) this.setStatus('running', {});
     return answer;
   }
 
@@ -191,7 +197,7 @@ export class TurnExecution {
       .catch((err: unknown) => this.log.error({ err }, 'could not store a Claude Code message'));
   }
 
-  private setStatus(status: TurnStatusName, details: Record<string, unknown> = {}): void {
+  private setStatus<S extends TurnStatusName>(status: S, details: StatusDetails<S>): void {
     this.status = status;
     appendStatus(this.deps.events, this.session.id, this.run.id, status, details).catch((err: unknown) =>
       this.log.error({ err }, 'could not store a status event'),

@@ -4,7 +4,8 @@
  */
 import type { ErrorBody } from './errors.js';
 import type { AgentTurnOutcome, AgentTurnResult } from './ports.js';
-import { ZERO_USAGE, type TokenUsage, type TurnCompletion, type TurnStatus } from './types.js';
+import { ZERO_USAGE, type TurnStatus } from './types.js';
+import { type TokenUsage, type TurnCompletion } from './events.js';
 
 export interface TurnEnding {
   status: Exclude<TurnStatus, 'running'>;

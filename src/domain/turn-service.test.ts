@@ -6,7 +6,7 @@ import type { MemoryStore } from '../adapters/memory/memory-store.js';
 import { keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
 import type { PolicyDefaults } from './key-policy.js';
-import type { MessageView } from './message-views.js';
+import type { MessageView } from './events.js';
 import type { AgentSpec, Logger } from './ports.js';
 import type { TurnRun } from './turn-run.js';
 import type { StartedTurn } from './turn-service.js';

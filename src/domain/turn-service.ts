@@ -23,7 +23,13 @@ import { DAY_MS, utcDayStart } from './time.js';
 import { appendStatus, statusData, TurnExecution } from './turn-execution.js';
 import type { TurnEnding } from './turn-outcome.js';
 import { TurnRun } from './turn-run.js';
-import { ZERO_USAGE, type ApiKeyRecord, type TurnRecord, type TurnStatus } from './types.js';
+import {
+  ZERO_USAGE,
+  type ApiKeyRecord,
+  type SessionEvent,
+  type TurnRecord,
+  type TurnStatus,
+} from './types.js';
 
 export interface TurnServiceDeps {
   stores: Pick<Stores, 'sessions' | 'turns' | 'usage'>;
@@ -359,7 +365,7 @@ export class TurnService {
   private launch(session: LiveSession, run: TurnRun): void {
     void this.deps.sessions.touch(session).catch(() => undefined);
     void (async () => {
-      await appendStatus(this.deps.events, session.id, run.id, 'running').catch(() => undefined);
+      await appendStatus(this.deps.events, session.id, run.id, 'running', {}).catch(() => undefined);
       const execution = new TurnExecution(this.deps, session, run);
       await this.finish(session, run, await execution.execute());
     })();
@@ -395,28 +401,32 @@ export class TurnService {
     // `idle` before the terminal event: a turn's terminal event is the last of its log, so a
     // client that reconnects after it gets 204 (nothing more) at once.
     if (session.turn === run && session.queue.length === 0 && !session.ending) {
-      await appendStatus(events, session.id, run.id, 'idle').catch(() => undefined);
+      await appendStatus(events, session.id, run.id, 'idle', {}).catch(() => undefined);
     }
     try {
-      await events.appendWith(
-        session.id,
-        run.id,
-        ending.completion ? 'complete' : 'error',
-        () => ending.completion ?? ending.error,
-        (event) =>
-          stores.turns.finishTurn(
-            run.id,
-            {
-              status: ending.status,
-              endedAt: clock.now(),
-              completion: ending.completion,
-              error: ending.error,
-              usage: ending.usage,
-              costUsd: ending.costUsd,
-            },
-            event,
-          ),
-      );
+      const persist = (event: SessionEvent): Promise<void> =>
+        stores.turns.finishTurn(
+          run.id,
+          {
+            status: ending.status,
+            endedAt: clock.now(),
+            completion: ending.completion,
+            error: ending.error,
+            usage: ending.usage,
+            costUsd: ending.costUsd,
+          },
+          event,
+        );
+      const { completion, error } = ending;
+      if (completion) await events.appendWith(session.id, run.id, 'complete', () => completion, persist);
+      else
+        await events.appendWith(
+          session.id,
+          run.id,
+          'error',
+          () => error ?? internalError().toBody(),
+          persist,
+        );
     } catch (err) {
       log.error({ err }, 'could not record the end of a turn');
       final = { ...ending, status: 'failed', completion: null, error: internalError().toBody() };

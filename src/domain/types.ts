@@ -3,6 +3,7 @@
  * Nothing here knows about Fastify, SQL or the Claude Agent SDK.
  */
 import type { ErrorBody } from './errors.js';
+import type { SessionEventType, TokenUsage, TurnCompletion } from './events.js';
 
 export const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
@@ -92,13 +93,6 @@ export interface SessionRecord {
   endReason: SessionEndReason | null;
 }
 
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheReadInputTokens: number;
-}
-
 export const ZERO_USAGE: TokenUsage = Object.freeze({
   inputTokens: 0,
   outputTokens: 0,
@@ -124,21 +118,6 @@ export interface SessionUsage {
 
 /** `queued`: waiting behind the session's running turn (`queue: true`). */
 export type TurnStatus = 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'timed_out';
-
-/** The `complete` event and the non-streaming response carry exactly this. */
-export interface TurnCompletion {
-  messageId: string;
-  sessionId: string;
-  /** The final assistant text of the turn. */
-  response: string;
-  usage: TokenUsage;
-  costUsd: number;
-  durationMs: number;
-  numTurns: number;
-  stopReason: string | null;
-  /** `completed`, or `interrupted` when the turn was stopped (issue 4 adds the interrupt call). */
-  status: 'completed' | 'interrupted';
-}
 
 export interface TurnRecord {
   /** Also the id of the user's prompt message in the history (the `messageId` of the API). */
@@ -177,20 +156,6 @@ export interface SessionEvent {
   createdAt: number;
   ephemeral?: true;
 }
-
-export type SessionEventType =
-  'message' | 'status' | 'permission_request' | 'permission_resolved' | 'delta' | 'complete' | 'error';
-
-export const TERMINAL_EVENT_TYPES: ReadonlySet<SessionEventType> = new Set(['complete', 'error']);
-
-/**
- * Event types that retention never prunes: the history, and each turn's outcome (a replay of any
- * turn still ends with it).
- */
-export const RETAINED_EVENT_TYPES: ReadonlySet<SessionEventType> = new Set([
-  'message',
-  ...TERMINAL_EVENT_TYPES,
-]);
 
 export type RateLimitBucket = 'sessions' | 'messages' | 'events';
 

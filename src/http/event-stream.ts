@@ -7,7 +7,13 @@
 import type { EventLog } from '../domain/event-log.js';
 import type { RateLimits } from '../domain/rate-limits.js';
 import { rateLimitExceeded } from '../domain/rate-limits.js';
-import { TERMINAL_EVENT_TYPES, type ApiKeyRecord } from '../domain/types.js';
+import { type ApiKeyRecord } from '../domain/types.js';
+import {
+  BILLED_EVENT_TYPES,
+  OPT_IN_EVENT_TYPES,
+  STREAM_NOTICES,
+  TERMINAL_EVENT_TYPES,
+} from '../domain/events.js';
 import type { SseStream } from './sse.js';
 
 export interface EventStreamPlan {
@@ -60,23 +66,18 @@ export async function streamEvents(
   }, KEY_RECHECK_MS);
   try {
     if (plan.afterSeq < plan.logFloor) {
-      await sse.sendUnlogged('error', {
-        code: 'CURSOR_EXPIRED',
-        message: `Some events after ${plan.afterSeq} up to ${plan.logFloor} are no longer kept (retention): the messages and each turn's final event are. The stream goes on with what is kept.`,
-        details: { after: plan.afterSeq, completeFrom: plan.logFloor + 1 },
-      });
+      await sse.sendNotice(STREAM_NOTICES.cursorExpired(plan.afterSeq, plan.logFloor));
     }
     for await (const event of deps.events.read(plan.sessionId, plan.afterSeq, abort.signal)) {
       if (plan.untilTurnId !== null && event.turnId !== plan.untilTurnId) continue;
-      if (event.ephemeral) {
-        // Deltas repeat text that the message events carry: opt-in, and free of the bucket.
-        if (plan.partial) await sse.send(event);
-        continue;
-      }
-      const budget = await deps.rateLimits.consume(deps.key, 'events');
-      if (!budget.allowed) {
-        await sse.sendUnlogged('error', rateLimitExceeded(budget, deps.now()).toBody());
-        break;
+      // Deltas repeat text that the message events carry: opt-in, and free of the bucket.
+      if (OPT_IN_EVENT_TYPES.has(event.type) && !plan.partial) continue;
+      if (BILLED_EVENT_TYPES.has(event.type)) {
+        const budget = await deps.rateLimits.consume(deps.key, 'events');
+        if (!budget.allowed) {
+          await sse.sendNotice(STREAM_NOTICES.rateLimited(rateLimitExceeded(budget, deps.now()).toBody()));
+          break;
+        }
       }
       await sse.send(event);
       if (!TERMINAL_EVENT_TYPES.has(event.type)) continue;
@@ -87,11 +88,7 @@ export async function streamEvents(
       }
     }
     if (revoked) {
-      await sse.sendUnlogged('error', {
-        code: 'INVALID_API_KEY',
-        message: 'The API key of this stream was revoked.',
-        details: {},
-      });
+      await sse.sendNotice(STREAM_NOTICES.keyRevoked());
     }
   } finally {
     clearInterval(recheck);

@@ -6,7 +6,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StreamNotice } from '../domain/events.js';
 import { SseStream } from './sse.js';
+
+/** A large event (the writer treats every event alike; a notice needs no log around it). */
+const bigNotice = (details: Record<string, unknown>): StreamNotice => ({
+  type: 'error',
+  data: { code: 'INTERNAL_ERROR', message: BIG, details },
+});
 
 const BIG = 'x'.repeat(1 << 20);
 
@@ -44,7 +51,7 @@ describe('SseStream back-pressure', () => {
 
   it('a burst to a slow client waits on one drain, and every event arrives in order', async () => {
     const { stream, res, client } = await pausedClient(60_000);
-    const sends = Array.from({ length: 40 }, (_, i) => stream.sendUnlogged('n', { i, big: BIG }));
+    const sends = Array.from({ length: 40 }, (_, i) => stream.sendNotice(bigNotice({ i })));
     expect(res.writableNeedDrain).toBe(true);
     expect(res.listenerCount('drain')).toBe(1);
 
@@ -63,7 +70,7 @@ describe('SseStream back-pressure', () => {
 
   it('cuts off a client that reads nothing for the stall timeout; pending sends settle', async () => {
     const { stream, res } = await pausedClient(300);
-    const sends = Array.from({ length: 40 }, () => stream.sendUnlogged('n', { big: BIG }));
+    const sends = Array.from({ length: 40 }, () => stream.sendNotice(bigNotice({})));
     expect(stream.closed).toBe(false);
 
     await Promise.all(sends);

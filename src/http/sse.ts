@@ -7,6 +7,7 @@
  * slow reader slows the writer down instead of filling the server's memory.
  */
 import type { ServerResponse } from 'node:http';
+import type { StreamNotice } from '../domain/events.js';
 import type { SessionEvent } from '../domain/types.js';
 
 export interface SseOptions {
@@ -75,11 +76,12 @@ export class SseStream {
   }
 
   /**
-   * An event that is not part of the log (it concerns this connection only, like its own rate
-   * limit). It has no `id:`, so a reconnecting client resumes after the last logged event.
+   * A notice about this connection, not part of the log (STREAM_NOTICES: its own rate limit, its
+   * cursor, its key, the server's shutdown). It has no `id:`, so a reconnecting client resumes
+   * after the last logged event.
    */
-  sendUnlogged(type: string, data: unknown): Promise<void> {
-    return this.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  sendNotice(notice: StreamNotice): Promise<void> {
+    return this.write(`event: ${notice.type}\ndata: ${JSON.stringify(notice.data)}\n\n`);
   }
 
   /** Tells an EventSource how long to wait before it reconnects. */

@@ -60,7 +60,8 @@ describe('StreamRegistry', () => {
     while (!stream) await new Promise((resolve) => setTimeout(resolve, 5));
     // The client reads nothing: fill the socket's buffers until a write no longer drains.
     const big = 'x'.repeat(1 << 20);
-    for (let i = 0; i < 64; i++) void stream.sendUnlogged('message', { big });
+    for (let i = 0; i < 64; i++)
+      void stream.sendNotice({ type: 'error', data: { code: 'INTERNAL_ERROR', message: big, details: {} } });
 
     const started = Date.now();
     expect(await registry.endAll(2500)).toBe(1);

@@ -2,6 +2,7 @@
  * The open SSE streams of this server, so that a shutdown can end each one with a final event and
  * a `retry:` hint instead of a cut connection.
  */
+import { STREAM_NOTICES } from '../domain/events.js';
 import type { SseStream } from './sse.js';
 
 /** How long a stream's final event may take to reach a client before the connection is cut. */
@@ -29,12 +30,7 @@ export class StreamRegistry {
     await Promise.all(
       open.map(async (stream) => {
         const final = (async () => {
-          await stream.sendUnlogged('error', {
-            code: 'SERVICE_UNAVAILABLE',
-            message:
-              'The server is shutting down. Reconnect with Last-Event-ID to resume where you left off.',
-            details: { retryMs },
-          });
+          await stream.sendNotice(STREAM_NOTICES.shuttingDown(retryMs));
           await stream.sendRetry(retryMs);
         })();
         let timer: NodeJS.Timeout | undefined;

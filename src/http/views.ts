@@ -1,6 +1,6 @@
 /** The JSON shapes of sessions as the API returns them (times as ISO 8601). */
 import type { LiveSession } from '../domain/live-session.js';
-import type { TokenUsage } from '../domain/types.js';
+import type { TokenUsage } from '../domain/events.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

@@ -32,43 +32,9 @@ import {
   SseReader,
   type Completion,
 } from './support.js';
+import type { PermissionRequestView, PermissionResolution, StatusEvent } from '../../src/domain/events.js';
 
 const [KEY_A, KEY_B] = TEST_KEYS;
-
-/** `permission_request` data, and an item of GET …/permissions. */
-interface PermissionRequestData {
-  requestId: string;
-  sessionId: string;
-  messageId: string;
-  toolName: string;
-  toolUseId: string | null;
-  input: Record<string, unknown>;
-  description: string | null;
-  suggestions: unknown[];
-  createdAt: string;
-  expiresAt: string;
-}
-
-/** `permission_resolved` data, and the answer of POST …/permissions/:requestId. */
-interface PermissionResolvedData {
-  requestId: string;
-  sessionId: string;
-  messageId: string;
-  toolName: string;
-  decision: 'allow' | 'deny';
-  by: 'client' | 'timeout' | 'interrupt' | 'session_end';
-  message: string | null;
-  updatedInput: boolean;
-  remember: boolean;
-}
-
-interface StatusData {
-  sessionId: string;
-  messageId: string;
-  status: string;
-  position?: number;
-  toolName?: string;
-}
 
 interface InterruptAnswer {
   sessionId: string;
@@ -104,7 +70,7 @@ afterAll(async () => {
 // --- helpers -------------------------------------------------------------------------------------
 
 const statusesOf = (events: readonly SseEvent[]): string[] =>
-  events.filter(named('status')).map((e) => dataOf<StatusData>(e).status);
+  events.filter(named('status')).map((e) => dataOf<StatusEvent>(e).status);
 
 /** The last event of a stream that has ended, checked to be its only terminal event. */
 function terminalOf(events: readonly SseEvent[]): SseEvent {
@@ -121,14 +87,14 @@ function answer(
   body: Record<string, unknown>,
   key: string = KEY_A,
 ) {
-  return call<PermissionResolvedData>(on.base, 'POST', `/sessions/${sessionId}/permissions/${requestId}`, {
+  return call<PermissionResolution>(on.base, 'POST', `/sessions/${sessionId}/permissions/${requestId}`, {
     key,
     body,
   });
 }
 
 async function pending(on: Stack, sessionId: string, key: string = KEY_A) {
-  const res = await call<{ sessionId: string; permissions: PermissionRequestData[] }>(
+  const res = await call<{ sessionId: string; permissions: PermissionRequestView[] }>(
     on.base,
     'GET',
     `/sessions/${sessionId}/permissions`,
@@ -183,14 +149,14 @@ async function runAnswering(
   sessionId: string,
   prompt: string,
   decision: Record<string, unknown>,
-): Promise<{ events: SseEvent[]; requests: PermissionRequestData[] }> {
+): Promise<{ events: SseEvent[]; requests: PermissionRequestView[] }> {
   const reader = await openTurnStream(on, sessionId, { prompt });
   const events: SseEvent[] = [];
-  const requests: PermissionRequestData[] = [];
+  const requests: PermissionRequestView[] = [];
   for (let e = await reader.next(); e !== null; e = await reader.next()) {
     events.push(e);
     if (e.event !== 'permission_request') continue;
-    const request = dataOf<PermissionRequestData>(e);
+    const request = dataOf<PermissionRequestView>(e);
     requests.push(request);
     expect((await answer(on, sessionId, request.requestId, decision)).status).toBe(200);
   }
@@ -225,7 +191,7 @@ describe('approvals answered over HTTP', () => {
         prompt: 'write it [[write:approved.txt:approved content]]',
       });
       const before = await readUntil(reader, named('permission_request'));
-      const request = dataOf<PermissionRequestData>(before.at(-1)!);
+      const request = dataOf<PermissionRequestView>(before.at(-1)!);
       expect(request).toMatchObject({
         sessionId,
         messageId: dataOf<{ turnId: string }>(before[0]!).turnId,
@@ -236,7 +202,7 @@ describe('approvals answered over HTTP', () => {
       // The session waits: its status says so, right before the question.
       expect(statusesOf(before)).toEqual(['running', 'waiting_for_permission']);
       expect(before.at(-2)?.event).toBe('status');
-      expect(dataOf<StatusData>(before.at(-2)!)).toMatchObject({
+      expect(dataOf<StatusEvent>(before.at(-2)!)).toMatchObject({
         status: 'waiting_for_permission',
         toolName: 'Write',
       });
@@ -286,7 +252,7 @@ describe('approvals answered over HTTP', () => {
 
       const after = await reader.rest();
       const resolved = after.filter(named('permission_resolved'));
-      expect(resolved.map((e) => dataOf<PermissionResolvedData>(e))).toEqual([answered.body]);
+      expect(resolved.map((e) => dataOf<PermissionResolution>(e))).toEqual([answered.body]);
       expect(after[0]?.event).toBe('permission_resolved');
       expect(statusesOf(after)).toEqual(['running', 'idle']);
       expect(after[1]?.event).toBe('status');
@@ -313,7 +279,7 @@ describe('approvals answered over HTTP', () => {
       const reader = await openTurnStream(stack, sessionId, {
         prompt: `${marker} [[bash:python3 -c "print('must not run')"]]`,
       });
-      const request = dataOf<PermissionRequestData>(
+      const request = dataOf<PermissionRequestView>(
         (await readUntil(reader, named('permission_request'))).at(-1)!,
       );
       expect(request.toolName).toBe('Bash');
@@ -326,7 +292,7 @@ describe('approvals answered over HTTP', () => {
       expect(answered.body).toMatchObject({ decision: 'deny', by: 'client', message: feedback });
 
       const after = await reader.rest();
-      expect(dataOf<PermissionResolvedData>(after.find(named('permission_resolved'))!)).toMatchObject({
+      expect(dataOf<PermissionResolution>(after.find(named('permission_resolved'))!)).toMatchObject({
         decision: 'deny',
         by: 'client',
         message: feedback,
@@ -348,7 +314,7 @@ describe('approvals answered over HTTP', () => {
       const reader = await openTurnStream(stack, sessionId, {
         prompt: `${marker} [[bash:python3 -c "print('original-command-ran')"]]`,
       });
-      const request = dataOf<PermissionRequestData>(
+      const request = dataOf<PermissionRequestView>(
         (await readUntil(reader, named('permission_request'))).at(-1)!,
       );
       expect(request.input.command).toBe(`python3 -c "print('original-command-ran')"`);
@@ -381,7 +347,7 @@ describe('approvals answered over HTTP', () => {
         for (let e = await reader.next(); e !== null; e = await reader.next()) {
           events.push(e);
           if (e.event !== 'permission_request') continue;
-          const request = dataOf<PermissionRequestData>(e);
+          const request = dataOf<PermissionRequestView>(e);
           const answered = await answer(stack, sessionId, request.requestId, { decision: 'allow', remember });
           expect(answered.body.remember).toBe(remember);
         }
@@ -395,7 +361,7 @@ describe('approvals answered over HTTP', () => {
     const forgetting = await createSession(stack, KEY_A);
     try {
       const [first, second] = await run(remembering, true);
-      const request = dataOf<PermissionRequestData>(first!.find(named('permission_request'))!);
+      const request = dataOf<PermissionRequestView>(first!.find(named('permission_request'))!);
       // Remembering needs a rule to remember: Claude Code suggests one for this command.
       expect(request.suggestions.length).toBeGreaterThan(0);
       expect(second!.filter(named('permission_request'))).toEqual([]);
@@ -487,8 +453,8 @@ describe('approvals answered over HTTP', () => {
         timeout: 1000,
       });
       const events = await reader.rest();
-      const request = dataOf<PermissionRequestData>(events.find(named('permission_request'))!);
-      expect(dataOf<PermissionResolvedData>(events.find(named('permission_resolved'))!)).toMatchObject({
+      const request = dataOf<PermissionRequestView>(events.find(named('permission_request'))!);
+      expect(dataOf<PermissionResolution>(events.find(named('permission_resolved'))!)).toMatchObject({
         requestId: request.requestId,
         decision: 'deny',
         by: 'interrupt',
@@ -497,7 +463,7 @@ describe('approvals answered over HTTP', () => {
       expect(terminal.event).toBe('error');
       expect(dataOf<{ code: string }>(terminal).code).toBe('REQUEST_TIMEOUT');
       expect(events.at(-2)?.event).toBe('status');
-      expect(dataOf<StatusData>(events.at(-2)!).status).toBe('idle');
+      expect(dataOf<StatusEvent>(events.at(-2)!).status).toBe('idle');
       expect(await pending(stack, sessionId)).toEqual([]);
     } finally {
       await deleteSession(stack, KEY_A, sessionId);
@@ -519,7 +485,7 @@ describe('approvals answered over HTTP', () => {
       // The client saw the session start to wait, then lost its connection.
       const seen = await readUntil(
         first,
-        (e) => e.event === 'status' && dataOf<StatusData>(e).status === 'waiting_for_permission',
+        (e) => e.event === 'status' && dataOf<StatusEvent>(e).status === 'waiting_for_permission',
       );
       abort.abort();
       await first.cancel();
@@ -533,7 +499,7 @@ describe('approvals answered over HTTP', () => {
       // Nothing lost, nothing repeated: the question is the next event after the cursor.
       expect(found).toHaveLength(1);
       expect(Number(found[0]!.id)).toBe(Number(seen.at(-1)!.id) + 1);
-      const request = dataOf<PermissionRequestData>(found[0]!);
+      const request = dataOf<PermissionRequestView>(found[0]!);
       expect((await pending(stack, sessionId)).map((p) => p.requestId)).toEqual([request.requestId]);
 
       expect((await answer(stack, sessionId, request.requestId, { decision: 'allow' })).status).toBe(200);
@@ -555,12 +521,12 @@ describe('approvals nobody answers', () => {
       const reader = await openTurnStream(quick, sessionId, {
         prompt: `${marker} [[bash:python3 -c "print('timed-out-command-ran')"]]`,
       });
-      const request = dataOf<PermissionRequestData>(
+      const request = dataOf<PermissionRequestView>(
         (await readUntil(reader, named('permission_request'))).at(-1)!,
       );
       expect(Date.parse(request.expiresAt) - Date.parse(request.createdAt)).toBe(1000);
       const after = await reader.rest();
-      const resolved = dataOf<PermissionResolvedData>(after.find(named('permission_resolved'))!);
+      const resolved = dataOf<PermissionResolution>(after.find(named('permission_resolved'))!);
       expect(resolved).toMatchObject({ requestId: request.requestId, decision: 'deny', by: 'timeout' });
       expect(resolved.message).toEqual(expect.any(String));
       expect(dataOf<Completion>(terminalOf(after))).toMatchObject({ status: 'completed' });
@@ -590,7 +556,7 @@ describe('approvals nobody answers', () => {
       });
       const events = await reader.rest();
       expect(events.filter(named('permission_request'))).toHaveLength(1);
-      expect(dataOf<PermissionResolvedData>(events.find(named('permission_resolved'))!)).toMatchObject({
+      expect(dataOf<PermissionResolution>(events.find(named('permission_resolved'))!)).toMatchObject({
         decision: 'allow',
         by: 'timeout',
         message: null,
@@ -693,7 +659,7 @@ describe('interrupt', () => {
       const reader = await openTurnStream(stack, sessionId, {
         prompt: 'interrupt the question [[bash:python3 -c "print(7)"]]',
       });
-      const request = dataOf<PermissionRequestData>(
+      const request = dataOf<PermissionRequestView>(
         (await readUntil(reader, named('permission_request'))).at(-1)!,
       );
       expect(await pending(stack, sessionId)).toHaveLength(1);
@@ -703,9 +669,7 @@ describe('interrupt', () => {
       expect(res.body).toMatchObject({ interrupted: true, messageId: request.messageId });
 
       const after = await reader.rest();
-      const resolved = after
-        .filter(named('permission_resolved'))
-        .map((e) => dataOf<PermissionResolvedData>(e));
+      const resolved = after.filter(named('permission_resolved')).map((e) => dataOf<PermissionResolution>(e));
       expect(resolved).toEqual([
         expect.objectContaining({ requestId: request.requestId, decision: 'deny', by: 'interrupt' }),
       ]);
@@ -790,7 +754,7 @@ describe('the queue', () => {
         KEY_A,
       );
       const secondEvents = await new SseReader(replay).rest();
-      expect(dataOf<StatusData>(secondEvents[0]!)).toMatchObject({ status: 'queued', position: 1 });
+      expect(dataOf<StatusEvent>(secondEvents[0]!)).toMatchObject({ status: 'queued', position: 1 });
       const secondComplete = terminalOf(secondEvents);
       expect(Number(secondComplete.id)).toBeGreaterThan(Number(firstComplete.id));
       expect(statusesOf(secondEvents).slice(-1)).toEqual(['idle']);
@@ -872,7 +836,7 @@ describe('the queue', () => {
     const res = await sseRequest(stack.base, 'GET', queued.body.streamUrl.replace('/api/v1', ''), KEY_A);
     const reader = new SseReader(res);
     const first = await reader.next();
-    expect(dataOf<StatusData>(first!)).toMatchObject({ status: 'queued', position: 1 });
+    expect(dataOf<StatusEvent>(first!)).toMatchObject({ status: 'queued', position: 1 });
 
     const [deleted, queuedEvents, runningEvents] = await Promise.all([
       call(stack.base, 'DELETE', `/sessions/${sessionId}`, { key: KEY_A }),
@@ -933,7 +897,7 @@ describe('idempotent queued streams', () => {
       for (const events of streams) {
         expect(events.map((e) => [e.id, e.event])).toEqual(streams[0]!.map((e) => [e.id, e.event]));
       }
-      expect(dataOf<StatusData>(streams[0]![0]!)).toMatchObject({ status: 'queued', position: 1 });
+      expect(dataOf<StatusEvent>(streams[0]![0]!)).toMatchObject({ status: 'queued', position: 1 });
       const prompts = (await history(stack, KEY_B, sessionId)).filter((m) => m.source === 'client');
       expect(prompts.map((m) => m.content)).toEqual([
         expect.objectContaining({

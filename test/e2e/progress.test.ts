@@ -20,28 +20,9 @@ import {
   type Completion,
   type MessageView,
 } from './support.js';
+import type { DeltaEvent, StatusEvent, SummaryPart } from '../../src/domain/events.js';
 
 const [KEY_A, KEY_B] = TEST_KEYS;
-
-interface DeltaData {
-  sessionId: string;
-  messageId: string;
-  kind: 'text' | 'thinking';
-  index: number;
-  text: string;
-}
-
-interface StatusData {
-  sessionId: string;
-  messageId: string;
-  status: string;
-  attempt?: number;
-  maxRetries?: number;
-  delayMs?: number;
-  upstreamStatus?: number | null;
-}
-
-type Summarized = MessageView & { summary: Array<Record<string, unknown>> };
 
 let stack: Stack;
 beforeAll(async () => {
@@ -55,7 +36,7 @@ afterAll(async () => {
 const deltaText = (events: readonly SseEvent[]): string =>
   events
     .filter(named('delta'))
-    .map((e) => dataOf<DeltaData>(e).text)
+    .map((e) => dataOf<DeltaEvent>(e).text)
     .join('');
 
 /** The raw SSE blocks of one event name (to look at their lines, `id:` included). */
@@ -80,7 +61,7 @@ describe('deltas (`partial`)', () => {
       expect(deltas.length).toBeLessThanOrEqual(10);
       for (const delta of deltas) {
         expect(delta.id).toBeNull();
-        expect(dataOf<DeltaData>(delta)).toMatchObject({
+        expect(dataOf<DeltaEvent>(delta)).toMatchObject({
           sessionId,
           messageId: complete.messageId,
           kind: 'text',
@@ -150,7 +131,7 @@ describe('deltas (`partial`)', () => {
       const deltas = events.filter(named('delta'));
       expect(deltas.length).toBeGreaterThanOrEqual(2);
       expect(deltas.every((d) => d.id === null)).toBe(true);
-      expect(deltas.map((d) => dataOf<DeltaData>(d).messageId)).toEqual(
+      expect(deltas.map((d) => dataOf<DeltaEvent>(d).messageId)).toEqual(
         deltas.map(() => queued.body.messageId),
       );
       expect(deltaText(events)).toBe(complete.response);
@@ -198,10 +179,10 @@ describe('status events', () => {
     try {
       const { events } = await streamTurn(stack, sessionId, { prompt: 'just answer' }, KEY_B);
       const statuses = events.filter(named('status'));
-      expect(statuses.map((e) => dataOf<StatusData>(e).status)).toEqual(['running', 'idle']);
+      expect(statuses.map((e) => dataOf<StatusEvent>(e).status)).toEqual(['running', 'idle']);
       const complete = dataOf<Completion>(events.at(-1)!);
       for (const status of statuses) {
-        expect(dataOf<StatusData>(status)).toMatchObject({ sessionId, messageId: complete.messageId });
+        expect(dataOf<StatusEvent>(status)).toMatchObject({ sessionId, messageId: complete.messageId });
       }
       // Right after the prompt, before anything Claude Code says…
       expect(events[0]?.event).toBe('message');
@@ -226,15 +207,16 @@ describe('status events', () => {
         KEY_B,
       );
       expect(dataOf<Completion>(events.at(-1)!)).toMatchObject({ status: 'completed' });
-      const statuses = events.filter(named('status')).map((e) => dataOf<StatusData>(e));
+      const statuses = events.filter(named('status')).map((e) => dataOf<StatusEvent>(e));
       expect(statuses.map((s) => s.status)).toEqual(['running', 'retrying', 'running', 'idle']);
-      expect(statuses[1]).toMatchObject({ attempt: 1, maxRetries: 2, upstreamStatus: 529 });
-      expect(statuses[1]?.delayMs).toEqual(expect.any(Number));
-      expect(statuses[1]!.delayMs!).toBeGreaterThan(0);
+      const retrying = statuses[1] as Extract<StatusEvent, { status: 'retrying' }> | undefined;
+      expect(retrying).toMatchObject({ attempt: 1, maxRetries: 2, upstreamStatus: 529 });
+      expect(retrying?.delayMs).toEqual(expect.any(Number));
+      expect(retrying!.delayMs).toBeGreaterThan(0);
       // Claude Code's own notice is in the stream (and the history) with the same figures.
       const notice = events
         .filter(named('message'))
-        .map((e) => dataOf<Summarized>(e))
+        .map((e) => dataOf<MessageView>(e))
         .find((m) => m.subtype === 'api_retry');
       expect(notice?.summary).toEqual([
         {
@@ -242,7 +224,7 @@ describe('status events', () => {
           subtype: 'api_retry',
           attempt: 1,
           maxRetries: 2,
-          delayMs: statuses[1]!.delayMs,
+          delayMs: retrying!.delayMs,
           upstreamStatus: 529,
         },
       ]);
@@ -250,7 +232,7 @@ describe('status events', () => {
       // `running` again from the retried call's first delta, not only with its whole message.
       const order = events
         .filter((e) => e.event === 'delta' || e.event === 'status')
-        .map((e) => (e.event === 'delta' ? 'delta' : dataOf<StatusData>(e).status))
+        .map((e) => (e.event === 'delta' ? 'delta' : dataOf<StatusEvent>(e).status))
         .filter((name, i, all) => name !== all[i - 1]);
       expect(order).toEqual(['running', 'retrying', 'running', 'delta', 'idle']);
     } finally {
@@ -265,7 +247,7 @@ describe('tool summaries', () => {
     try {
       const { events } = await streamTurn(stack, sessionId, { prompt: 'run it [[bash:echo summary-check]]' });
       expect(dataOf<Completion>(events.at(-1)!)).toMatchObject({ status: 'completed' });
-      const streamed = events.filter(named('message')).map((e) => dataOf<Summarized>(e));
+      const streamed = events.filter(named('message')).map((e) => dataOf<MessageView>(e));
       const toolCall = streamed.find((m) => m.summary.some((p) => p.type === 'tool_use'));
       const result = streamed.find((m) => m.summary.some((p) => p.type === 'tool_result'));
       expect(toolCall?.summary).toEqual([
@@ -276,7 +258,7 @@ describe('tool summaries', () => {
           input: { command: 'echo summary-check', description: expect.any(String) },
         },
       ]);
-      const toolUseId = toolCall!.summary[0]!.toolUseId;
+      const toolUseId = (toolCall!.summary[0] as Extract<SummaryPart, { type: 'tool_use' }>).toolUseId;
       expect(result?.summary).toEqual([
         {
           type: 'tool_result',
@@ -297,7 +279,7 @@ describe('tool summaries', () => {
       ]);
 
       // The history holds the very same items.
-      const stored = (await history(stack, KEY_A, sessionId)) as Summarized[];
+      const stored = (await history(stack, KEY_A, sessionId)) as MessageView[];
       expect(stored).toEqual(streamed);
     } finally {
       await deleteSession(stack, KEY_A, sessionId);
@@ -338,7 +320,7 @@ describe("the seed's JavaScript parser", () => {
       const complete = datas.at(-1) as Completion;
       expect(complete).toMatchObject({ sessionId, status: 'completed' });
       expect(complete.response).toMatch(/(^|[\s:])parsed$/);
-      const texts = datas.filter((_, i) => names[i] === 'delta').map((d) => (d as DeltaData).text);
+      const texts = datas.filter((_, i) => names[i] === 'delta').map((d) => (d as DeltaEvent).text);
       expect(texts.join('')).toContain('[12/12]');
     } finally {
       await deleteSession(stack, KEY_A, sessionId);

@@ -23,6 +23,7 @@ import {
   type Completion,
   type ErrorBody,
   type SessionSummary,
+  claudeMessage,
 } from './support.js';
 
 const [KEY_A, KEY_B] = TEST_KEYS;
@@ -172,7 +173,7 @@ describe('sessions and messages buckets', () => {
       expect(stack.fake.requests.slice(mark).filter((r) => r.path === '/v1/messages')).toHaveLength(0);
       const prompts = (await history(stack, KEY_A, sessionId))
         .filter((m) => m.source === 'client')
-        .map((m) => (m.content.message as { content: string }).content);
+        .map((m) => (claudeMessage(m).message as { content: string }).content);
       expect(prompts).toEqual(['one', 'two', 'three', 'four']);
       // A refused turn leaves the session idle and usable later.
       const details = await call(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY_A });

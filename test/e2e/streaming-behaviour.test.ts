@@ -145,7 +145,7 @@ describe("the seed's JavaScript parser", () => {
       expect(names.at(-1)).toBe('complete');
       const messages = datas.filter((_, i) => names[i] === 'message') as MessageView[];
       const blocks = messages.flatMap((m) => {
-        const inner = m.content.message as { content?: unknown } | undefined;
+        const inner = (m.content as { message?: { content?: unknown } }).message;
         return Array.isArray(inner?.content) ? (inner.content as Array<{ type: string; name?: string }>) : [];
       });
       expect(blocks.filter((b) => b.type === 'tool_use').map((b) => b.name)).toEqual(['Bash', 'Write']);

@@ -9,17 +9,13 @@ import { expect } from 'vitest';
 import { call, parseSse, sseRequest, type JsonResponse, type SseEvent } from '../helpers/http.js';
 import { TEST_KEYS, type Stack } from '../helpers/test-server.js';
 
-export interface ErrorBody {
-  code: string;
-  message: string;
-  details: Record<string, unknown>;
-}
+import type { ErrorBody } from '../../src/domain/errors.js';
+import type { MessageView } from '../../src/domain/events.js';
+import type { ErrorEnvelope } from '../../src/http/envelope.js';
 
-export interface ErrorEnvelope {
-  error: ErrorBody;
-  timestamp: string;
-  requestId: string;
-}
+// The payload types are the catalogue's own (src/domain/events.ts): never re-declared here.
+export type { ErrorBody, ErrorEnvelope, MessageView };
+export type { TurnCompletion as Completion } from '../../src/domain/events.js';
 
 export interface SessionSummary {
   sessionId: string;
@@ -28,30 +24,10 @@ export interface SessionSummary {
   [field: string]: unknown;
 }
 
-export interface MessageView {
-  id: string;
-  turnId: string;
-  sequence: number;
-  type: string;
-  subtype?: string;
-  role: string;
-  source: string;
-  content: Record<string, unknown>;
-}
-
 export interface HistoryPage {
   sessionId: string;
   messages: MessageView[];
   pagination: { limit: number; offset: number; total: number; hasMore: boolean };
-}
-
-export interface Completion {
-  messageId: string;
-  sessionId: string;
-  response: string;
-  status: string;
-  stopReason: string | null;
-  numTurns: number;
 }
 
 /**
@@ -104,11 +80,16 @@ export async function history(
 }
 
 /** The text blocks of the assistant messages of a history, joined per message. */
+/** The Claude Code message a history item or `message` event carries, as its JSON object. */
+export function claudeMessage(m: MessageView): Record<string, unknown> {
+  return (m.content ?? {}) as Record<string, unknown>;
+}
+
 export function assistantTexts(messages: readonly MessageView[]): string[] {
   return messages
     .filter((m) => m.type === 'assistant')
     .map((m) => {
-      const inner = m.content.message as { content?: unknown } | undefined;
+      const inner = claudeMessage(m).message as { content?: unknown } | undefined;
       const blocks = Array.isArray(inner?.content) ? (inner.content as Array<Record<string, unknown>>) : [];
       return blocks
         .filter((b) => b.type === 'text' && typeof b.text === 'string')

@@ -22,6 +22,7 @@ import {
   streamTurn,
   type Completion,
   type ErrorBody,
+  claudeMessage,
 } from './support.js';
 
 const KEY = TEST_KEYS[0];
@@ -155,7 +156,7 @@ describe('upstream failures', () => {
       // Both failed turns are in the history, each with Claude Code's error result.
       const messages = await history(stack, KEY, sessionId);
       const results = messages.filter((m) => m.type === 'result');
-      expect(results.map((r) => r.content.is_error)).toEqual([true, true]);
+      expect(results.map((r) => claudeMessage(r).is_error)).toEqual([true, true]);
 
       await expectRecovers(sessionId, `after ${c.code}`);
     } finally {

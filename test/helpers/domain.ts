@@ -80,22 +80,23 @@ export function wireDomain(options: DomainOptions = {}) {
     },
   };
   const sessions = new SessionService(deps);
+  const permissions = new PermissionBroker({
+    events,
+    clock,
+    logger,
+    settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
+  });
   const turns = new TurnService({
     stores,
     sessions,
     events,
     rateLimits,
     policies,
-    permissions: new PermissionBroker({
-      events,
-      clock,
-      logger,
-      settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
-    }),
+    permissions,
     clock,
     logger,
     maxQueuedTurns: 3,
     maxTimeoutMs: MAX_TURN_TIMEOUT_MS,
   });
-  return { deps, store, runner, events, sessions, turns, rateLimits };
+  return { deps, store, runner, events, sessions, turns, rateLimits, permissions };
 }

@@ -4,14 +4,8 @@
  * override only what they are about.
  */
 import type { Stores } from '../../src/domain/stores.js';
-import type {
-  ApiKeyRecord,
-  SessionEvent,
-  SessionRecord,
-  TokenUsage,
-  TurnCompletion,
-  TurnRecord,
-} from '../../src/domain/types.js';
+import type { ApiKeyRecord, SessionEvent, SessionRecord, TurnRecord } from '../../src/domain/types.js';
+import type { TokenUsage, TurnCompletion } from '../../src/domain/events.js';
 
 /** What each implementation's test file gives the contract: a fresh, empty store per test. */
 export interface StoreHandle {

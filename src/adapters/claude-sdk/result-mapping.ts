@@ -5,7 +5,7 @@
  * `api_error_status`, so errors are detected with `is_error`, never with `subtype` alone.
  */
 import type { AgentTurnResult, ClaudeMessage } from '../../domain/ports.js';
-import type { TokenUsage } from '../../domain/types.js';
+import type { TokenUsage } from '../../domain/events.js';
 
 function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;

@@ -23,7 +23,6 @@ import type {
 import { MemoryTranscriptStore } from './memory-transcript-store.js';
 import {
   addUsage,
-  RETAINED_EVENT_TYPES,
   ZERO_USAGE,
   type ApiKeyRecord,
   type IdempotencyRecord,
@@ -31,9 +30,9 @@ import {
   type SessionEvent,
   type SessionRecord,
   type SessionUsage,
-  type TokenUsage,
   type TurnRecord,
 } from '../../domain/types.js';
+import { RETAINED_EVENT_TYPES, type TokenUsage } from '../../domain/events.js';
 
 interface State {
   keys: Map<string, ApiKeyRecord>;

@@ -15,14 +15,12 @@ import type {
   SessionConfig,
   SessionEndReason,
   SessionEvent,
-  SessionEventType,
   SessionRecord,
   SessionStatus,
-  TokenUsage,
-  TurnCompletion,
   TurnRecord,
   TurnStatus,
 } from '../../domain/types.js';
+import type { SessionEventType, TokenUsage, TurnCompletion } from '../../domain/events.js';
 
 export interface KeyRow {
   id: string;

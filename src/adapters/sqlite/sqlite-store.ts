@@ -27,9 +27,9 @@ import type {
   SessionEvent,
   SessionRecord,
   SessionUsage,
-  TokenUsage,
   TurnRecord,
 } from '../../domain/types.js';
+import type { TokenUsage } from '../../domain/events.js';
 import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
 import {
   eventFromRow,

@@ -6,7 +6,7 @@
  * than SQL built per patch, so they are prepared once too.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { RETAINED_EVENT_TYPES } from '../../domain/types.js';
+import { RETAINED_EVENT_TYPES } from '../../domain/events.js';
 import type {
   EventRow,
   IdempotencyRow,
