@@ -54,9 +54,9 @@ async function send(stack: Stack, id: string, prompt: string): Promise<void> {
 }
 
 async function park(stack: Stack, id: string): Promise<void> {
-  const { deps } = stack.server.server;
-  const session = deps.sessions.find(await deps.keys.authenticate(KEY), id);
-  if (!(await deps.sessions.park(session))) throw new Error('nothing to park');
+  const { deps, pool } = stack.server.server;
+  const session = deps.registry.find(await deps.keys.authenticate(KEY), id);
+  if (!(await pool.park(session))) throw new Error('nothing to park');
 }
 
 /** Warm and resumed turn times for a conversation of `length` earlier turns. */
@@ -76,11 +76,13 @@ async function measure(
     for (let t = 0; t < length; t++) await send(stack, id, `Turn ${t}: some context to keep. [[slow:4:0]]`);
     out.warm.push(await timed(() => send(stack, id, 'warm turn')));
     const { deps } = stack.server.server;
-    const pid = deps.sessions.pidOf(id);
+    const pid = deps.registry.pidOf(id);
     if (pid) out.rssMb.push(rssMbOf(pid));
     await park(stack, id);
     out.resumed.push(await timed(() => send(stack, id, 'first turn after parking')));
-    out.transcriptKb.push(transcriptKb(stack, (await deps.stores.sessions.getSession(id))!.claudeSessionId));
+    out.transcriptKb.push(
+      transcriptKb(stack, (await stack.server.server.stores.sessions.getSession(id))!.claudeSessionId),
+    );
     await call(stack.base, 'DELETE', `/sessions/${id}`, { key: KEY });
   }
   return out;

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
 
     if (i === rounds - 1) {
       await new Promise((r) => setTimeout(r, 3000));
-      const pid = stack.server.server.deps.sessions.pidOf(second);
+      const pid = stack.server.server.deps.registry.pidOf(second);
       if (pid) idleMemory = memoryOf(pid);
     }
     await call(stack.base, 'DELETE', `/sessions/${id}`, { key: KEY });

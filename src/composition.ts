@@ -11,7 +11,9 @@ import { FsWorkspaces } from './adapters/fs/fs-workspaces.js';
 import { MemoryEventBus } from './adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from './adapters/memory/memory-rate-limiter.js';
 import { systemClock } from './adapters/system-clock.js';
+import { Admission } from './domain/admission.js';
 import { EventLog } from './domain/event-log.js';
+import { Housekeeping } from './domain/housekeeping.js';
 import { Idempotency } from './domain/idempotency.js';
 import { KeyAdmin } from './domain/key-admin.js';
 import { KeyService } from './domain/key-service.js';
@@ -22,9 +24,14 @@ import type { Stores } from './domain/stores.js';
 import { openStores } from './composition-stores.js';
 
 export { openKeyAdmin, openStores, StartupError } from './composition-stores.js';
+import { ProcessPool } from './domain/process-pool.js';
 import { RateLimits } from './domain/rate-limits.js';
+import { ServerStatus } from './domain/server-status.js';
+import { SessionRegistry } from './domain/session-registry.js';
 import { SessionService } from './domain/session-service.js';
+import { StreamAttach } from './domain/stream-attach.js';
 import { TurnService } from './domain/turn-service.js';
+import { UsageReport } from './domain/usage-report.js';
 import type { AppDeps } from './http/app-deps.js';
 import { StreamRegistry } from './http/stream-registry.js';
 
@@ -37,6 +44,10 @@ export interface Overrides {
 
 export interface Server {
   deps: AppDeps;
+  /** For tests and tools that look beneath the API; routes go through the services in `deps`. */
+  stores: Stores;
+  pool: ProcessPool;
+  housekeeping: Housekeeping;
   logger: Logger;
   /** Stops every Claude Code process and closes the store. */
   shutdown(): Promise<void>;
@@ -139,27 +150,16 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   });
   const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
   const keys = new KeyService(stores.keys, clock);
-  const sessions = new SessionService({
-    stores,
+  const admission = new Admission();
+  const registry = new SessionRegistry(config.maxLiveSessions);
+  const pool = new ProcessPool({
+    registry,
     runner,
-    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces'), config.dataDir),
-    events,
-    rateLimits,
-    policies,
+    stores,
+    admission,
     clock,
     logger,
-    settings: {
-      maxLiveSessions: config.maxLiveSessions,
-      maxLiveProcesses: config.maxLiveProcesses,
-      idleExpiryMs: config.sessionIdleExpiryMs,
-      parkAfterMs: config.sessionParkAfterMs,
-      workspaceRetentionMs: config.workspaceRetentionMs,
-      eventRetentionMs: config.eventRetentionMs,
-      defaultModel: config.defaultModel,
-      modelMap: config.modelMap,
-      defaultPermissionMode: config.defaultPermissionMode,
-      disallowedTools: config.disallowedTools,
-    },
+    settings: { maxLiveProcesses: config.maxLiveProcesses },
   });
   const permissions = new PermissionBroker({
     events,
@@ -167,9 +167,34 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
     settings: { timeoutMs: config.permissionTimeoutMs, defaultDecision: config.permissionDefaultDecision },
   });
+  const sessions = new SessionService({
+    stores,
+    registry,
+    pool,
+    runner,
+    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces'), config.dataDir),
+    events,
+    permissions,
+    rateLimits,
+    policies,
+    admission,
+    clock,
+    logger,
+    settings: {
+      idleExpiryMs: config.sessionIdleExpiryMs,
+      workspaceRetentionMs: config.workspaceRetentionMs,
+      defaultModel: config.defaultModel,
+      modelMap: config.modelMap,
+      defaultPermissionMode: config.defaultPermissionMode,
+      disallowedTools: config.disallowedTools,
+    },
+  });
   const turns = new TurnService({
     stores,
+    registry,
+    pool,
     sessions,
+    admission,
     events,
     rateLimits,
     policies,
@@ -179,8 +204,21 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     maxTimeoutMs: config.turnTimeoutMaxMs,
     maxQueuedTurns: config.queueMaxTurns,
   });
-
   const idempotency = new Idempotency(stores.idempotency, clock, config.idempotencyRetentionMs);
+  const housekeeping = new Housekeeping({
+    sessions,
+    registry,
+    pool,
+    idempotency,
+    stores,
+    clock,
+    logger,
+    settings: {
+      idleExpiryMs: config.sessionIdleExpiryMs,
+      parkAfterMs: config.sessionParkAfterMs,
+      eventRetentionMs: config.eventRetentionMs,
+    },
+  });
 
   const recovered = await turns.recoverInterrupted();
   if (recovered.interrupted > 0) {
@@ -189,10 +227,10 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       'marked turns left running by a previous server as interrupted',
     );
   }
-  await sessions.start();
+  await sessions.load();
   const requeued = await turns.requeue(recovered.queued);
   if (requeued > 0) logger.info({ turns: requeued }, 'queued turns of a previous server run again');
-  idempotency.start();
+  housekeeping.start();
 
   const deps: AppDeps = {
     settings: {
@@ -206,12 +244,16 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       modelMap: config.modelMap,
       defaultModel: config.defaultModel,
     },
-    stores,
     keys,
     keyAdmin: new KeyAdmin(stores.keys, clock),
     sessions,
+    registry,
     turns,
     events,
+    streamAttach: new StreamAttach({ stores, events }),
+    usage: new UsageReport({ stores, policies, clock }),
+    status: new ServerStatus({ stores, registry, admission }),
+    admission,
     idempotency,
     streams: new StreamRegistry(),
     permissions,
@@ -224,10 +266,13 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   };
   return {
     deps,
+    stores,
+    pool,
+    housekeeping,
     logger,
     async shutdown() {
-      idempotency.stop();
-      await sessions.stop();
+      housekeeping.stop();
+      await pool.stopAll();
       await runner.close();
       await stores.close();
     },

@@ -16,7 +16,7 @@ export async function startServer(
   const { generatedSecret, seeded } = await deps.keys.bootstrap(config.apiKeys, config.adminApiKeys);
   if (seeded > 0) logger.info({ seeded }, 'API keys from API_KEYS stored');
   if (generatedSecret) printFirstKey(generatedSecret);
-  for (const key of await deps.stores.keys.listKeys()) {
+  for (const key of await server.stores.keys.listKeys()) {
     if (key.revokedAt === null && deps.policies.of(key).permissionModes.includes('bypassPermissions')) {
       logger.warn(
         { keyId: key.id, name: key.name, bypass: deps.runner.bypassPermissions() },
@@ -42,7 +42,7 @@ export async function startServer(
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      deps.sessions.draining = true;
+      deps.admission.drain();
       const turns = await deps.turns.drain(config.shutdownDrainMs);
       const streams = await deps.streams.endAll(config.sseRetryMs);
       logger.info({ ...turns, streams }, 'drained: turns finished or interrupted, streams ended');

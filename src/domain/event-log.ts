@@ -6,7 +6,7 @@
  */
 import type { Clock, EventBus } from './ports.js';
 import type { EventStore } from './stores.js';
-import type { SessionEvent } from './types.js';
+import type { Page, SessionEvent } from './types.js';
 import type { EphemeralEventType, EventPayload, StoredEventType } from './events.js';
 
 export interface EventMeta {
@@ -97,6 +97,12 @@ export class EventLog {
     const stored = await this.store.lastEventSeq(sessionId);
     this.lastSeq.set(sessionId, stored);
     return stored;
+  }
+
+  /** The history: the session's `message` events, a page of them, as their JSON data. */
+  async history(sessionId: string, page: { limit: number; offset: number }): Promise<Page<unknown>> {
+    const result = await this.store.listMessages(sessionId, page);
+    return { total: result.total, items: result.items.map((event) => JSON.parse(event.data) as unknown) };
   }
 
   /** Resolves after every append already called for the session has finished. */

@@ -22,7 +22,7 @@ describe('the event catalogue', () => {
   let h: ReturnType<typeof wireDomain>;
 
   afterEach(async () => {
-    await h.sessions.stop();
+    await h.stop();
   });
 
   it('every event of turns that use each feature matches its schema, deltas included', async () => {

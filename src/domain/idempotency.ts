@@ -30,7 +30,6 @@ const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export class Idempotency {
   private readonly inflight = new Map<string, Promise<void>>();
-  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: IdempotencyStore,
@@ -38,16 +37,7 @@ export class Idempotency {
     private readonly retentionMs: number,
   ) {}
 
-  /** Purges expired records every hour. */
-  start(): void {
-    this.sweepTimer = setInterval(() => void this.purge(), 60 * 60 * 1000);
-    this.sweepTimer.unref();
-  }
-
-  stop(): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-  }
-
+  /** Forgets records past the retention time (the housekeeping runs it hourly). */
   async purge(): Promise<number> {
     return this.store.purgeIdempotency(this.clock.now() - this.retentionMs);
   }

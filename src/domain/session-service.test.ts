@@ -1,80 +1,8 @@
+/** Sessions: create, find and list, end, and what a key's policy lets a session do. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IDLE_EXPIRY_MS, wireDomain } from '../../test/helpers/domain.js';
-import type { MemoryStore } from '../adapters/memory/memory-store.js';
-import { keyRecordFor } from './api-keys.js';
+import { addKeys, codeOf, setup, T0 } from '../../test/helpers/session-setup.js';
 import { ApiError } from './errors.js';
-import type { PolicyDefaults } from './key-policy.js';
-import type { Workspaces } from './ports.js';
-import { SessionService, type SessionSettings } from './session-service.js';
-import type { ApiKeyRecord, RateLimitBucket } from './types.js';
-
-const T0 = Date.UTC(2026, 0, 1);
-const IDLE_MS = IDLE_EXPIRY_MS;
-
-/** Records what the service asks of the file system. */
-class FakeWorkspaces implements Workspaces {
-  readonly created: string[] = [];
-  readonly removed: string[] = [];
-  /** cwd → real path, for the cwds a client may name. */
-  readonly allowed = new Map<string, string>();
-
-  async create(sessionId: string): Promise<string> {
-    const dir = `/data/workspaces/${sessionId}`;
-    this.created.push(dir);
-    return dir;
-  }
-
-  async list() {
-    return this.created
-      .filter((dir) => !this.removed.includes(dir))
-      .map((dir) => ({ sessionId: dir.split('/').at(-1) ?? '', path: dir }));
-  }
-
-  async resolveExternal(cwd: string) {
-    const real = this.allowed.get(cwd);
-    if (real) return { ok: true as const, path: real };
-    return {
-      ok: false as const,
-      error: { code: 'FORBIDDEN' as const, message: `cwd ${cwd} is outside`, details: { cwd } },
-    };
-  }
-
-  async remove(dir: string): Promise<void> {
-    this.removed.push(dir);
-  }
-}
-
-function setup(
-  settings: Partial<SessionSettings> = {},
-  limits?: Record<RateLimitBucket, number>,
-  policyDefaults: Partial<PolicyDefaults> = {},
-) {
-  const workspaces = new FakeWorkspaces();
-  const domain = wireDomain({
-    settings: { maxLiveSessions: 5, modelMap: { 'claude-3-opus-20240229': 'opus' }, ...settings },
-    limits,
-    policyDefaults,
-    workspaces,
-  });
-  return { ...domain, workspaces };
-}
-
-async function addKeys(store: MemoryStore): Promise<[ApiKeyRecord, ApiKeyRecord]> {
-  const a = keyRecordFor('ccr_key_a', { name: 'a', now: T0 });
-  const b = keyRecordFor('ccr_key_b', { name: 'b', now: T0 });
-  await store.insertKey(a);
-  await store.insertKey(b);
-  return [a, b];
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(err)}`);
-  return err.code;
-}
+import type { ApiKeyRecord } from './types.js';
 
 describe('SessionService', () => {
   let h: ReturnType<typeof setup>;
@@ -88,7 +16,7 @@ describe('SessionService', () => {
   });
 
   afterEach(async () => {
-    await h.sessions.stop();
+    await h.stop();
     vi.useRealTimers();
   });
 
@@ -177,14 +105,14 @@ describe('SessionService', () => {
       });
       const other = await local.sessions.create(key, { model: 'haiku' });
       expect(other.session.record.config).toMatchObject({ requestedModel: 'haiku', model: 'haiku' });
-      await local.sessions.stop();
+      await local.stop();
     });
 
     it('uses the server’s default permission mode when the client names none', async () => {
       const local = setup({ defaultPermissionMode: 'plan' });
       const [key] = await addKeys(local.store);
       expect((await local.sessions.create(key, {})).session.record.config.permissionMode).toBe('plan');
-      await local.sessions.stop();
+      await local.stop();
     });
 
     it('refuses a permission mode the policy does not allow with FORBIDDEN, spending nothing', async () => {
@@ -198,7 +126,7 @@ describe('SessionService', () => {
         permissionMode: 'bypassPermissions',
         allowed: ['default', 'acceptEdits', 'plan'],
       });
-      expect(h.sessions.activeCount).toBe(0);
+      expect(h.registry.activeCount).toBe(0);
       expect((await h.store.listActiveSessions()).length).toBe(0);
       expect(h.workspaces.created).toEqual([]);
       expect((await h.rateLimits.peek(keyA, 'sessions')).remaining).toBe(100);
@@ -215,7 +143,7 @@ describe('SessionService', () => {
     it('refuses a cwd the workspaces refuse, with their error', async () => {
       const err = await h.sessions.create(keyA, { cwd: '/etc' }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'FORBIDDEN', details: { cwd: '/etc' } });
-      expect(h.sessions.activeCount).toBe(0);
+      expect(h.registry.activeCount).toBe(0);
     });
 
     it('refuses a session beyond the cap with MAX_SESSIONS_REACHED, and takes one again after an end', async () => {
@@ -224,7 +152,7 @@ describe('SessionService', () => {
       const err = (await h.sessions.create(keyB, {}).catch((e: unknown) => e)) as ApiError;
       expect(err.code).toBe('MAX_SESSIONS_REACHED');
       expect(err.details).toEqual({ maxLiveSessions: 5 });
-      expect(h.sessions.atCapacity).toBe(true);
+      expect(h.registry.atCapacity).toBe(true);
       await h.sessions.end(keyA, ids[0] as string);
       await expect(h.sessions.create(keyB, {})).resolves.toBeDefined();
     });
@@ -238,11 +166,11 @@ describe('SessionService', () => {
       expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
       const codes = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as ApiError).code] : []));
       expect(codes).toEqual(Array(7).fill('MAX_SESSIONS_REACHED'));
-      expect(local.sessions.activeCount).toBe(3);
+      expect(local.registry.activeCount).toBe(3);
       expect((await local.store.listActiveSessions()).length).toBe(3);
       const kept = local.workspaces.created.filter((dir) => !local.workspaces.removed.includes(dir));
       expect(kept).toHaveLength(3);
-      await local.sessions.stop();
+      await local.stop();
     });
 
     // The cap slot is reserved before the quota is spent, so refused creates spend nothing.
@@ -250,9 +178,9 @@ describe('SessionService', () => {
       const local = setup({ maxLiveSessions: 3 });
       const [key] = await addKeys(local.store);
       await Promise.allSettled(Array.from({ length: 10 }, () => local.sessions.create(key, {})));
-      expect(local.sessions.activeCount).toBe(3);
+      expect(local.registry.activeCount).toBe(3);
       expect((await local.rateLimits.peek(key, 'sessions')).remaining).toBe(100 - 3);
-      await local.sessions.stop();
+      await local.stop();
     });
 
     it('spends the key’s sessions bucket: RATE_LIMIT_EXCEEDED once it is empty', async () => {
@@ -261,18 +189,18 @@ describe('SessionService', () => {
       await local.sessions.create(key, {});
       expect(await codeOf(local.sessions.create(key, {}))).toBe('RATE_LIMIT_EXCEEDED');
       await expect(local.sessions.create(other, {})).resolves.toBeDefined();
-      await local.sessions.stop();
+      await local.stop();
     });
   });
 
   describe('find and list', () => {
     it('finds the caller’s session; another key’s or an unknown one is SESSION_NOT_FOUND', async () => {
       const { session } = await h.sessions.create(keyA, {});
-      expect(h.sessions.find(keyA, session.id)).toBe(session);
-      expect(() => h.sessions.find(keyB, session.id)).toThrow(
+      expect(h.registry.find(keyA, session.id)).toBe(session);
+      expect(() => h.registry.find(keyB, session.id)).toThrow(
         expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
       );
-      expect(() => h.sessions.find(keyA, 'sess_unknown')).toThrow(
+      expect(() => h.registry.find(keyA, 'sess_unknown')).toThrow(
         expect.objectContaining({ code: 'SESSION_NOT_FOUND', details: { sessionId: 'sess_unknown' } }),
       );
     });
@@ -286,12 +214,12 @@ describe('SessionService', () => {
       await h.sessions.create(keyB, {});
       const page = await h.sessions.list(keyA, { limit: 2, offset: 0 });
       expect(page.total).toBe(3);
-      expect(page.items.map((s) => s.id)).toEqual([ids[2], ids[1]]);
-      expect(page.items[0]).toBe(h.sessions.find(keyA, ids[2] as string));
+      expect(page.items.map((s) => s.record.id)).toEqual([ids[2], ids[1]]);
+      expect(page.items[0]).toEqual(h.registry.find(keyA, ids[2] as string).snapshot());
       const rest = await h.sessions.list(keyA, { limit: 2, offset: 2 });
-      expect(rest.items.map((s) => s.id)).toEqual([ids[0]]);
+      expect(rest.items.map((s) => s.record.id)).toEqual([ids[0]]);
       await h.sessions.end(keyA, ids[1] as string);
-      expect((await h.sessions.list(keyA, { limit: 10, offset: 0 })).items.map((s) => s.id)).toEqual([
+      expect((await h.sessions.list(keyA, { limit: 10, offset: 0 })).items.map((s) => s.record.id)).toEqual([
         ids[2],
         ids[0],
       ]);
@@ -317,11 +245,11 @@ describe('SessionService', () => {
         endReason: 'deleted',
         endedAt: T0,
       });
-      expect(() => h.sessions.find(keyA, session.id)).toThrow(
+      expect(() => h.registry.find(keyA, session.id)).toThrow(
         expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
       );
       expect(await codeOf(h.sessions.end(keyA, session.id))).toBe('SESSION_NOT_FOUND');
-      expect(h.sessions.activeCount).toBe(0);
+      expect(h.registry.activeCount).toBe(0);
       expect((await h.sessions.list(keyA, { limit: 10, offset: 0 })).total).toBe(0);
     });
 
@@ -340,6 +268,34 @@ describe('SessionService', () => {
       expect((await turn.done).status).toBe('failed');
     });
 
+    it('answers a pending approval as the session’s end (by: session_end), then stops the turn', async () => {
+      const { session } = await h.sessions.create(keyA, {});
+      h.runner.script({
+        ask: {
+          toolName: 'Bash',
+          input: { command: 'rm -rf build' },
+          toolUseId: 'toolu_1',
+          description: null,
+          displayName: null,
+          decisionReason: null,
+          suggestions: [],
+        },
+        end: 'hang',
+      });
+      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'clean up' });
+      await h.runner.until(() => h.runner.lastProcess.asking);
+      expect(h.permissions.list(session.id)).toHaveLength(1);
+
+      await h.sessions.end(keyA, session.id);
+      expect(h.runner.lastProcess.answers).toEqual([{ behavior: 'deny', message: 'The session ended.' }]);
+      expect(h.permissions.list(session.id)).toEqual([]);
+      const resolved = (await h.store.listEvents(session.id, 0, 100))
+        .filter((e) => e.type === 'permission_resolved')
+        .map((e) => JSON.parse(e.data) as { by: string; decision: string });
+      expect(resolved).toEqual([expect.objectContaining({ by: 'session_end', decision: 'deny' })]);
+      expect((await turn.done).status).toBe('interrupted');
+    });
+
     it('does not remove an external cwd', async () => {
       h.workspaces.allowed.set('/srv/repo', '/srv/repo');
       const { session } = await h.sessions.create(keyA, { cwd: '/srv/repo' });
@@ -350,47 +306,7 @@ describe('SessionService', () => {
     it('another key cannot end the session', async () => {
       const { session } = await h.sessions.create(keyA, {});
       expect(await codeOf(h.sessions.end(keyB, session.id))).toBe('SESSION_NOT_FOUND');
-      expect(h.sessions.find(keyA, session.id)).toBe(session);
-    });
-  });
-
-  describe('stop', () => {
-    it('closes a process whose start was under way, and starts none after', async () => {
-      // create() starts the process in the background: stop() comes before it has started.
-      const { session } = await h.sessions.create(keyA, {});
-      await h.sessions.stop();
-      expect(h.runner.processes.length).toBeGreaterThan(0);
-      expect(h.runner.processes.every((p) => p.closed)).toBe(true);
-      expect(await codeOf(h.sessions.ensureProcess(session))).toBe('SERVICE_UNAVAILABLE');
-      expect(h.runner.processes.every((p) => p.closed)).toBe(true);
-    });
-  });
-
-  describe('workspace retention', () => {
-    it('keeps an ended session’s own workspace for the retention time, then a sweep removes it', async () => {
-      const local = setup({ workspaceRetentionMs: 10 * 60_000 });
-      const [key] = await addKeys(local.store);
-      await local.sessions.start();
-      const { session } = await local.sessions.create(key, {});
-      await local.sessions.end(key, session.id);
-      expect(local.workspaces.removed).toEqual([]);
-
-      await vi.advanceTimersByTimeAsync(10 * 60_000 - 1);
-      expect(await local.sessions.removeEndedWorkspaces()).toBe(0);
-      await vi.advanceTimersByTimeAsync(60_000); // the periodic sweep passes the retention time
-      expect(local.workspaces.removed).toEqual([`/data/workspaces/${session.id}`]);
-      await local.sessions.stop();
-    });
-
-    it('removes a workspace that has no session at all, never one of an open session', async () => {
-      const local = setup({ workspaceRetentionMs: 10 * 60_000 });
-      const [key] = await addKeys(local.store);
-      const { session } = await local.sessions.create(key, {});
-      local.workspaces.created.push('/data/workspaces/sess_orphan');
-      expect(await local.sessions.removeEndedWorkspaces()).toBe(1);
-      expect(local.workspaces.removed).toEqual(['/data/workspaces/sess_orphan']);
-      expect(local.workspaces.removed).not.toContain(`/data/workspaces/${session.id}`);
-      await local.sessions.stop();
+      expect(h.registry.find(keyA, session.id)).toBe(session);
     });
   });
 
@@ -410,7 +326,7 @@ describe('SessionService', () => {
       // Refusals spent none of the key's hourly sessions.
       expect((await local.rateLimits.peek(key, 'sessions')).remaining).toBe(100 - 2);
       await expect(local.sessions.create(other, {})).resolves.toBeDefined();
-      await local.sessions.stop();
+      await local.stop();
     });
 
     it('a key’s maxTurns is the ceiling and the default of its sessions', async () => {
@@ -419,7 +335,7 @@ describe('SessionService', () => {
       const { session } = await local.sessions.create(key, {});
       expect(session.record.config.maxTurns).toBe(5);
       expect(await codeOf(local.sessions.create(key, { maxTurns: 6 }))).toBe('FORBIDDEN');
-      await local.sessions.stop();
+      await local.stop();
     });
 
     it('bypassPermissions needs the key’s policy, and a runner that can run it', async () => {
@@ -433,102 +349,7 @@ describe('SessionService', () => {
         .create(key, { permissionMode: 'bypassPermissions' })
         .catch((e: unknown) => e)) as ApiError;
       expect(err).toMatchObject({ code: 'FORBIDDEN', details: { policy: 'bypassPermissions' } });
-      await local.sessions.stop();
-    });
-  });
-
-  describe('idle expiry', () => {
-    it('ends a session idle for longer than the expiry, with fake time', async () => {
-      await h.sessions.start();
-      const { session } = await h.sessions.create(keyA, {});
-      expect(h.sessions.expiresAt(session)).toBe(T0 + IDLE_MS);
-      await h.runner.until(() => session.process !== null);
-
-      await vi.advanceTimersByTimeAsync(IDLE_MS - 1);
-      expect(h.sessions.find(keyA, session.id)).toBe(session);
-
-      await vi.advanceTimersByTimeAsync(60_000); // the next sweep after the expiry
-      expect(() => h.sessions.find(keyA, session.id)).toThrow(
-        expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
-      );
-      expect(await h.store.getSession(session.id)).toMatchObject({ status: 'ended', endReason: 'expired' });
-      expect(h.runner.lastProcess.closed).toBe(true);
-      expect(h.workspaces.removed).toEqual([`/data/workspaces/${session.id}`]);
-    });
-
-    it('activity moves the expiry', async () => {
-      await h.sessions.start();
-      const { session } = await h.sessions.create(keyA, {});
-      await vi.advanceTimersByTimeAsync(IDLE_MS / 2);
-      await h.sessions.touch(session);
-      expect(h.sessions.expiresAt(session)).toBe(T0 + IDLE_MS / 2 + IDLE_MS);
-      expect((await h.store.getSession(session.id))?.lastActivityAt).toBe(T0 + IDLE_MS / 2);
-      await vi.advanceTimersByTimeAsync(IDLE_MS - 60_000);
-      expect(h.sessions.find(keyA, session.id)).toBe(session);
-    });
-
-    it('never expires a session while a turn runs in it', async () => {
-      await h.sessions.start();
-      const { session } = await h.sessions.create(keyA, {});
-      h.runner.script({ end: 'hang' });
-      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'long' });
-      await vi.advanceTimersByTimeAsync(IDLE_MS + 5 * 60_000);
-      expect(h.sessions.find(keyA, session.id)).toBe(session);
-      await turn.interrupt();
-      await turn.done;
-      await vi.advanceTimersByTimeAsync(IDLE_MS + 60_000);
-      expect(() => h.sessions.find(keyA, session.id)).toThrow(
-        expect.objectContaining({ code: 'SESSION_NOT_FOUND' }),
-      );
-    });
-  });
-
-  describe('processes', () => {
-    it('a concurrent ensureProcess shares one start; a dead process is replaced, with the cost so far', async () => {
-      const { session } = await h.sessions.create(keyA, {});
-      const [p1, p2] = await Promise.all([
-        h.sessions.ensureProcess(session),
-        h.sessions.ensureProcess(session),
-      ]);
-      expect(p1).toBe(p2);
-      expect(h.runner.starts).toHaveLength(1);
-
-      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'costs money' });
-      await turn.done;
-      await p1.close();
-      expect(session.process).toBeNull();
-      expect(h.sessions.processCount).toBe(0);
-      const p3 = await h.sessions.ensureProcess(session);
-      expect(p3).not.toBe(p1);
-      expect(h.runner.starts[1]?.priorCostUsd).toBe(0.001);
-      expect(h.runner.starts[1]?.claudeSessionId).toBe(session.record.claudeSessionId);
-    });
-
-    it('start() loads the active sessions from the store (a restart); stop() closes every process', async () => {
-      const { session } = await h.sessions.create(keyA, {});
-      await h.runner.until(() => session.process !== null);
-      await h.sessions.stop();
-      expect(h.runner.lastProcess.closed).toBe(true);
-      expect((await h.store.getSession(session.id))?.status).toBe('active');
-
-      const restarted = new SessionService(h.deps);
-      await restarted.start();
-      expect(restarted.activeCount).toBe(1);
-      expect(restarted.find(keyA, session.id).record).toEqual(session.record);
-      await restarted.stop();
-    });
-
-    it('counts running turns and live processes', async () => {
-      const { session } = await h.sessions.create(keyA, {});
-      await h.runner.until(() => session.process !== null);
-      expect(h.sessions.processCount).toBe(1);
-      expect(h.sessions.runningCount).toBe(0);
-      h.runner.script({ end: 'hang' });
-      const { turn } = await h.turns.start(keyA, session.id, { prompt: 'x' });
-      expect(h.sessions.runningCount).toBe(1);
-      await turn.interrupt();
-      await turn.done;
-      expect(h.sessions.runningCount).toBe(0);
+      await local.stop();
     });
   });
 });

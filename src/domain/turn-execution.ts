@@ -5,7 +5,7 @@
  */
 import type { EventLog } from './event-log.js';
 import type { StatusDetails, StatusEvent, TurnStatusName } from './events.js';
-import type { LiveSession } from './live-session.js';
+import type { SessionRuntime } from './session-runtime.js';
 import { assistantText, claudeMessageView } from './message-views.js';
 import type { PermissionBroker } from './permissions.js';
 import { ZERO_USAGE } from './types.js';
@@ -18,12 +18,12 @@ import type {
   PermissionAnswer,
   PermissionAsk,
 } from './ports.js';
-import type { SessionService } from './session-service.js';
+import type { ProcessPool } from './process-pool.js';
 import { endTurn, type TurnEnding } from './turn-outcome.js';
 import type { TurnRun } from './turn-run.js';
 
 export interface TurnExecutionDeps {
-  sessions: SessionService;
+  pool: ProcessPool;
   events: EventLog;
   permissions: PermissionBroker;
   logger: Logger;
@@ -88,7 +88,7 @@ export class TurnExecution {
 
   constructor(
     private readonly deps: TurnExecutionDeps,
-    private readonly session: LiveSession,
+    private readonly session: SessionRuntime,
     private readonly run: TurnRun,
   ) {
     this.log = deps.logger.child({ sessionId: session.id, messageId: run.id });
@@ -103,7 +103,7 @@ export class TurnExecution {
     const { run, session } = this;
     let outcome: AgentTurnOutcome;
     try {
-      const process = await this.deps.sessions.ensureProcess(session);
+      const process = await this.deps.pool.ensure(session);
       if (run.interrupted) {
         // Stopped before the prompt reached Claude Code: it never runs.
         outcome = { kind: 'result', result: { ...NOT_RUN } };

@@ -2,9 +2,19 @@
  * One turn's life: accepted (maybe queued behind another), running, ended. It is the handle the
  * HTTP layer holds (`done`, `interrupt`) and what the session's queue holds.
  */
-import type { RunningTurn } from './live-session.js';
 import type { AgentProcess } from './ports.js';
 import type { TurnEnding } from './turn-outcome.js';
+
+/** What a request that started a turn holds of it. */
+export interface RunningTurn {
+  id: string;
+  /** Sequence number of the turn's first event: a stream of this turn replays from here. */
+  readonly firstSeq: number;
+  /** Resolves when the turn has ended and its terminal event is stored. Never rejects. */
+  done: Promise<TurnEnding>;
+  /** Stops the turn (Esc), or takes it out of the queue if it has not started. */
+  interrupt(): Promise<void>;
+}
 
 /** After an interrupt, how long Claude Code gets to end the turn before its process is stopped. */
 export const INTERRUPT_GRACE_MS = 10_000;

@@ -57,7 +57,7 @@ describe('TurnService', () => {
   });
 
   afterEach(async () => {
-    await h.sessions.stop();
+    await h.stop();
     vi.useRealTimers();
   });
 
@@ -126,7 +126,7 @@ describe('TurnService', () => {
 
     expect(await h.store.getTurn(turn.id)).toMatchObject({ status: 'completed', costUsd: 0.25, endedAt: T0 });
     expect((await h.store.sessionUsage(sessionId)).costUsd).toBe(0.25);
-    expect(h.sessions.find(key, sessionId).busy).toBe(false);
+    expect(h.registry.find(key, sessionId).busy).toBe(false);
   });
 
   it('a second turn while one runs is SESSION_BUSY, naming the running one', async () => {
@@ -160,14 +160,14 @@ describe('TurnService', () => {
   });
 
   it('spends the messages bucket; an empty one is RATE_LIMIT_EXCEEDED and frees the session', async () => {
-    await h.sessions.stop();
+    await h.stop();
     await init({ sessions: 10, messages: 1, events: 1000 });
     await (
       await h.turns.start(key, sessionId, { prompt: 'one' })
     ).turn.done;
     const err = await h.turns.start(key, sessionId, { prompt: 'two' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
-    const session = h.sessions.find(key, sessionId);
+    const session = h.registry.find(key, sessionId);
     expect(session.busy).toBe(false);
     expect(session.turn).toBeNull();
     expect(h.runner.prompts).toEqual(['one']);
@@ -176,7 +176,7 @@ describe('TurnService', () => {
 
   describe('per-key policy', () => {
     it('caps the turns of one key running at once across its sessions', async () => {
-      await h.sessions.stop();
+      await h.stop();
       h = setup(undefined, undefined, undefined, { maxRunningTurns: 1 });
       await h.store.insertKey(key);
       const a = (await h.sessions.create(key, {})).session.id;
@@ -188,14 +188,14 @@ describe('TurnService', () => {
         code: 'MAX_RUNNING_TURNS_REACHED',
         details: { policy: 'maxRunningTurns', limit: 1 },
       });
-      expect(h.sessions.find(key, b).busy).toBe(false);
+      expect(h.registry.find(key, b).busy).toBe(false);
       await turn.interrupt();
       await turn.done;
       await expect(h.turns.start(key, b, { prompt: 'now' })).resolves.toBeDefined();
     });
 
     it('refuses a turn once the key spent its daily budget, until the next UTC day', async () => {
-      await h.sessions.stop();
+      await h.stop();
       h = setup(undefined, undefined, undefined, { dailyBudgetUsd: 0.002 });
       await h.store.insertKey(key);
       sessionId = (await h.sessions.create(key, {})).session.id;
@@ -217,7 +217,7 @@ describe('TurnService', () => {
       const midnight = Date.UTC(2026, 0, 2);
       expect(err.details.resetsAt).toBe(new Date(midnight).toISOString());
       expect(err.retryAfterSeconds).toBe(Math.ceil((midnight - Date.now()) / 1000));
-      expect(h.sessions.find(key, sessionId).busy).toBe(false);
+      expect(h.registry.find(key, sessionId).busy).toBe(false);
 
       vi.setSystemTime(midnight);
       await expect(h.turns.start(key, sessionId, { prompt: 'three' })).resolves.toBeDefined();
@@ -317,13 +317,13 @@ describe('TurnService', () => {
         return super.start(spec);
       }
     }
-    await h.sessions.stop();
+    await h.stop();
     await init(undefined, new BrokenRunner());
     await h.runner.lastProcess.close(); // the first process dies; the restart fails
     const { turn } = await h.turns.start(key, sessionId, { prompt: 'x' });
     const ending = await turn.done;
     expect(ending.error).toMatchObject({ code: 'AGENT_ERROR', details: { reason: 'spawn claude ENOENT' } });
-    expect(h.sessions.find(key, sessionId).busy).toBe(false);
+    expect(h.registry.find(key, sessionId).busy).toBe(false);
   });
 
   it('an interrupt ends the turn as an interrupted completion with the last assistant text', async () => {
@@ -374,7 +374,7 @@ describe('TurnService', () => {
       error: () => undefined,
       child: () => logger,
     };
-    await h.sessions.stop();
+    await h.stop();
     await init(undefined, undefined, logger);
     h.runner.script({
       messages: [msg.init(), msg.apiRetry(1, 529), msg.assistant('made it')],
@@ -414,7 +414,7 @@ describe('TurnService', () => {
     const ending = await (await h.turns.start(key, sessionId, { prompt: 'x' })).turn.done;
     expect(finishTurn).toHaveBeenCalledOnce();
     expect(ending).toMatchObject({ status: 'failed', completion: null, error: { code: 'INTERNAL_ERROR' } });
-    expect(h.sessions.find(key, sessionId).busy).toBe(false);
+    expect(h.registry.find(key, sessionId).busy).toBe(false);
     await expect((await h.turns.start(key, sessionId, { prompt: 'y' })).turn.done).resolves.toMatchObject({
       status: 'completed',
     });
@@ -426,7 +426,7 @@ describe('TurnService', () => {
     vi.setSystemTime(T0 + 1000);
     const { turn } = await h.turns.start(key, sessionId, { prompt: 'x' });
     await h.runner.until(() => h.runner.lastProcess.running);
-    expect(h.sessions.find(key, sessionId).record.lastActivityAt).toBe(T0 + 1000);
+    expect(h.registry.find(key, sessionId).record.lastActivityAt).toBe(T0 + 1000);
     vi.setSystemTime(T0 + 5000);
     open();
     await turn.done;
@@ -486,7 +486,7 @@ describe('TurnService', () => {
       const queued = await h.turns.start(key, other, { prompt: 'queued', queue: true });
       await h.runner.until(() => h.runner.prompts.length === 2);
 
-      h.sessions.draining = true;
+      h.admission.drain();
       const drained = h.turns.drain(1000);
       release();
       expect((await quick.turn.done).status).toBe('completed');
@@ -538,7 +538,7 @@ describe('TurnService', () => {
       expect((await h.store.getTurn('msg_gone'))?.status).toBe('interrupted');
 
       expect(await h.turns.requeue(queued)).toBe(2);
-      const session = h.sessions.find(key, sessionId);
+      const session = h.registry.find(key, sessionId);
       // Each keeps its own timeout; one from before timeouts were stored gets the longest.
       expect([session.turn, ...session.queue].map((t) => (t as TurnRun).timeoutMs)).toEqual([
         5000,
@@ -590,7 +590,7 @@ describe('TurnService', () => {
         queued.push(await h.turns.start(key, sessionId, { prompt, queue: true }));
       }
       expect(queued.map((q) => q.position)).toEqual([1, 2, 3]);
-      expect(h.sessions.find(key, sessionId).queue.map((t) => t.id)).toEqual(queued.map((q) => q.turn.id));
+      expect(h.registry.find(key, sessionId).queue.map((t) => t.id)).toEqual(queued.map((q) => q.turn.id));
       // Queued turns are in the store, but nothing of them reached Claude Code yet.
       await h.runner.until(() => h.runner.prompts.length === 1);
       for (const q of queued) expect((await h.store.getTurn(q.turn.id))?.status).toBe('queued');
@@ -625,7 +625,7 @@ describe('TurnService', () => {
       expect(completes).toEqual([head.turn.id, ...queued.map((q) => q.turn.id)]);
       const prompts = log.filter((e) => e.type === 'message' && (e.data as MessageView).source === 'client');
       expect(prompts.map((e) => e.turnId)).toEqual(completes);
-      expect(h.sessions.find(key, sessionId).busy).toBe(false);
+      expect(h.registry.find(key, sessionId).busy).toBe(false);
     });
 
     it('concurrent queued starts each get their own position', async () => {
@@ -638,7 +638,7 @@ describe('TurnService', () => {
       const refused = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as ApiError] : []));
       // The queue holds three: exactly two are refused, however the requests interleave.
       expect(refused.map((e) => e.code)).toEqual(['SESSION_BUSY', 'SESSION_BUSY']);
-      expect(h.sessions.find(key, sessionId).queue).toHaveLength(3);
+      expect(h.registry.find(key, sessionId).queue).toHaveLength(3);
       // Each request takes its place inside the serialized append: no two share a position.
       expect(accepted.map((a) => a.position).sort()).toEqual([1, 2, 3]);
       const queuedEvents = (await logOf(h.store, sessionId)).filter(
@@ -674,7 +674,7 @@ describe('TurnService', () => {
       });
       // A refused request spends no message and leaves no trace.
       expect((await h.rateLimits.peek(key, 'messages')).remaining).toBe(100 - 4);
-      expect(h.sessions.find(key, sessionId).queueReserved).toBe(0);
+      expect(h.registry.find(key, sessionId).queueReserved).toBe(0);
       await h.sessions.end(key, sessionId);
     });
 
@@ -701,7 +701,7 @@ describe('TurnService', () => {
         stopReason: 'cancelled',
         status: 'interrupted',
       });
-      expect(h.sessions.find(key, sessionId).queue.map((t) => t.id)).toEqual([second.turn.id]);
+      expect(h.registry.find(key, sessionId).queue.map((t) => t.id)).toEqual([second.turn.id]);
       expect(await h.store.getTurn(first.turn.id)).toMatchObject({ status: 'interrupted', costUsd: 0 });
       const log = await logOf(h.store, sessionId);
       expect(kindsOf(log, first.turn.id)).toEqual(['status:queued', 'complete']);

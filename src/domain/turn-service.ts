@@ -11,18 +11,21 @@ import type { EventLog } from './event-log.js';
 import { newMessageId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
 import type { Policies } from './key-policy.js';
-import type { LiveSession, RunningTurn } from './live-session.js';
+import type { Admission } from './admission.js';
 import { promptView } from './message-views.js';
 import type { PermissionBroker } from './permissions.js';
 import type { Clock, Logger } from './ports.js';
-import type { Stores } from './stores.js';
+import type { ProcessPool } from './process-pool.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
+import type { SessionRegistry } from './session-registry.js';
+import type { SessionRuntime } from './session-runtime.js';
 import type { SessionService } from './session-service.js';
+import type { Stores } from './stores.js';
 import { spentSince } from './spending.js';
 import { DAY_MS, utcDayStart } from './time.js';
 import { appendStatus, statusData, TurnExecution } from './turn-execution.js';
 import type { TurnEnding } from './turn-outcome.js';
-import { TurnRun } from './turn-run.js';
+import { TurnRun, type RunningTurn } from './turn-run.js';
 import {
   ZERO_USAGE,
   type ApiKeyRecord,
@@ -33,7 +36,11 @@ import {
 
 export interface TurnServiceDeps {
   stores: Pick<Stores, 'sessions' | 'turns' | 'usage'>;
+  registry: SessionRegistry;
+  pool: ProcessPool;
+  /** For `touch`: a turn is activity of its session. */
   sessions: SessionService;
+  admission: Admission;
   events: EventLog;
   rateLimits: RateLimits;
   policies: Policies;
@@ -57,7 +64,7 @@ export interface StartTurnInput {
 
 export interface StartedTurn {
   turn: RunningTurn;
-  session: LiveSession;
+  session: SessionRuntime;
   rateLimit: BucketDecision;
   /** 0 when it runs now, else its place in the queue (1 = next). */
   position: number;
@@ -114,16 +121,16 @@ export class TurnService {
   }
 
   async start(key: ApiKeyRecord, sessionId: string, input: StartTurnInput): Promise<StartedTurn> {
-    this.deps.sessions.assertAccepting();
-    const session = this.deps.sessions.find(key, sessionId);
-    const runsNow = !session.busy && session.queue.length === 0 && session.queueReserved === 0;
-    if (!runsNow) this.checkQueueable(session, input.queue === true);
+    this.deps.admission.assertAccepting();
+    const session = this.deps.registry.find(key, sessionId);
     const policy = this.deps.policies.of(key);
-    if (runsNow) this.checkRunningTurns(key, policy.maxRunningTurns);
-    // Reserved in the same synchronous step as the checks above: two racing requests cannot
-    // both run now, nor overfill the queue.
-    if (runsNow) session.busy = true;
-    else session.queueReserved++;
+    // Admitted in one synchronous step with its checks: two racing requests cannot both run
+    // now, nor overfill the queue.
+    const admission = session.admit({
+      queue: input.queue === true,
+      maxQueuedTurns: this.deps.maxQueuedTurns,
+      checkRun: () => this.checkRunningTurns(key, policy.maxRunningTurns),
+    });
     try {
       await this.checkBudget(key, policy.dailyBudgetUsd);
       const rateLimit = await this.deps.rateLimits.take(key, 'messages');
@@ -131,7 +138,7 @@ export class TurnService {
       if (session.ending) throw sessionNotFound(sessionId);
       const timeoutMs = Math.min(input.timeoutMs ?? this.deps.maxTimeoutMs, this.deps.maxTimeoutMs);
       const run = new TurnRun(newMessageId(), input.prompt, timeoutMs, (r) => this.cancel(session, r));
-      if (runsNow) {
+      if (admission === 'run') {
         await this.beginRunning(session, run, input.idempotency);
         return { turn: run, session, rateLimit, position: 0 };
       }
@@ -139,13 +146,10 @@ export class TurnService {
       this.pump(session);
       return { turn: run, session, rateLimit, position };
     } catch (err) {
-      if (runsNow) {
-        session.busy = false;
-        session.turn = null;
-      }
+      session.withdraw(admission);
       throw err;
     } finally {
-      if (!runsNow) session.queueReserved--;
+      session.settled(admission);
     }
   }
 
@@ -154,8 +158,7 @@ export class TurnService {
     key: ApiKeyRecord,
     sessionId: string,
   ): Promise<{ interrupted: boolean; messageId: string | null }> {
-    const session = this.deps.sessions.find(key, sessionId);
-    const turn = session.turn;
+    const turn = this.deps.registry.find(key, sessionId).turn;
     if (!turn) return { interrupted: false, messageId: null };
     await turn.interrupt();
     return { interrupted: true, messageId: turn.id };
@@ -165,12 +168,8 @@ export class TurnService {
    * How a turn ended, waiting for it if it still runs (or waits) here: for a retried request
    * (same Idempotency-Key) that must answer what the first one answered.
    */
-  async outcome(
-    session: LiveSession | null,
-    messageId: string,
-  ): Promise<Pick<TurnEnding, 'completion' | 'error'>> {
-    const live =
-      session?.turn?.id === messageId ? session.turn : session?.queue.find((t) => t.id === messageId);
+  async outcome(sessionId: string, messageId: string): Promise<Pick<TurnEnding, 'completion' | 'error'>> {
+    const live = this.deps.registry.peek(sessionId)?.findTurn(messageId);
     if (live) return live.done;
     const turn = await this.deps.stores.turns.getTurn(messageId);
     if (!turn) throw new ApiError('NOT_FOUND', `Message ${messageId} does not exist.`, { messageId });
@@ -184,26 +183,8 @@ export class TurnService {
     return { completion: turn.completion, error: turn.error };
   }
 
-  private checkQueueable(session: LiveSession, queue: boolean): void {
-    const details = { sessionId: session.id, runningMessageId: session.turn?.id ?? null };
-    if (!queue) {
-      throw new ApiError(
-        'SESSION_BUSY',
-        'A turn is already running in this session. Wait for it to complete, or send with "queue": true.',
-        details,
-      );
-    }
-    if (session.queue.length + session.queueReserved >= this.deps.maxQueuedTurns) {
-      throw new ApiError('SESSION_BUSY', `The session's queue is full (${this.deps.maxQueuedTurns} turns).`, {
-        ...details,
-        queued: session.queue.length,
-        maxQueuedTurns: this.deps.maxQueuedTurns,
-      });
-    }
-  }
-
   private checkRunningTurns(key: ApiKeyRecord, maxRunning: number | null): void {
-    if (maxRunning === null || this.deps.sessions.runningTurnsOf(key.id) < maxRunning) return;
+    if (maxRunning === null || this.deps.registry.runningTurnsOf(key.id) < maxRunning) return;
     throw new ApiError(
       'MAX_RUNNING_TURNS_REACHED',
       `This key may run at most ${maxRunning} turns at once. Wait for one to complete.`,
@@ -238,7 +219,7 @@ export class TurnService {
 
   /** Records a turn that runs now (with its prompt) and starts it. */
   private async beginRunning(
-    session: LiveSession,
+    session: SessionRuntime,
     run: TurnRun,
     idempotency?: IdempotencyClaim,
   ): Promise<void> {
@@ -256,14 +237,13 @@ export class TurnService {
     );
     idempotency?.release();
     run.firstSeq = promptEvent.seq;
-    run.state = 'running';
-    session.turn = run;
+    session.beginRunning(run);
     this.launch(session, run);
   }
 
   /** Records a queued turn (its first event says so); returns its place in the queue. */
   private async beginQueued(
-    session: LiveSession,
+    session: SessionRuntime,
     run: TurnRun,
     idempotency?: IdempotencyClaim,
   ): Promise<number> {
@@ -275,7 +255,7 @@ export class TurnService {
       run.id,
       'status',
       (meta) => {
-        position = session.queue.length + 1;
+        position = session.nextQueuePosition();
         return statusData(session.id, run.id, 'queued', { position }, meta);
       },
       async (event) => {
@@ -285,7 +265,7 @@ export class TurnService {
           idempotency?.record(session.id, run.id),
         );
         run.firstSeq = event.seq;
-        session.queue.push(run);
+        session.enqueue(run);
       },
     );
     idempotency?.release();
@@ -298,9 +278,9 @@ export class TurnService {
    */
   async drain(waitMs: number): Promise<{ finished: number; interrupted: number }> {
     const runningNow = (): TurnRun[] =>
-      this.deps.sessions
+      this.deps.registry
         .all()
-        .map((s) => s.turn as TurnRun | null)
+        .map((s) => s.turn)
         .filter((t): t is TurnRun => t !== null && t.state !== 'ended');
     const running = runningNow();
     let timer: NodeJS.Timeout | undefined;
@@ -316,31 +296,28 @@ export class TurnService {
 
   /**
    * After a restart: turns that were queued (acknowledged, never started) go back into their
-   * sessions' queues, in order, and run. Call after SessionService.start().
+   * sessions' queues, in order, and run. Call after SessionService.load().
    */
   async requeue(turns: TurnRecord[]): Promise<number> {
     let requeued = 0;
     for (const turn of turns) {
-      const session = this.deps.sessions.peek(turn.sessionId);
+      const session = this.deps.registry.peek(turn.sessionId);
       if (!session) continue;
       const timeoutMs = Math.min(turn.timeoutMs ?? this.deps.maxTimeoutMs, this.deps.maxTimeoutMs);
       const run = new TurnRun(turn.id, turn.prompt, timeoutMs, (r) => this.cancel(session, r));
       run.firstSeq = turn.firstSeq;
-      session.queue.push(run);
+      session.enqueue(run);
       requeued++;
     }
-    for (const session of this.deps.sessions.all()) this.pump(session);
+    for (const session of this.deps.registry.all()) this.pump(session);
     return requeued;
   }
 
   /** Starts the next queued turn if the session is free. */
-  private pump(session: LiveSession): void {
-    if (session.busy || session.ending || this.deps.sessions.draining) return;
-    const run = session.queue.shift() as TurnRun | undefined;
+  private pump(session: SessionRuntime): void {
+    if (this.deps.admission.draining) return;
+    const run = session.startNextQueued();
     if (!run) return;
-    session.busy = true;
-    session.turn = run;
-    run.state = 'running';
     void (async () => {
       try {
         await this.deps.events.appendWith(
@@ -362,7 +339,7 @@ export class TurnService {
   }
 
   /** Runs a started turn in the background, to its terminal event. */
-  private launch(session: LiveSession, run: TurnRun): void {
+  private launch(session: SessionRuntime, run: TurnRun): void {
     void this.deps.sessions.touch(session).catch(() => undefined);
     void (async () => {
       await appendStatus(this.deps.events, session.id, run.id, 'running', {}).catch(() => undefined);
@@ -372,9 +349,8 @@ export class TurnService {
   }
 
   /** A queued turn taken out before it started: it ends as interrupted, having cost nothing. */
-  private async cancel(session: LiveSession, run: TurnRun): Promise<void> {
-    const index = session.queue.indexOf(run);
-    if (index >= 0) session.queue.splice(index, 1);
+  private async cancel(session: SessionRuntime, run: TurnRun): Promise<void> {
+    session.removeQueued(run);
     await this.finish(session, run, {
       status: 'interrupted',
       completion: {
@@ -394,13 +370,13 @@ export class TurnService {
     });
   }
 
-  private async finish(session: LiveSession, run: TurnRun, ending: TurnEnding): Promise<void> {
+  private async finish(session: SessionRuntime, run: TurnRun, ending: TurnEnding): Promise<void> {
     const { stores, events, clock, logger } = this.deps;
     const log = logger.child({ sessionId: session.id, messageId: run.id });
     let final = ending;
     // `idle` before the terminal event: a turn's terminal event is the last of its log, so a
     // client that reconnects after it gets 204 (nothing more) at once.
-    if (session.turn === run && session.queue.length === 0 && !session.ending) {
+    if (session.idlesAfter(run)) {
       await appendStatus(events, session.id, run.id, 'idle', {}).catch(() => undefined);
     }
     try {
@@ -431,10 +407,7 @@ export class TurnService {
       log.error({ err }, 'could not record the end of a turn');
       final = { ...ending, status: 'failed', completion: null, error: internalError().toBody() };
     }
-    if (session.turn === run) {
-      session.turn = null;
-      session.busy = false;
-    }
+    session.turnEnded(run);
     await this.deps.sessions.touch(session).catch(() => undefined);
     run.end(final);
     log.info({ status: final.status, costUsd: final.costUsd, code: final.error?.code }, 'turn ended');

@@ -1,12 +1,19 @@
-/** What the HTTP layer needs from the rest of the server; built by the composition root. */
+/**
+ * What the HTTP layer needs from the rest of the server; built by the composition root. Routes
+ * call these services, never a store.
+ */
 import type { EventLog } from '../domain/event-log.js';
 import type { Idempotency } from '../domain/idempotency.js';
 import type { KeyAdmin } from '../domain/key-admin.js';
 import type { Policies } from '../domain/key-policy.js';
 import type { PermissionBroker } from '../domain/permissions.js';
 import type { KeyService } from '../domain/key-service.js';
+import type { Admission } from '../domain/admission.js';
 import type { AgentRunner, Clock } from '../domain/ports.js';
-import type { Stores } from '../domain/stores.js';
+import type { ServerStatus } from '../domain/server-status.js';
+import type { SessionRegistry } from '../domain/session-registry.js';
+import type { StreamAttach } from '../domain/stream-attach.js';
+import type { UsageReport } from '../domain/usage-report.js';
 import type { RateLimits } from '../domain/rate-limits.js';
 import type { SessionService } from '../domain/session-service.js';
 import type { TurnService } from '../domain/turn-service.js';
@@ -26,12 +33,19 @@ export interface HttpSettings {
 
 export interface AppDeps {
   settings: HttpSettings;
-  stores: Stores;
   keys: KeyService;
   keyAdmin: KeyAdmin;
   sessions: SessionService;
+  /** The live sessions: lookups for a request (`find`), counts. */
+  registry: SessionRegistry;
   turns: TurnService;
   events: EventLog;
+  /** Which part of the log a stream serves. */
+  streamAttach: StreamAttach;
+  usage: UsageReport;
+  status: ServerStatus;
+  /** Whether the server takes new work (false once shutdown begins). */
+  admission: Admission;
   idempotency: Idempotency;
   /** The open SSE streams (ended with a final event at shutdown). */
   streams: StreamRegistry;

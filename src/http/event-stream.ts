@@ -6,6 +6,7 @@
  */
 import type { EventLog } from '../domain/event-log.js';
 import type { RateLimits } from '../domain/rate-limits.js';
+import type { StreamPlan } from '../domain/stream-attach.js';
 import { rateLimitExceeded } from '../domain/rate-limits.js';
 import { type ApiKeyRecord } from '../domain/types.js';
 import {
@@ -15,23 +16,6 @@ import {
   TERMINAL_EVENT_TYPES,
 } from '../domain/events.js';
 import type { SseStream } from './sse.js';
-
-export interface EventStreamPlan {
-  sessionId: string;
-  afterSeq: number;
-  /**
-   * Stream only this turn's events and stop after its terminal event; null: every event, until
-   * nothing runs and all is sent.
-   */
-  untilTurnId: string | null;
-  /** Also send `delta` events (text as it is written). */
-  partial: boolean;
-  /**
-   * The log's floor (events up to it may have been pruned): a cursor below it gets one
-   * CURSOR_EXPIRED event first, so the gap is never silent.
-   */
-  logFloor: number;
-}
 
 export interface EventStreamDeps {
   events: EventLog;
@@ -46,11 +30,7 @@ export interface EventStreamDeps {
 /** How often an open stream checks that its key has not been revoked. */
 const KEY_RECHECK_MS = 1000;
 
-export async function streamEvents(
-  sse: SseStream,
-  plan: EventStreamPlan,
-  deps: EventStreamDeps,
-): Promise<void> {
+export async function streamEvents(sse: SseStream, plan: StreamPlan, deps: EventStreamDeps): Promise<void> {
   const abort = new AbortController();
   sse.onClose(() => abort.abort());
   let revoked = false;

@@ -111,6 +111,14 @@ export const permissionDecisionBody = z.strictObject({
   remember: z.boolean().optional(),
 });
 
+export const usageQuery = z.strictObject({
+  since: z.iso
+    .datetime({ offset: true })
+    .or(z.iso.date())
+    .optional()
+    .transform((v) => (v === undefined ? undefined : Date.parse(v))),
+});
+
 export const sessionParams = z.strictObject({
   id: z.string().min(1).max(100),
 });

@@ -1,10 +1,9 @@
 /** The JSON shapes of sessions as the API returns them (times as ISO 8601). */
-import type { LiveSession } from '../domain/live-session.js';
-import type { TokenUsage } from '../domain/events.js';
+import type { SessionDetails } from '../domain/session-service.js';
+import type { SessionSnapshot } from '../domain/session-runtime.js';
+import { iso } from '../domain/time.js';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-export function sessionSummary(session: LiveSession, expiresAt: number) {
+export function sessionSummary(session: SessionSnapshot, expiresAt: number) {
   const { record } = session;
   const { config } = record;
   return {
@@ -13,7 +12,7 @@ export function sessionSummary(session: LiveSession, expiresAt: number) {
     resolvedModel: config.model ?? 'default',
     permissionMode: config.permissionMode,
     maxTurns: config.maxTurns,
-    status: session.busy ? 'running' : 'idle',
+    status: session.running ? 'running' : 'idle',
     createdAt: iso(record.createdAt),
     lastActivity: iso(record.lastActivityAt),
     expiresAt: iso(expiresAt),
@@ -21,19 +20,17 @@ export function sessionSummary(session: LiveSession, expiresAt: number) {
   };
 }
 
-export function sessionDetails(
-  session: LiveSession,
-  extra: { expiresAt: number; messageCount: number; usage: TokenUsage; costUsd: number },
-) {
+export function sessionDetails(details: SessionDetails) {
+  const { session } = details;
   const { record } = session;
   const { config } = record;
   return {
-    ...sessionSummary(session, extra.expiresAt),
-    messageCount: extra.messageCount,
-    currentMessageId: session.turn?.id ?? null,
+    ...sessionSummary(session, details.expiresAt),
+    messageCount: details.messageCount,
+    currentMessageId: session.currentMessageId,
     claudeSessionId: record.claudeSessionId,
     // parked: no Claude Code process now; the next message resumes the conversation in a new one.
-    process: session.process && !session.process.exited ? 'live' : 'parked',
+    process: session.process,
     config: {
       model: config.requestedModel,
       resolvedModel: config.model,
@@ -46,6 +43,6 @@ export function sessionDetails(
       allowedTools: config.allowedTools,
       disallowedTools: config.disallowedTools,
     },
-    usage: { ...extra.usage, costUsd: extra.costUsd },
+    usage: { ...details.usage, costUsd: details.costUsd },
   };
 }

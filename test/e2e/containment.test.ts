@@ -346,7 +346,7 @@ describe('with the sandbox (the default where bubblewrap works)', () => {
     });
 
     it("Claude Code's own /proc/<pid>/environ is out of reach of commands", async () => {
-      const pid = stack.server.server.deps.sessions.pidOf(bypass);
+      const pid = stack.server.server.deps.registry.pidOf(bypass);
       expect(pid).toBeGreaterThan(0);
       // The target is real: Claude Code's environment holds the model API key.
       expect(fs.readFileSync(`/proc/${pid}/environ`, 'latin1')).toContain(MODEL_API_KEY);

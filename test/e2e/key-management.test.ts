@@ -57,7 +57,7 @@ describe('key management over HTTP', () => {
 
     const rest = await reader.rest();
     // The stream ended on the revocation, not on the turn: it is still running.
-    const session = stack.server.server.deps.sessions.peek(sessionId);
+    const session = stack.server.server.deps.registry.peek(sessionId);
     expect(session?.busy, 'the turn is still running when the stream ends').toBe(true);
     expect(session?.turn?.id).toBe(turnId);
     expect(rest.map((e) => e.event)).not.toContain('complete');
@@ -107,7 +107,7 @@ describe('key management over HTTP', () => {
       body: { name: 'stored', role: 'admin' },
     });
     expect(created.status).toBe(201);
-    const { stores } = stack.server.server.deps;
+    const { stores } = stack.server.server;
     const stored = await stores.keys.getKey(created.body.key.id);
     expect(stored).toMatchObject({ name: 'stored', role: 'admin', prefix: created.body.secret.slice(0, 12) });
     expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);

@@ -51,7 +51,7 @@ describe('parked sessions', () => {
     const sessionId = await createSession(stack, KEY);
     await send(stack, sessionId, 'My name is Zed.');
     expect(await processOf(stack, sessionId)).toBe('live');
-    const pid = stack.server.server.deps.sessions.pidOf(sessionId)!;
+    const pid = stack.server.server.deps.registry.pidOf(sessionId)!;
     expect(groupMembers(pid).length).toBeGreaterThan(0);
 
     // The sweep runs every second; the session has been idle for one.
@@ -69,7 +69,7 @@ describe('parked sessions', () => {
       'What is my name? [[recall]]',
     ]);
     expect(await processOf(stack, sessionId)).toBe('live');
-    expect(stack.server.server.deps.sessions.pidOf(sessionId)).not.toBe(pid);
+    expect(stack.server.server.deps.registry.pidOf(sessionId)).not.toBe(pid);
     await deleteSession(stack, KEY, sessionId);
   }, 30_000);
 
@@ -78,9 +78,9 @@ describe('parked sessions', () => {
     const sessionId = await createSession(stack, KEY);
     await send(stack, sessionId, 'The code word is heron.');
     await send(stack, sessionId, 'And the colour is teal.');
-    const { deps } = stack.server.server;
-    const session = deps.sessions.find(await deps.keys.authenticate(KEY), sessionId);
-    expect(await deps.sessions.park(session)).toBe(true);
+    const { deps, pool } = stack.server.server;
+    const session = deps.registry.find(await deps.keys.authenticate(KEY), sessionId);
+    expect(await pool.park(session)).toBe(true);
     expect(await processOf(stack, sessionId)).toBe('parked');
 
     // Another machine, or a wiped disk: nothing of Claude Code's config dir is left.
@@ -95,7 +95,7 @@ describe('parked sessions', () => {
     ]);
     // And the resumed process went on writing the transcript to the store: a second park and
     // resume still has everything.
-    expect(await deps.sessions.park(session)).toBe(true);
+    expect(await pool.park(session)).toBe(true);
     fs.rmSync(configDir, { recursive: true, force: true });
     expect(await contextOfNextTurn(stack, sessionId, 'Once more? [[recall]]')).toEqual([
       'The code word is heron.',

@@ -420,12 +420,12 @@ describe('revocation', () => {
     expect(reader.raw).not.toMatch(/^id: .*\nevent: error/m);
 
     // The turn itself runs to its end and is stored.
-    await deps.sessions.peek(sessionId)?.turn?.done;
-    const turn = await deps.stores.turns.getTurn(messageId);
+    await deps.registry.peek(sessionId)?.turn?.done;
+    const turn = await stack.server.server.stores.turns.getTurn(messageId);
     expect(turn?.status).toBe('completed');
     expect(turn?.completion?.response).toContain('[30/30]');
 
-    const record = await deps.stores.keys.getKey(key.id);
+    const record = await stack.server.server.stores.keys.getKey(key.id);
     if (record) await deps.sessions.end(record, sessionId);
   });
 });

@@ -26,7 +26,7 @@ async function answeredSession(stack: Stack): Promise<{ sessionId: string; pid: 
     body: { prompt: 'hello' },
   });
   expect(answered.status).toBe(200);
-  return { sessionId, pid: stack.server.server.deps.sessions.pidOf(sessionId)! };
+  return { sessionId, pid: stack.server.server.deps.registry.pidOf(sessionId)! };
 }
 
 describe('process cleanup', () => {

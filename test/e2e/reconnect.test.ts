@@ -165,7 +165,7 @@ describe('reconnecting to a session’s stream', () => {
     await turnEnded(stack, KEY, sessionId);
     const full = await fullSequence(messageId);
     // Retention, run now with everything older than now out of its window.
-    const floor = await stack.server.server.deps.stores.events.pruneEvents(sessionId, Date.now() + 1);
+    const floor = await stack.server.server.stores.events.pruneEvents(sessionId, Date.now() + 1);
     const cursor = Number(full[0]!.id) - 1;
     expect(floor).toBeGreaterThan(cursor);
 

@@ -261,7 +261,7 @@ export function dataOf<T = Record<string, unknown>>(event: SseEvent): T {
 export async function turnEnded(stack: Stack, key: string, sessionId: string): Promise<void> {
   const { deps } = stack.server.server;
   const record = await deps.keys.authenticate(key);
-  const session = deps.sessions.find(record, sessionId);
+  const session = deps.registry.find(record, sessionId);
   await session.turn?.done;
 }
 

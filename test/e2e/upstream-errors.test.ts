@@ -294,7 +294,7 @@ describe('agent failures', () => {
       await stack.fake.waitForRequest((r) => r.path === '/v1/messages', 10_000, mark);
       // The stack runs the server in this process: find the session's Claude Code pid.
       const { deps } = stack.server.server;
-      const pid = deps.sessions.find(await deps.keys.authenticate(KEY), sessionId).process?.pid;
+      const pid = deps.registry.find(await deps.keys.authenticate(KEY), sessionId).process?.pid;
       expect(pid).toBeGreaterThan(0);
       process.kill(pid!, 'SIGKILL');
 

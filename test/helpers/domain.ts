@@ -6,11 +6,16 @@ import pino from 'pino';
 import { MemoryEventBus } from '../../src/adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from '../../src/adapters/memory/memory-rate-limiter.js';
 import { MemoryStore, memoryStores } from '../../src/adapters/memory/memory-store.js';
+import { Admission } from '../../src/domain/admission.js';
 import { EventLog } from '../../src/domain/event-log.js';
+import { Housekeeping } from '../../src/domain/housekeeping.js';
+import { Idempotency } from '../../src/domain/idempotency.js';
 import type { PolicyDefaults } from '../../src/domain/key-policy.js';
 import { PermissionBroker } from '../../src/domain/permissions.js';
 import type { Clock, Logger, Workspaces } from '../../src/domain/ports.js';
+import { ProcessPool } from '../../src/domain/process-pool.js';
 import { RateLimits } from '../../src/domain/rate-limits.js';
+import { SessionRegistry } from '../../src/domain/session-registry.js';
 import {
   SessionService,
   type SessionServiceDeps,
@@ -39,8 +44,16 @@ const nameOnlyWorkspaces: Workspaces = {
   list: async () => [],
 };
 
+/** Every setting of the session services, as the server's configuration gives them. */
+export interface DomainSettings extends SessionSettings {
+  maxLiveSessions: number;
+  maxLiveProcesses: number;
+  parkAfterMs: number;
+  eventRetentionMs: number;
+}
+
 export interface DomainOptions {
-  settings?: Partial<SessionSettings>;
+  settings?: Partial<DomainSettings>;
   limits?: Record<RateLimitBucket, number>;
   policyDefaults?: Partial<PolicyDefaults>;
   runner?: FakeAgentRunner;
@@ -53,42 +66,61 @@ export function wireDomain(options: DomainOptions = {}) {
   const stores = memoryStores(store);
   const runner = options.runner ?? new FakeAgentRunner();
   const logger = options.logger ?? pino({ level: 'silent' });
-  const events = new EventLog(store, new MemoryEventBus(), clock);
+  const events = new EventLog(stores.events, new MemoryEventBus(), clock);
   const policies = testPolicies(options.limits, options.policyDefaults);
   const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
-  const deps: SessionServiceDeps = {
-    stores,
+  const settings: DomainSettings = {
+    maxLiveSessions: 10,
+    maxLiveProcesses: 100,
+    idleExpiryMs: IDLE_EXPIRY_MS,
+    parkAfterMs: 0,
+    workspaceRetentionMs: 0,
+    eventRetentionMs: 0,
+    defaultModel: null,
+    modelMap: {},
+    defaultPermissionMode: 'default',
+    disallowedTools: [],
+    ...options.settings,
+  };
+  const admission = new Admission();
+  const registry = new SessionRegistry(settings.maxLiveSessions);
+  const pool = new ProcessPool({
+    registry,
     runner,
-    workspaces: options.workspaces ?? nameOnlyWorkspaces,
-    events,
-    rateLimits,
-    policies,
+    stores,
+    admission,
     clock,
     logger,
-    settings: {
-      maxLiveSessions: 10,
-      maxLiveProcesses: 100,
-      idleExpiryMs: IDLE_EXPIRY_MS,
-      parkAfterMs: 0,
-      workspaceRetentionMs: 0,
-      eventRetentionMs: 0,
-      defaultModel: null,
-      modelMap: {},
-      defaultPermissionMode: 'default',
-      disallowedTools: [],
-      ...options.settings,
-    },
-  };
-  const sessions = new SessionService(deps);
+    settings: { maxLiveProcesses: settings.maxLiveProcesses },
+  });
   const permissions = new PermissionBroker({
     events,
     clock,
     logger,
     settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
   });
+  const deps: SessionServiceDeps = {
+    stores,
+    registry,
+    pool,
+    runner,
+    workspaces: options.workspaces ?? nameOnlyWorkspaces,
+    events,
+    permissions,
+    rateLimits,
+    policies,
+    admission,
+    clock,
+    logger,
+    settings,
+  };
+  const sessions = new SessionService(deps);
   const turns = new TurnService({
     stores,
+    registry,
+    pool,
     sessions,
+    admission,
     events,
     rateLimits,
     policies,
@@ -98,5 +130,39 @@ export function wireDomain(options: DomainOptions = {}) {
     maxQueuedTurns: 3,
     maxTimeoutMs: MAX_TURN_TIMEOUT_MS,
   });
-  return { deps, store, runner, events, sessions, turns, rateLimits, permissions };
+  const housekeeping = new Housekeeping({
+    sessions,
+    registry,
+    pool,
+    idempotency: new Idempotency(stores.idempotency, clock, 24 * 3600_000),
+    stores,
+    clock,
+    logger,
+    settings,
+  });
+  return {
+    deps,
+    store,
+    stores,
+    runner,
+    events,
+    sessions,
+    registry,
+    pool,
+    admission,
+    housekeeping,
+    turns,
+    rateLimits,
+    permissions,
+    /** What the server does at start: load the active sessions, start the sweeps. */
+    async start(): Promise<void> {
+      await sessions.load();
+      housekeeping.start();
+    },
+    /** What the server does at shutdown: stop the sweeps and every Claude Code process. */
+    async stop(): Promise<void> {
+      housekeeping.stop();
+      await pool.stopAll();
+    },
+  };
 }

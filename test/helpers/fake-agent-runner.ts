@@ -230,6 +230,8 @@ export class FakeAgentProcess implements AgentProcess {
   readonly answers: PermissionAnswer[] = [];
   interrupts = 0;
   closed = false;
+  /** A permission question of the running turn waits for its answer. */
+  asking = false;
   private current: CurrentTurn | null = null;
   private exit: AgentExit | null = null;
   private readonly exitListeners: Array<(exit: AgentExit) => void> = [];
@@ -321,7 +323,11 @@ export class FakeAgentProcess implements AgentProcess {
     }
     const turn = this.current;
     if (script.ask && turn?.script === script) {
-      this.answers.push(await turn.handlers.onPermission({ ...script.ask, signal: turn.abort.signal }));
+      const answer = turn.handlers.onPermission({ ...script.ask, signal: turn.abort.signal });
+      this.asking = true;
+      this.runner.changed();
+      this.answers.push(await answer);
+      this.asking = false;
       this.runner.changed();
     }
     if (script.waitFor) await script.waitFor;

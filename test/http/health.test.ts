@@ -61,7 +61,7 @@ describe('GET /health', () => {
 
   it('503 draining: the server is shutting down (a load balancer sends new work elsewhere)', async () => {
     h = await startApp();
-    h.deps.sessions.draining = true;
+    h.deps.admission.drain();
     const res = await h.app.inject({ method: 'GET', url: URL });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ status: 'draining', store: { ok: true } });

@@ -218,7 +218,7 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
             const before = await h.store.countMessages(sessionId);
             const res = await call(route, { 'x-api-key': KEY_B });
             expect(expectError(res, 404, 'SESSION_NOT_FOUND').error.details).toEqual({ sessionId });
-            expect(h.deps.sessions.find(await keyRecord(h, KEY_A), sessionId).id).toBe(sessionId);
+            expect(h.deps.registry.find(await keyRecord(h, KEY_A), sessionId).id).toBe(sessionId);
             expect(await h.store.countMessages(sessionId)).toBe(before);
             const own = await h.app.inject({
               method: 'GET',

@@ -124,7 +124,7 @@ describe('sessions', () => {
       const body = expectError(res, 400, 'INVALID_REQUEST');
       expect(issueFields(body)).toEqual(['allowedTools', 'maxTurns', 'maxturns', 'permissionMode']);
       expect(body.error.details.issues).toContainEqual({ field: 'maxturns', message: 'unknown field' });
-      expect(h.deps.sessions.activeCount).toBe(0);
+      expect(h.deps.registry.activeCount).toBe(0);
     });
 
     it('400 INVALID_REQUEST: bad JSON, and a body that is not an object', async () => {
@@ -237,7 +237,7 @@ describe('sessions', () => {
       const statuses = responses.map((r) => r.statusCode);
       expect(statuses.filter((s) => s === 201)).toHaveLength(10);
       expect(statuses.filter((s) => s === 429)).toHaveLength(40);
-      expect(h.deps.sessions.activeCount).toBe(10);
+      expect(h.deps.registry.activeCount).toBe(10);
       expect((await h.store.listActiveSessions()).length).toBe(10);
     });
 

@@ -8,14 +8,14 @@ import { permissionDecisionBody, permissionParams, sessionParams } from '../sche
 import { parseOrThrow } from '../validate.js';
 
 export function registerControlRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { sessions, turns, permissions } = deps;
+  const { registry, turns, permissions } = deps;
 
   // 202 when a turn was interrupted (its stream ends with `complete`, status interrupted);
   // 200 when nothing ran: a harmless no-op.
   app.post('/sessions/:id/interrupt', { config: { scope: 'write' } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const { interrupted, messageId } = await turns.interrupt(keyOf(request), id);
-    const session = sessions.find(keyOf(request), id);
+    const session = registry.find(keyOf(request), id);
     return reply.status(interrupted ? 202 : 200).send({
       sessionId: id,
       interrupted,
@@ -27,14 +27,14 @@ export function registerControlRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.get('/sessions/:id/permissions', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
-    sessions.find(keyOf(request), id);
+    registry.find(keyOf(request), id);
     return { sessionId: id, permissions: permissions.list(id) };
   });
 
   app.post('/sessions/:id/permissions/:requestId', { config: { scope: 'write' } }, async (request) => {
     const { id, requestId } = parseOrThrow(permissionParams, request.params, 'path');
     const body = parseOrThrow(permissionDecisionBody, request.body, 'decision');
-    sessions.find(keyOf(request), id);
+    registry.find(keyOf(request), id);
     return permissions.answer(id, requestId, body);
   });
 }

@@ -14,7 +14,7 @@ export function streamUrlOf(sessionId: string, messageId: string): string {
 }
 
 export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { sessions, turns, stores } = deps;
+  const { registry, turns, events } = deps;
   const bodySchema = sendMessageBody(deps.settings.turnTimeoutMaxMs);
 
   app.post('/sessions/:id/messages', { config: { scope: 'write' } }, async (request, reply) => {
@@ -47,7 +47,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
       replay: async (record) => {
         const messageId = record.messageId ?? '';
         if (body.stream) return accepted(messageId, 0);
-        return answered(await turns.outcome(sessions.peek(id) ?? null, messageId));
+        return answered(await turns.outcome(id, messageId));
       },
     });
   });
@@ -55,11 +55,11 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
   app.get('/sessions/:id/messages', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const page = parseOrThrow(listMessagesQuery, request.query, 'query');
-    sessions.find(keyOf(request), id);
-    const result = await stores.events.listMessages(id, page);
+    registry.find(keyOf(request), id);
+    const result = await events.history(id, page);
     return {
       sessionId: id,
-      messages: result.items.map((event) => JSON.parse(event.data) as unknown),
+      messages: result.items,
       pagination: {
         limit: page.limit,
         offset: page.offset,

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sessionNotFound } from '../../domain/errors.js';
-import { LiveSession } from '../../domain/live-session.js';
+import type { SessionSnapshot } from '../../domain/session-runtime.js';
 import { API_PREFIX } from '../api-prefix.js';
 import { idempotent } from '../idempotent.js';
 import type { AppDeps } from '../app-deps.js';
@@ -11,30 +10,25 @@ import { parseOrThrow } from '../validate.js';
 import { sessionDetails, sessionSummary } from '../views.js';
 
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { sessions, stores } = deps;
+  const { sessions } = deps;
 
   app.post(
     '/sessions',
     { config: { rateLimitBucket: 'sessions', scope: 'write' } },
     async (request, reply) => {
       const body = parseOrThrow(CreateSessionBody, request.body, 'session');
-      const created = (session: LiveSession) => {
-        reply.header('location', `${API_PREFIX}/sessions/${session.id}`);
-        return reply.status(201).send(sessionSummary(session, sessions.expiresAt(session)));
+      const created = (session: SessionSnapshot) => {
+        reply.header('location', `${API_PREFIX}/sessions/${session.record.id}`);
+        return reply.status(201).send(sessionSummary(session, sessions.expiresAt(session.record)));
       };
       return idempotent(request, reply, deps.idempotency, {
         run: async (claim) => {
           const { session, rateLimit } = await sessions.create(keyOf(request), body, claim);
           setRateLimitHeaders(reply, rateLimit);
-          return created(session);
+          return created(session.snapshot());
         },
         // The session as it is now (it may have been used or ended since).
-        replay: async (record) => {
-          const live = sessions.peek(record.sessionId);
-          const stored = live ? null : await stores.sessions.getSession(record.sessionId);
-          if (!live && !stored) throw sessionNotFound(record.sessionId);
-          return created(live ?? new LiveSession(stored!));
-        },
+        replay: async (record) => created(await sessions.current(record.sessionId)),
       });
     },
   );
@@ -43,7 +37,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     const page = parseOrThrow(listSessionsQuery, request.query, 'query');
     const result = await sessions.list(keyOf(request), page);
     return {
-      sessions: result.items.map((s) => sessionSummary(s, sessions.expiresAt(s))),
+      sessions: result.items.map((s) => sessionSummary(s, sessions.expiresAt(s.record))),
       total: result.total,
       limit: page.limit,
       offset: page.offset,
@@ -53,17 +47,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.get('/sessions/:id', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
-    const session = sessions.find(keyOf(request), id);
-    const [messageCount, usage] = await Promise.all([
-      stores.events.countMessages(id),
-      stores.usage.sessionUsage(id),
-    ]);
-    return sessionDetails(session, {
-      expiresAt: sessions.expiresAt(session),
-      messageCount,
-      usage: usage.usage,
-      costUsd: usage.costUsd,
-    });
+    return sessionDetails(await sessions.details(keyOf(request), id));
   });
 
   app.delete('/sessions/:id', { config: { scope: 'write' } }, async (request, reply) => {

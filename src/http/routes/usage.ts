@@ -1,63 +1,29 @@
 /**
  * `GET /usage`: what the calling key used, per session and in total, since a time (default: the
- * start of today, UTC), with today's spending against the key's daily budget. Figures are Claude
- * Code's own (tokens and its cost estimate in USD) of finished turns.
+ * start of today, UTC), with today's spending against the key's daily budget (UsageReport).
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { spentSince } from '../../domain/spending.js';
-import { utcDayStart } from '../../domain/time.js';
-import { addUsage, ZERO_USAGE, type SessionUsage } from '../../domain/types.js';
-import { type TokenUsage } from '../../domain/events.js';
+import { iso } from '../../domain/time.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
+import { usageQuery } from '../schemas.js';
 import { parseOrThrow } from '../validate.js';
 
-const usageQuery = z.strictObject({
-  since: z.iso
-    .datetime({ offset: true })
-    .or(z.iso.date())
-    .optional()
-    .transform((v) => (v === undefined ? undefined : Date.parse(v))),
-});
-
-function sum(rows: SessionUsage[]): { turns: number; usage: TokenUsage; costUsd: number } {
-  const usage = { ...ZERO_USAGE };
-  let costUsd = 0;
-  let turns = 0;
-  for (const row of rows) {
-    turns += row.turns;
-    costUsd += row.costUsd;
-    addUsage(usage, row.usage);
-  }
-  return { turns, usage, costUsd: round(costUsd) };
-}
-
-const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
-
 export function registerUsageRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { stores, clock, policies } = deps;
-
   app.get('/usage', { config: { scope: 'read' } }, async (request) => {
-    const key = keyOf(request);
     const query = parseOrThrow(usageQuery, request.query, 'query');
-    const today = utcDayStart(clock.now());
-    const since = query.since ?? today;
-    const rows = await stores.usage.keyUsage(key.id, since);
-    const total = sum(rows);
-    const spentToday = since === today ? total.costUsd : round(await spentSince(stores.usage, key.id, today));
-    const budget = policies.of(key).dailyBudgetUsd;
+    const report = await deps.usage.of(keyOf(request), query.since);
     return {
-      key: { id: key.id, name: key.name, prefix: key.prefix },
-      since: new Date(since).toISOString(),
-      total,
+      key: report.key,
+      since: iso(report.since),
+      total: report.total,
       today: {
-        date: new Date(today).toISOString().slice(0, 10),
-        costUsd: spentToday,
-        dailyBudgetUsd: budget,
-        remainingUsd: budget === null ? null : round(Math.max(0, budget - spentToday)),
+        date: iso(report.today.dayStart).slice(0, 10),
+        costUsd: report.today.costUsd,
+        dailyBudgetUsd: report.today.dailyBudgetUsd,
+        remainingUsd: report.today.remainingUsd,
       },
-      sessions: rows.map((row) => ({ ...row, costUsd: round(row.costUsd) })),
+      sessions: report.sessions,
     };
   });
 }
