@@ -11,6 +11,7 @@ import { LiveSession } from './live-session.js';
 import type { AgentProcess, AgentRunner, Clock, Logger, SessionStore, Workspaces } from './ports.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
 import { grantSession, type SessionGrant } from './session-policy.js';
+import { workspaceConflict } from './workspace-rules.js';
 import type {
   ApiKeyRecord,
   Page,
@@ -194,6 +195,9 @@ export class SessionService {
       if (!resolved.ok) throw ApiError.fromBody(resolved.error);
       external = resolved.path;
     }
+    const conflict =
+      external && workspaceConflict(external, { roots: policy.workspaceRoots, inUse: this.cwdsInUse() });
+    if (conflict) throw ApiError.fromBody(conflict);
     // The slots are reserved in the same synchronous step as the checks, before anything is
     // spent or awaited: parallel creates can neither exceed a cap nor spend quota on a refusal.
     if (this.live.size + this.reserved.total >= settings.maxLiveSessions) throw this.capReached();
@@ -210,7 +214,7 @@ export class SessionService {
         CAP_RETRY_AFTER_SECONDS,
       );
     }
-    this.reserved.add(key.id);
+    this.reserved.add(key.id, external);
     let record: SessionRecord;
     let rateLimit: BucketDecision;
     try {
@@ -218,7 +222,7 @@ export class SessionService {
       record = await this.newRecord(key, input, grant, external);
       await store.insertSession(record, idempotency?.record(record.id, null));
     } finally {
-      this.reserved.remove(key.id);
+      this.reserved.remove(key.id, external);
     }
     if (grant.permissionMode === 'bypassPermissions') {
       this.deps.logger.warn({ sessionId: record.id, keyId: key.id }, 'session runs with bypassPermissions');
@@ -271,6 +275,11 @@ export class SessionService {
       endedAt: null,
       endReason: null,
     };
+  }
+
+  /** The working directories of the live sessions and of the creates under way. */
+  private cwdsInUse(): string[] {
+    return [...[...this.live.values()].map((s) => s.record.config.cwd), ...this.reserved.cwds];
   }
 
   /** Open sessions of a key, counting creates under way. */
@@ -497,17 +506,20 @@ export class SessionService {
   }
 }
 
-/** Session creates past the cap checks, per key and in total. */
+/** Session creates past the cap checks, per key and in total, and the cwds they will work in. */
 class Reservations {
   total = 0;
   private readonly byKey = new Map<string, number>();
+  readonly cwds = new Set<string>();
 
-  add(keyId: string): void {
+  add(keyId: string, cwd: string | null): void {
     this.total++;
     this.byKey.set(keyId, this.of(keyId) + 1);
+    if (cwd) this.cwds.add(cwd);
   }
 
-  remove(keyId: string): void {
+  remove(keyId: string, cwd: string | null): void {
+    if (cwd) this.cwds.delete(cwd);
     this.total--;
     const left = this.of(keyId) - 1;
     if (left > 0) this.byKey.set(keyId, left);
