@@ -174,19 +174,28 @@ describe('with the sandbox (the default where bubblewrap works)', () => {
     });
 
     it('a command, even one Claude Code cannot analyse: the file system is read-only', async () => {
-      const shell = escapeFile('bash');
+      // Outside the system temp dir, whose contents the sandbox hides behind a throwaway file
+      // system (see the next probe).
+      const shell = `/etc/ccr-escape-${TAG}-bash.txt`;
+      const python = `/etc/ccr-escape-${TAG}-python.txt`;
+      escapes.push(shell, python);
       const told = toldOf(await attempt(stack, bypassKey, bypass, `[[bash:echo x > ${shell}]]`));
       expect(told.isError).toBe(true);
       expect(told.text).toMatch(/Read-only file system/);
       expect(fs.existsSync(shell)).toBe(false);
 
-      const python = escapeFile('python');
       const viaPython = toldOf(
         await attempt(stack, bypassKey, bypass, `[[bash:python3 -c "open('${python}', 'w').write('x')"]]`),
       );
       expect(viaPython.isError).toBe(true);
       expect(viaPython.text).toMatch(/Read-only file system/);
       expect(fs.existsSync(python)).toBe(false);
+    });
+
+    it('a command writing to the system temp dir writes into a throwaway copy, never the host’s', async () => {
+      const file = escapeFile('tmp');
+      toldOf(await attempt(stack, bypassKey, bypass, `[[bash:echo x > ${file}; cat ${file}]]`));
+      expect(fs.existsSync(file)).toBe(false);
     });
 
     it('`..` from the workspace', async () => {
