@@ -130,6 +130,7 @@ function claudeSdkRunner(config: Config, store: SessionStore, logger: Logger): C
           allowedDomains: [],
           extraReadPaths: config.sandboxExtraReadPaths,
           nestedProc: sandbox.nestedProc,
+          wholeProcess: config.sandboxWholeProcess,
         }
       : null,
     confineFileTools: config.fileToolsConfined,

@@ -158,6 +158,11 @@ export interface Config {
   claudeCodeExecutable: string | null;
   sandboxMode: 'auto' | 'required' | 'off';
   sandboxExtraReadPaths: string[];
+  /**
+   * With the sandbox on, whether Claude Code's whole process is sandboxed too (always, but for
+   * bench/turn-latency.ts, which turns it off to measure its cost). Not an environment variable.
+   */
+  sandboxWholeProcess: boolean;
   fileToolsConfined: boolean;
   disallowedTools: string[];
   keyDefaults: {
@@ -272,6 +277,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     claudeCodeExecutable: e.CLAUDE_CODE_EXECUTABLE ?? null,
     sandboxMode: e.SANDBOX_MODE,
     sandboxExtraReadPaths: e.SANDBOX_EXTRA_READ_PATHS.map((p) => path.resolve(p)),
+    sandboxWholeProcess: true,
     fileToolsConfined: e.FILE_TOOLS_CONFINED,
     disallowedTools: e.DISALLOWED_TOOLS,
     keyDefaults: {

@@ -68,6 +68,8 @@ export interface RunnerSandbox extends Omit<SandboxPolicy, 'deniedEnvVars'> {
   extraReadPaths: string[];
   /** How the agent's commands get /proc inside the process sandbox (isolation-probe.ts). */
   nestedProc: 'fresh' | 'bind';
+  /** False only to measure what the process sandbox costs: Claude Code's sandbox for commands alone. */
+  wholeProcess?: boolean;
 }
 
 export class ClaudeSdkRunner implements AgentRunner {
@@ -93,16 +95,17 @@ export class ClaudeSdkRunner implements AgentRunner {
       options.logger.warn({ groups: reaped }, 'ended process groups a previous run of the server left');
     this.env = buildChildEnv({ source: options.envSource, claudeConfigDir: options.claudeConfigDir });
     const sandbox = options.sandbox;
-    this.layout = sandbox
-      ? hostLayout({
-          programDirs: [
-            ...sdkBinaryDirs(),
-            ...(options.executable ? [path.dirname(path.resolve(options.executable))] : []),
-          ],
-          extraReadPaths: sandbox.extraReadPaths,
-          etcDir: path.join(this.dirs.base, 'etc'),
-        })
-      : null;
+    this.layout =
+      sandbox && sandbox.wholeProcess !== false
+        ? hostLayout({
+            programDirs: [
+              ...sdkBinaryDirs(),
+              ...(options.executable ? [path.dirname(path.resolve(options.executable))] : []),
+            ],
+            extraReadPaths: sandbox.extraReadPaths,
+            etcDir: path.join(this.dirs.base, 'etc'),
+          })
+        : null;
     this.sandbox = sandbox
       ? {
           denyRead: [
@@ -114,7 +117,8 @@ export class ClaudeSdkRunner implements AgentRunner {
           ],
           allowedDomains: sandbox.allowedDomains,
           deniedEnvVars: credentialVariables(this.env),
-          nestedProc: sandbox.nestedProc,
+          // Not nested in the process sandbox, Claude Code's own mounts a fresh /proc.
+          nestedProc: sandbox.wholeProcess === false ? 'fresh' : sandbox.nestedProc,
         }
       : null;
   }
@@ -172,8 +176,10 @@ export class ClaudeSdkRunner implements AgentRunner {
     const configDir = o.env.CLAUDE_CONFIG_DIR ?? dirs.config;
     const login = path.join(this.options.claudeConfigDir, '.credentials.json');
     const layout = this.layout!;
+    // Inside, a relative path would be taken from the workspace.
+    const command = path.resolve(o.command);
     const args = bwrapArguments(
-      { ...layout, readOnly: [...layout.readOnly, path.dirname(o.command)] },
+      { ...layout, readOnly: [...layout.readOnly, path.dirname(command)] },
       {
         privateDirs: configDir.startsWith(dirs.root + path.sep) ? [dirs.root] : [dirs.root, configDir],
         // The operator's Claude Code login, if any: that one file, read-write so a refreshed
@@ -183,7 +189,7 @@ export class ClaudeSdkRunner implements AgentRunner {
           : null,
         workspace: workspace ? { childFd: 3, path: workspace.path } : null,
         chdir: workspace?.path ?? dirs.home,
-        command: o.command,
+        command,
         args: o.args,
       },
     );

@@ -11,6 +11,8 @@
  * own sandbox only (its PID namespace), never the server's.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import { bwrapArguments } from './process-sandbox.js';
 import { systemLayout } from './sandbox-layout.js';
 
@@ -23,9 +25,9 @@ export interface IsolationSupport {
   problem: string | null;
 }
 
-function works(command: string, args: string[]): string | null {
+function works(command: string, args: string[], extraFds: number[] = []): string | null {
   try {
-    execFileSync(command, args, { stdio: 'ignore', timeout: 5000 });
+    execFileSync(command, args, { stdio: ['ignore', 'ignore', 'ignore', ...extraFds], timeout: 5000 });
     return null;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT'
@@ -64,10 +66,16 @@ const nested = (proc: string[]): string[] => [
 export function probeIsolation(): IsolationSupport {
   const socatProblem = works('socat', ['-V']);
   let nestedProc: IsolationSupport['nestedProc'] = 'fresh';
-  let bwrapProblem = works('bwrap', confined('bwrap', nested(['--proc', '/proc'])));
-  if (bwrapProblem !== null && !bwrapProblem.endsWith('not installed')) {
-    nestedProc = 'bind';
-    bwrapProblem = works('bwrap', confined('bwrap', nested(['--bind', '/proc', '/proc'])));
+  const workspace = fs.openSync(os.tmpdir(), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  let bwrapProblem: string | null;
+  try {
+    bwrapProblem = works('bwrap', confined('bwrap', nested(['--proc', '/proc'])), [workspace]);
+    if (bwrapProblem !== null && !bwrapProblem.endsWith('not installed')) {
+      nestedProc = 'bind';
+      bwrapProblem = works('bwrap', confined('bwrap', nested(['--bind', '/proc', '/proc'])), [workspace]);
+    }
+  } finally {
+    fs.closeSync(workspace);
   }
   const problems = [bwrapProblem, socatProblem].filter((p): p is string => p !== null);
   return {

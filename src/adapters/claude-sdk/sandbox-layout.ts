@@ -112,10 +112,12 @@ export function sdkBinaryDirs(): string[] {
   const dirs: string[] = [];
   for (const name of names) {
     try {
-      dirs.push(fs.realpathSync(path.dirname(require.resolve(`${name}/package.json`))));
+      const dir = path.dirname(require.resolve(`${name}/package.json`));
+      // As the SDK names it, and as it really is (a symlinked node_modules).
+      dirs.push(dir, fs.realpathSync(dir));
     } catch {
       // Not installed on this machine.
     }
   }
-  return dirs;
+  return [...new Set(dirs)];
 }
