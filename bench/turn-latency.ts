@@ -1,27 +1,46 @@
 /**
- * Cold first turn vs warm second turn through the API, and the memory of an idle live session.
+ * Cold first turn vs warm later turns through the API, side by side in the same run: Claude Code
+ * in its process sandbox with Claude Code's own sandbox for the commands inside (the default),
+ * Claude Code's sandbox for the commands alone (what the process sandbox adds is the difference),
+ * and no sandbox at all (SANDBOX_MODE=off). Three servers, their rounds interleaved so that a
+ * slower moment of the machine hits all alike. Also the memory of an idle live session.
  *
- * Real server (in this process), real Claude Code binary, the project's fake model API on
+ * Real servers (in this process), real Claude Code binary, the project's fake model API on
  * 127.0.0.1 (it answers in about 1 ms, so the figures are the server's and Claude Code's own
  * overhead). Prints figures; asserts nothing. Run: `npm run bench:turns [-- rounds]`.
  */
 import fs from 'node:fs';
-import { startStack, TEST_KEYS } from '../test/helpers/test-server.js';
+import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
 import { call } from '../test/helpers/http.js';
+import { descendants } from '../test/helpers/processes.js';
 
-const rounds = Number(process.argv[2] ?? 5);
+const rounds = Number(process.argv[2] ?? 7);
 const KEY = TEST_KEYS[0];
 
-function summary(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return `min ${sorted[0]!.toFixed(0)}  p50 ${pick(0.5).toFixed(0)}  max ${sorted.at(-1)!.toFixed(0)} ms`;
+interface Figures {
+  coldFromCreate: number[];
+  firstAfterReady: number[];
+  warm: number[];
+  idleMemory: { rssMb: number; pssMb: number } | null;
 }
 
-function memoryOf(pid: number): { rssMb: number; pssMb: number } {
+const p50 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const range = (values: number[]): string =>
+  `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+
+/** RSS and PSS of the Claude Code process of a session (under its sandbox, if any). */
+function memoryOf(leader: number): { rssMb: number; pssMb: number } {
+  const claude = [{ pid: leader, name: readName(leader) }, ...descendants(leader)].find(
+    (p) => p.name === 'claude',
+  );
+  const pid = claude?.pid ?? leader;
   const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   const pss = /^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
   return { rssMb: Number(rss) / 1024, pssMb: Number(pss) / 1024 };
+}
+
+function readName(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -30,57 +49,79 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-async function main(): Promise<void> {
-  const stack = await startStack({
-    env: { RATE_LIMIT_MESSAGES_PER_HOUR: '100000', RATE_LIMIT_SESSIONS_PER_HOUR: '100000' },
+const send = (stack: Stack, id: string, prompt: string) =>
+  call(stack.base, 'POST', `/sessions/${id}/messages`, { key: KEY, body: { prompt } }).then((r) => {
+    if (r.status !== 200) throw new Error(`turn failed: ${JSON.stringify(r.body)}`);
   });
-  const coldFromCreate: number[] = [];
-  const firstAfterReady: number[] = [];
-  const warm: number[] = [];
-  const send = (id: string, prompt: string) =>
-    call(stack.base, 'POST', `/sessions/${id}/messages`, { key: KEY, body: { prompt } }).then((r) => {
-      if (r.status !== 200) throw new Error(`turn failed: ${JSON.stringify(r.body)}`);
-    });
-  let idleMemory: { rssMb: number; pssMb: number } | null = null;
-  for (let i = 0; i < rounds; i++) {
-    // Cold: the first message sent the instant the session exists (Claude Code is still starting).
-    let id = '';
-    coldFromCreate.push(
-      await timed(async () => {
-        const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
-        id = created.body.sessionId as string;
-        await send(id, 'hello');
-      }),
-    );
-    warm.push(await timed(() => send(id, 'again')));
-    warm.push(await timed(() => send(id, 'and again')));
 
-    // First turn on a process that had time to start (what a client sees a second after create).
-    const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
-    const second = created.body.sessionId as string;
-    await new Promise((r) => setTimeout(r, 1500));
-    firstAfterReady.push(await timed(() => send(second, 'hello')));
+/** One round on one server: a cold session, its warm turns, a session given time to start. */
+async function round(stack: Stack, figures: Figures, last: boolean): Promise<void> {
+  // Cold: the first message sent the instant the session exists (Claude Code is still starting).
+  let id = '';
+  figures.coldFromCreate.push(
+    await timed(async () => {
+      const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+      id = created.body.sessionId as string;
+      await send(stack, id, 'hello');
+    }),
+  );
+  figures.warm.push(await timed(() => send(stack, id, 'again')));
+  figures.warm.push(await timed(() => send(stack, id, 'and again')));
 
-    if (i === rounds - 1) {
-      await new Promise((r) => setTimeout(r, 3000));
-      const pid = stack.server.server.deps.registry.pidOf(second);
-      if (pid) idleMemory = memoryOf(pid);
-    }
-    await call(stack.base, 'DELETE', `/sessions/${id}`, { key: KEY });
-    await call(stack.base, 'DELETE', `/sessions/${second}`, { key: KEY });
+  // First turn on a process that had time to start (what a client sees a second after create).
+  const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+  const second = created.body.sessionId as string;
+  await new Promise((r) => setTimeout(r, 1500));
+  figures.firstAfterReady.push(await timed(() => send(stack, second, 'hello')));
+
+  if (last) {
+    await new Promise((r) => setTimeout(r, 3000));
+    const pid = stack.server.server.deps.registry.pidOf(second);
+    if (pid) figures.idleMemory = memoryOf(pid);
   }
-  await stack.close();
+  await call(stack.base, 'DELETE', `/sessions/${id}`, { key: KEY });
+  await call(stack.base, 'DELETE', `/sessions/${second}`, { key: KEY });
+}
 
-  const p50 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  console.log(`turn latency through the API (${rounds} rounds, fake model API on loopback)`);
-  console.log(`  first turn, sent right after create : ${summary(coldFromCreate)}`);
-  console.log(`  first turn, process already started : ${summary(firstAfterReady)}`);
-  console.log(`  later turns (warm process)          : ${summary(warm)}`);
-  console.log(`  ratio cold/warm (p50)               : ${(p50(coldFromCreate) / p50(warm)).toFixed(1)}x`);
-  if (idleMemory) {
-    console.log(
-      `  idle live session (Claude Code child, 3 s after a turn): RSS ${idleMemory.rssMb.toFixed(0)} MB, PSS ${idleMemory.pssMb.toFixed(0)} MB`,
-    );
+async function main(): Promise<void> {
+  const limits = { RATE_LIMIT_MESSAGES_PER_HOUR: '100000', RATE_LIMIT_SESSIONS_PER_HOUR: '100000' };
+  const modes = [
+    { name: 'process sandbox', stack: await startStack({ env: { ...limits, SANDBOX_MODE: 'required' } }) },
+    {
+      name: 'commands only',
+      stack: await startStack({
+        env: { ...limits, SANDBOX_MODE: 'required' },
+        configure: (config) => (config.sandboxWholeProcess = false),
+      }),
+    },
+    { name: 'no sandbox', stack: await startStack({ env: { ...limits, SANDBOX_MODE: 'off' } }) },
+  ].map((m) => ({
+    ...m,
+    figures: { coldFromCreate: [], firstAfterReady: [], warm: [], idleMemory: null } as Figures,
+  }));
+  for (let i = 0; i < rounds; i++) {
+    // Rotate which server goes first.
+    const order = [...modes.slice(i % modes.length), ...modes.slice(0, i % modes.length)];
+    for (const m of order) await round(m.stack, m.figures, i === rounds - 1);
+  }
+  for (const m of modes) await m.stack.close();
+
+  const cell = (values: number[]) => `${p50(values).toFixed(0)} ms (${range(values)})`.padEnd(22);
+  const row = (label: string, pick: (f: Figures) => number[]) =>
+    console.log(`  ${label.padEnd(38)} ${modes.map((m) => cell(pick(m.figures))).join(' ')}`);
+  console.log(
+    `turn latency through the API, median (min–max) of ${rounds} rounds, fake model API on loopback`,
+  );
+  console.log(`  ${''.padEnd(38)} ${modes.map((m) => m.name.padEnd(22)).join(' ')}`);
+  row('first turn, sent right after create', (f) => f.coldFromCreate);
+  row('first turn, process already started', (f) => f.firstAfterReady);
+  row('later turns (warm process)', (f) => f.warm);
+  for (const m of modes) {
+    const mem = m.figures.idleMemory;
+    if (mem)
+      console.log(
+        `  idle live session, ${m.name} (Claude Code, 3 s after a turn): RSS ${mem.rssMb.toFixed(0)} MB, PSS ${mem.pssMb.toFixed(0)} MB`,
+      );
   }
 }
 

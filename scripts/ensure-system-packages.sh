@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the server and its tests need, when they are missing.
 #
-#   ensure-system-packages.sh runtime   bubblewrap and socat: Claude Code's sandbox for the
-#                                       agent's commands, and scrubbing of secrets from their
-#                                       environment. Without them the server still starts and
-#                                       says loudly what it cannot do.
+#   ensure-system-packages.sh runtime   bubblewrap (0.8 or later) and socat: the sandbox around
+#                                       each whole Claude Code process, Claude Code's own sandbox
+#                                       for the agent's commands inside it, and scrubbing of
+#                                       secrets from their environment. Without them the server
+#                                       still starts and says loudly what it cannot do.
 #   ensure-system-packages.sh test      runtime, plus what the seed's client examples run with:
 #                                       Debian's python3 with `requests`, go, curl, jq.
 #

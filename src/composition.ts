@@ -79,34 +79,38 @@ export function packageVersion(): string {
 }
 
 /**
- * Whether the agent's commands run sandboxed: SANDBOX_MODE, and what this machine can do.
- * Running without the sandbox is always said loudly, since the agent's commands can then reach
- * the network and read Claude Code's credentials.
+ * Whether Claude Code and the agent's commands run sandboxed: SANDBOX_MODE, and what this machine
+ * can do; null when they do not. Running without the sandbox is always said loudly, since Claude
+ * Code's file tools then work as the server's user (only Claude Code's path checks confine them)
+ * and the agent's commands can reach the network and read Claude Code's credentials.
  */
-function sandboxDecision(config: Config, logger: Logger): boolean {
+function sandboxDecision(config: Config, logger: Logger): { nestedProc: 'fresh' | 'bind' } | null {
   if (config.sandboxMode === 'off') {
     logger.warn(
-      "SANDBOX_MODE=off: the agent's commands run UNSANDBOXED (network, whole file system, Claude Code's credentials)",
+      "SANDBOX_MODE=off: Claude Code and the agent's commands run UNSANDBOXED, as the server's user (network, whole file system, Claude Code's credentials)",
     );
-    return false;
+    return null;
   }
   const support = probeIsolation();
   if (support.problem === null) {
-    logger.info({ sandboxMode: config.sandboxMode }, "the agent's commands run in Claude Code's sandbox");
-    return true;
+    logger.info(
+      { sandboxMode: config.sandboxMode, nestedProc: support.nestedProc },
+      "Claude Code runs in a sandbox of its own, and the agent's commands in Claude Code's sandbox inside it",
+    );
+    return { nestedProc: support.nestedProc };
   }
   if (config.sandboxMode === 'required') {
     logger.error(
       { problem: support.problem },
       'SANDBOX_MODE=required but the sandbox cannot run here: every turn will fail',
     );
-    return true;
+    return { nestedProc: support.nestedProc };
   }
   logger.warn(
     { problem: support.problem },
-    "the sandbox is not available: the agent's commands run UNSANDBOXED (set SANDBOX_MODE=required to refuse instead)",
+    "the sandbox is not available: Claude Code and the agent's commands run UNSANDBOXED (set SANDBOX_MODE=required to refuse instead)",
   );
-  return false;
+  return null;
 }
 
 /**
@@ -118,16 +122,30 @@ function sandboxDenyRead(config: Config): string[] {
   return [config.dataDir, '~/.ssh', '~/.aws', '~/.config/gcloud', '~/.docker', '~/.gnupg', '~/.netrc'];
 }
 
+/** Where the sessions' own workspaces are made. */
+function workspacesDir(config: Config): string {
+  return path.join(config.dataDir, 'workspaces');
+}
+
 /** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
 function claudeSdkRunner(config: Config, stores: Stores, logger: Logger): ClaudeSdkRunner {
   const sandbox = sandboxDecision(config, logger);
   return new ClaudeSdkRunner({
     claudeConfigDir: path.join(config.dataDir, 'claude'),
+    places: { dataDir: config.dataDir, workspacesDir: workspacesDir(config) },
     envSource: config.agentEnvSource,
     settingSources: config.claudeSettingSources,
     executable: config.claudeCodeExecutable,
     logStderr: config.claudeCodeStderrLog,
-    sandbox: sandbox ? { denyRead: sandboxDenyRead(config), allowedDomains: [] } : null,
+    sandbox: sandbox
+      ? {
+          denyRead: sandboxDenyRead(config),
+          allowedDomains: [],
+          extraReadPaths: config.sandboxExtraReadPaths,
+          nestedProc: sandbox.nestedProc,
+          wholeProcess: config.sandboxWholeProcess,
+        }
+      : null,
     confineFileTools: config.fileToolsConfined,
     tmpMarkerFile: path.join(config.dataDir, 'agent-tmp-dir'),
     processRegistryDir: path.join(config.dataDir, 'processes'),
@@ -172,7 +190,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     registry,
     pool,
     runner,
-    workspaces: new FsWorkspaces(path.join(config.dataDir, 'workspaces'), config.dataDir),
+    workspaces: new FsWorkspaces(workspacesDir(config), config.dataDir),
     events,
     permissions,
     rateLimits,

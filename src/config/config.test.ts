@@ -211,4 +211,20 @@ describe('loadConfig', () => {
     expect(problemsOf({ TURN_TIMEOUT_MAX_MS: '1.5' })).toHaveLength(1);
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
   });
+
+  it('takes extra sandbox read paths, absolute and apart from DATA_DIR', () => {
+    expect(loadConfig({ SANDBOX_EXTRA_READ_PATHS: '/srv/tools, /nix/store/' }).sandboxExtraReadPaths).toEqual(
+      ['/srv/tools', '/nix/store'],
+    );
+    expect(loadConfig({}).sandboxExtraReadPaths).toEqual([]);
+    const problems = problemsOf({
+      DATA_DIR: '/srv/ccr/data',
+      SANDBOX_EXTRA_READ_PATHS: 'tools,/srv/ccr,/srv/ccr/data/workspaces,/srv/other',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^SANDBOX_EXTRA_READ_PATHS: "tools" is not an absolute path/),
+      expect.stringMatching(/^SANDBOX_EXTRA_READ_PATHS: "\/srv\/ccr" overlaps DATA_DIR/),
+      expect.stringMatching(/^SANDBOX_EXTRA_READ_PATHS: "\/srv\/ccr\/data\/workspaces" overlaps DATA_DIR/),
+    ]);
+  });
 });

@@ -98,6 +98,11 @@ const EnvSchema = z.object({
    * `off`: never (logged loudly).
    */
   SANDBOX_MODE: z.enum(['auto', 'required', 'off']).default('auto'),
+  /**
+   * Host paths a sandboxed Claude Code may read besides the system folders (toolchains that live
+   * elsewhere than /usr and /opt), absolute; never in or around DATA_DIR.
+   */
+  SANDBOX_EXTRA_READ_PATHS: commaList.default([]),
   /** Claude Code's file tools (Read, Write, Edit, …) only inside the session's working directory. */
   FILE_TOOLS_CONFINED: booleanFlag.default(true),
   /** Tools no session may use, whatever it asks (Claude Code tool names or rules). */
@@ -152,6 +157,12 @@ export interface Config {
   claudeSettingSources: z.infer<typeof EnvSchema>['CLAUDE_SETTING_SOURCES'];
   claudeCodeExecutable: string | null;
   sandboxMode: 'auto' | 'required' | 'off';
+  sandboxExtraReadPaths: string[];
+  /**
+   * With the sandbox on, whether Claude Code's whole process is sandboxed too (always, but for
+   * bench/turn-latency.ts, which turns it off to measure its cost). Not an environment variable.
+   */
+  sandboxWholeProcess: boolean;
   fileToolsConfined: boolean;
   disallowedTools: string[];
   keyDefaults: {
@@ -199,16 +210,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   const e = parsed as z.infer<typeof EnvSchema>;
   const dataDir = path.resolve(e.DATA_DIR ?? './data');
+  const overlaps = (a: string, b: string) => a === b || a.startsWith(b + path.sep);
   for (const root of e.WORKSPACE_ROOTS ?? []) {
     if (!path.isAbsolute(root)) {
       problems.push(`WORKSPACE_ROOTS: "${root}" is not an absolute path`);
       continue;
     }
     const [outer, inner] = [path.resolve(root), dataDir];
-    const overlaps = (a: string, b: string) => a === b || a.startsWith(b + path.sep);
     if (overlaps(inner, outer) || overlaps(outer, inner)) {
       problems.push(
         `WORKSPACE_ROOTS: "${root}" overlaps DATA_DIR (${dataDir}); sessions could reach other sessions' data`,
+      );
+    }
+  }
+  for (const extra of e.SANDBOX_EXTRA_READ_PATHS ?? []) {
+    if (!path.isAbsolute(extra))
+      problems.push(`SANDBOX_EXTRA_READ_PATHS: "${extra}" is not an absolute path`);
+    else if (overlaps(path.resolve(extra), dataDir) || overlaps(dataDir, path.resolve(extra))) {
+      problems.push(
+        `SANDBOX_EXTRA_READ_PATHS: "${extra}" overlaps DATA_DIR (${dataDir}); every agent could read every session's data`,
       );
     }
   }
@@ -256,6 +276,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     claudeSettingSources: e.CLAUDE_SETTING_SOURCES,
     claudeCodeExecutable: e.CLAUDE_CODE_EXECUTABLE ?? null,
     sandboxMode: e.SANDBOX_MODE,
+    sandboxExtraReadPaths: e.SANDBOX_EXTRA_READ_PATHS.map((p) => path.resolve(p)),
+    sandboxWholeProcess: true,
     fileToolsConfined: e.FILE_TOOLS_CONFINED,
     disallowedTools: e.DISALLOWED_TOOLS,
     keyDefaults: {

@@ -27,7 +27,7 @@ export class SessionRegistry {
    * creates can neither pass the server's cap nor the key's. Returns the release function, to
    * call once the session is added (or its create failed).
    */
-  reserve(key: ApiKeyRecord, keyMax: number | null): () => void {
+  reserve(key: ApiKeyRecord, keyMax: number | null, cwd: string | null = null): () => void {
     if (this.live.size + this.reserved.total >= this.maxLiveSessions) {
       throw new ApiError(
         'MAX_SESSIONS_REACHED',
@@ -44,12 +44,12 @@ export class SessionRegistry {
         CAP_RETRY_AFTER_SECONDS,
       );
     }
-    this.reserved.add(key.id);
+    this.reserved.add(key.id, cwd);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.reserved.remove(key.id);
+      this.reserved.remove(key.id, cwd);
     };
   }
 
@@ -116,6 +116,11 @@ export class SessionRegistry {
     return this.reserved.of(keyId) + this.count((s) => s.record.keyId === keyId && !s.ending);
   }
 
+  /** The working directories of the live sessions and of the creates under way. */
+  cwdsInUse(): string[] {
+    return [...this.all().map((s) => s.record.config.cwd), ...this.reserved.cwds];
+  }
+
   /** Turns of a key running now. */
   runningTurnsOf(keyId: string): number {
     return this.count((s) => s.record.keyId === keyId && s.busy);
@@ -128,17 +133,20 @@ export class SessionRegistry {
   }
 }
 
-/** Session creates past the cap checks, per key and in total. */
+/** Session creates past the cap checks, per key and in total, and the cwds they will work in. */
 class Reservations {
   total = 0;
   private readonly byKey = new Map<string, number>();
+  readonly cwds = new Set<string>();
 
-  add(keyId: string): void {
+  add(keyId: string, cwd: string | null): void {
     this.total++;
     this.byKey.set(keyId, this.of(keyId) + 1);
+    if (cwd) this.cwds.add(cwd);
   }
 
-  remove(keyId: string): void {
+  remove(keyId: string, cwd: string | null): void {
+    if (cwd) this.cwds.delete(cwd);
     this.total--;
     const left = this.of(keyId) - 1;
     if (left > 0) this.byKey.set(keyId, left);

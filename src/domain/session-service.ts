@@ -17,6 +17,7 @@ import type { SessionRegistry } from './session-registry.js';
 import { grantSession, type SessionGrant } from './session-policy.js';
 import { snapshotOfRecord, type SessionRuntime, type SessionSnapshot } from './session-runtime.js';
 import type { Stores } from './stores.js';
+import { workspaceConflict } from './workspace-rules.js';
 import type {
   ApiKeyRecord,
   Page,
@@ -106,9 +107,17 @@ export class SessionService {
       if (!resolved.ok) throw ApiError.fromBody(resolved.error);
       external = resolved.path;
     }
-    // The place is held in the same synchronous step as the cap checks, before anything is
-    // spent or awaited: parallel creates can neither exceed a cap nor spend quota on a refusal.
-    const release = registry.reserve(key, policy.maxConcurrentSessions);
+    // The place is held in the same synchronous step as the cap and workspace checks, before
+    // anything is spent or awaited: parallel creates can neither exceed a cap, nor claim
+    // overlapping folders, nor spend quota on a refusal.
+    if (external) {
+      const conflict = workspaceConflict(external, {
+        roots: policy.workspaceRoots,
+        inUse: registry.cwdsInUse(),
+      });
+      if (conflict) throw ApiError.fromBody(conflict);
+    }
+    const release = registry.reserve(key, policy.maxConcurrentSessions, external);
     let record: SessionRecord;
     let rateLimit: BucketDecision;
     try {

@@ -3,6 +3,7 @@
  * of the log (messages, text deltas, status changes, permission questions), and its result or
  * death becomes the turn's ending. Storing the terminal event is the TurnService's job.
  */
+import { ApiError } from './errors.js';
 import type { EventLog } from './event-log.js';
 import type { StatusDetails, StatusEvent, TurnStatusName } from './events.js';
 import type { SessionRuntime } from './session-runtime.js';
@@ -127,6 +128,9 @@ export class TurnExecution {
         }
       }
     } catch (err) {
+      // A refusal to start Claude Code (its workspace was moved) is the turn's error as it is.
+      if (err instanceof ApiError)
+        return { status: 'failed', completion: null, error: err.toBody(), usage: ZERO_USAGE, costUsd: 0 };
       this.log.error({ err }, 'turn failed to run');
       outcome = {
         kind: 'crashed',

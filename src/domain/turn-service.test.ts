@@ -326,6 +326,26 @@ describe('TurnService', () => {
     expect(h.registry.find(key, sessionId).busy).toBe(false);
   });
 
+  it('a refusal to start Claude Code (a moved workspace) is the turn’s error as it is', async () => {
+    class RefusingRunner extends FakeAgentRunner {
+      override start(spec: AgentSpec) {
+        if (this.starts.length >= 1)
+          throw new ApiError('FORBIDDEN', 'moved', { policy: 'workspace', reason: 'moved' });
+        return super.start(spec);
+      }
+    }
+    await h.stop();
+    await init(undefined, new RefusingRunner());
+    await h.runner.lastProcess.close();
+    const { turn } = await h.turns.start(key, sessionId, { prompt: 'x' });
+    const ending = await turn.done;
+    expect(ending).toMatchObject({
+      status: 'failed',
+      error: { code: 'FORBIDDEN', details: { policy: 'workspace', reason: 'moved' } },
+    });
+    expect(h.registry.find(key, sessionId).busy).toBe(false);
+  });
+
   it('an interrupt ends the turn as an interrupted completion with the last assistant text', async () => {
     h.runner.script({ messages: [msg.assistant('Halfway through')], end: 'hang' });
     const { turn } = await h.turns.start(key, sessionId, { prompt: 'x' });

@@ -20,23 +20,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  findWorkingDirectory,
-  lastUserMessage,
-  toolResults,
-  type ToolResultView,
-} from '../../src/fake-anthropic/index.js';
+import type { ToolResultView } from '../../src/fake-anthropic/index.js';
 import { loadConfig } from '../../src/config/config.js';
 import { call } from '../helpers/http.js';
 import { startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
-import {
-  claudeTranscriptPath,
-  createSession,
-  deleteSession,
-  expectError,
-  until,
-  type Completion,
-} from './support.js';
+import { attempt, expectNotLeaked, toldOf } from './attempts.js';
+import { claudeTranscriptPath, createSession, deleteSession, expectError, until } from './support.js';
 
 const [TENANT, OTHER_TENANT] = TEST_KEYS;
 /** The server's credential for the model API (serverEnv sets it). */
@@ -52,55 +41,6 @@ const SERVER_SECRETS = {
   REDIS_URL: `redis://:${secret()}@redis.invalid:6379`,
   ADMIN_API_KEYS: `admin-${secret()}`,
 };
-
-/** One model call of the agent and its consequences. */
-interface Attempt {
-  status: number;
-  answer: Completion;
-  /** What the agent was told: the tool results in the last request to the model API that had any. */
-  told: ToolResultView[];
-  /** Every request body the model API received during the turn, as JSON. */
-  sent: string;
-}
-
-async function attempt(stack: Stack, key: string, sessionId: string, prompt: string): Promise<Attempt> {
-  const mark = stack.fake.mark();
-  const res = await call<Completion>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
-    key,
-    body: { prompt },
-  });
-  // Only this session's model requests: another session (a victim's background command
-  // reporting back) may talk to the model at the same time.
-  const details = await call<{ config: { cwd: string } }>(stack.base, 'GET', `/sessions/${sessionId}`, {
-    key,
-  });
-  const requests = stack.fake
-    .messagesRequests()
-    .filter((r) => r.id > mark && findWorkingDirectory(r.body) === details.body.config.cwd);
-  // The last request that reported tool results: the session's own Claude Code may make later
-  // ones, e.g. for a background command that ended (it stops that turn, but a request may be out).
-  const told = requests.map((r) => toolResults(lastUserMessage(r.body))).findLast((t) => t.length > 0);
-  return {
-    status: res.status,
-    answer: res.body,
-    told: told ?? [],
-    sent: JSON.stringify(requests.map((r) => r.body)),
-  };
-}
-
-/** The single tool result of an attempt (the turn ran and the tool was called once). */
-function toldOf(a: Attempt): ToolResultView {
-  expect(a.status, JSON.stringify(a.answer)).toBe(200);
-  expect(a.told).toHaveLength(1);
-  return a.told[0]!;
-}
-
-/** Neither the model nor the client saw any of these values. */
-function expectNotLeaked(a: Attempt, values: readonly string[]): void {
-  const answer = JSON.stringify(a.answer);
-  const leaked = values.filter((value) => a.sent.includes(value) || answer.includes(value));
-  expect(leaked, `leaked; the agent was told: ${a.told.map((t) => t.text).join('\n')}`).toEqual([]);
-}
 
 /** A command Claude Code cannot analyse: only the sandbox stands between it and the file. */
 const pythonFinds = (file: string): string =>
@@ -174,19 +114,28 @@ describe('with the sandbox (the default where bubblewrap works)', () => {
     });
 
     it('a command, even one Claude Code cannot analyse: the file system is read-only', async () => {
-      const shell = escapeFile('bash');
+      // Outside the system temp dir, whose contents the sandbox hides behind a throwaway file
+      // system (see the next probe).
+      const shell = `/etc/ccr-escape-${TAG}-bash.txt`;
+      const python = `/etc/ccr-escape-${TAG}-python.txt`;
+      escapes.push(shell, python);
       const told = toldOf(await attempt(stack, bypassKey, bypass, `[[bash:echo x > ${shell}]]`));
       expect(told.isError).toBe(true);
       expect(told.text).toMatch(/Read-only file system/);
       expect(fs.existsSync(shell)).toBe(false);
 
-      const python = escapeFile('python');
       const viaPython = toldOf(
         await attempt(stack, bypassKey, bypass, `[[bash:python3 -c "open('${python}', 'w').write('x')"]]`),
       );
       expect(viaPython.isError).toBe(true);
       expect(viaPython.text).toMatch(/Read-only file system/);
       expect(fs.existsSync(python)).toBe(false);
+    });
+
+    it('a command writing to the system temp dir writes into a throwaway copy, never the host’s', async () => {
+      const file = escapeFile('tmp');
+      toldOf(await attempt(stack, bypassKey, bypass, `[[bash:echo x > ${file}; cat ${file}]]`));
+      expect(fs.existsSync(file)).toBe(false);
     });
 
     it('`..` from the workspace', async () => {

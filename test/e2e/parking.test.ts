@@ -12,7 +12,7 @@ import { requestUserTexts } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
 import { groupMembers } from '../helpers/processes.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
-import { createSession, deleteSession, type SessionSummary } from './support.js';
+import { claudeTranscriptPath, createSession, deleteSession, until, type SessionSummary } from './support.js';
 
 const KEY = TEST_KEYS[0];
 
@@ -83,10 +83,17 @@ describe('parked sessions', () => {
     expect(await pool.park(session)).toBe(true);
     expect(await processOf(stack, sessionId)).toBe('parked');
 
-    // Another machine, or a wiped disk: nothing of Claude Code's config dir is left.
-    const configDir = path.join(stack.dataDir, 'claude');
-    expect(fs.readdirSync(path.join(configDir, 'projects')).length).toBeGreaterThan(0);
-    fs.rmSync(configDir, { recursive: true, force: true });
+    // Another machine, or a wiped disk: nothing of Claude Code's local files is left. (Sandboxed,
+    // each process has a config dir of its own, removed with it; the shared one is wiped too.)
+    const details = await call(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY });
+    const claudeId = details.body.claudeSessionId as string;
+    const { dataDir } = stack;
+    const configDir = path.join(dataDir, 'claude');
+    const wipe = async (): Promise<void> => {
+      fs.rmSync(configDir, { recursive: true, force: true });
+      await until(() => claudeTranscriptPath(dataDir, claudeId) === null, 'the local transcript to be gone');
+    };
+    await wipe();
 
     expect(await contextOfNextTurn(stack, sessionId, 'What did I tell you? [[recall]]')).toEqual([
       'The code word is heron.',
@@ -96,7 +103,7 @@ describe('parked sessions', () => {
     // And the resumed process went on writing the transcript to the store: a second park and
     // resume still has everything.
     expect(await pool.park(session)).toBe(true);
-    fs.rmSync(configDir, { recursive: true, force: true });
+    await wipe();
     expect(await contextOfNextTurn(stack, sessionId, 'Once more? [[recall]]')).toEqual([
       'The code word is heron.',
       'And the colour is teal.',

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolResults, lastUserMessage, type RecordedRequest } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
 import { startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
-import { createSession, deleteSession, expectError, history, type Completion } from './support.js';
+import {
+  claudeTranscriptPath,
+  createSession,
+  deleteSession,
+  expectError,
+  history,
+  type Completion,
+} from './support.js';
 
 const KEY = TEST_KEYS[0];
 
@@ -136,17 +143,19 @@ describe('session options reach Claude Code', () => {
     );
   });
 
-  it("Claude Code's transcripts live under the server's data dir", async () => {
+  it("Claude Code's transcript is the server's: in the process's own config dir and in the store, never shared", async () => {
     const sessionId = await createSession(stack, KEY);
     try {
       await send(sessionId, 'hello');
       const details = await call(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY });
       const claudeId = details.body.claudeSessionId as string;
-      const projects = path.join(stack.dataDir, 'claude', 'projects');
-      const found = fs
-        .readdirSync(projects)
-        .filter((d) => fs.existsSync(path.join(projects, d, `${claudeId}.jsonl`)));
-      expect(found).toHaveLength(1);
+      const file = claudeTranscriptPath(stack.dataDir, claudeId);
+      expect(file).not.toBeNull();
+      // A config dir of this process only (sandboxed), not the one every process shared.
+      const base = fs.readFileSync(path.join(stack.dataDir, 'agent-tmp-dir'), 'utf8').trim();
+      expect(file!.startsWith(`${base}${path.sep}s-`)).toBe(true);
+      expect(fs.existsSync(path.join(stack.dataDir, 'claude', 'projects'))).toBe(false);
+      expect(await stack.server.server.stores.transcripts.has(claudeId)).toBe(true);
     } finally {
       await deleteSession(stack, KEY, sessionId);
     }

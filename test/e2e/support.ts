@@ -4,6 +4,7 @@
  * signal (the first event, the end of the stream) rather than on a timer.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { call, parseSse, sseRequest, type JsonResponse, type SseEvent } from '../helpers/http.js';
@@ -237,12 +238,36 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
   }
 }
 
-/** Claude Code's own transcript file of a session, under the server's data dir; null if none. */
+/**
+ * The config dirs a server's Claude Code processes write to: the shared one under the data dir
+ * (without the sandbox), each live process's own (`config` in its folder under the temp base, with it), and those
+ * the SDK makes in the system temp dir to resume a session from the store.
+ */
+export function claudeConfigDirs(dataDir: string): string[] {
+  const dirs = [path.join(dataDir, 'claude')];
+  const marker = path.join(dataDir, 'agent-tmp-dir');
+  const base = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : null;
+  const children = (dir: string): string[] =>
+    fs.existsSync(dir) ? fs.readdirSync(dir).map((name) => path.join(dir, name)) : [];
+  if (base) dirs.push(...children(base).map((dir) => path.join(dir, 'config')));
+  dirs.push(...children(os.tmpdir()).filter((dir) => path.basename(dir).startsWith('claude-resume-')));
+  return dirs;
+}
+
+/** Claude Code's own transcript file of a session, wherever the server's processes keep it; null if none. */
 export function claudeTranscriptPath(dataDir: string, claudeSessionId: string): string | null {
-  const projects = path.join(dataDir, 'claude', 'projects');
-  for (const dir of fs.existsSync(projects) ? fs.readdirSync(projects) : []) {
-    const file = path.join(projects, dir, `${claudeSessionId}.jsonl`);
-    if (fs.existsSync(file)) return file;
+  for (const configDir of claudeConfigDirs(dataDir)) {
+    const projects = path.join(configDir, 'projects');
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(projects);
+    } catch {
+      continue;
+    }
+    for (const dir of entries) {
+      const file = path.join(projects, dir, `${claudeSessionId}.jsonl`);
+      if (fs.existsSync(file)) return file;
+    }
   }
   return null;
 }

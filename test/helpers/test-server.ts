@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
 import { startServer } from '../../src/main.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../../src/fake-anthropic/index.js';
 import { processesWithEnvMention } from './processes.js';
@@ -59,11 +59,18 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { env?: Record<string, string>; fake?: FakeAnthropic } = {},
+  options: {
+    env?: Record<string, string>;
+    fake?: FakeAnthropic;
+    /** Changes the loaded config (settings that are no environment variable). */
+    configure?: (config: Config) => void;
+  } = {},
 ): Promise<Stack> {
   const fake = options.fake ?? (await startFakeAnthropic());
   const dataDir = tempDir('data');
-  const server = await startServer(loadConfig(serverEnv(fake, dataDir, options.env)));
+  const config = loadConfig(serverEnv(fake, dataDir, options.env));
+  options.configure?.(config);
+  const server = await startServer(config);
   return {
     fake,
     base: `${server.url}/api/v1`,

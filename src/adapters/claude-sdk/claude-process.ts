@@ -18,6 +18,7 @@ import {
   type Query,
   type SDKUserMessage,
   type SessionStore as SdkSessionStore,
+  type SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
 import type {
   AgentExit,
@@ -28,7 +29,7 @@ import type {
   Logger,
   TurnHandlers,
 } from '../../domain/ports.js';
-import { awaitGone, killGroup, spawnGroupLeader, type GroupChild } from './group-spawn.js';
+import { awaitGone, killGroup, spawnGroupLeader, type GroupChild, type SpawnPlan } from './group-spawn.js';
 import { InputQueue } from './input-queue.js';
 import { translate } from './message-translation.js';
 import { toPermissionAsk, toPermissionResult, type CanUseToolOptions } from './permission-mapping.js';
@@ -48,6 +49,8 @@ export interface ClaudeProcessOptions {
   transcripts: SdkSessionStore | null;
   /** Records the process group while it lives (orphan cleanup after a crash). */
   registry: ProcessRegistry;
+  /** What is started for Claude Code: itself, or the process sandbox around it. */
+  plan: (o: SpawnOptions) => SpawnPlan;
   settingSources: Options['settingSources'];
   executable: string | null;
   logStderr: boolean;
@@ -195,9 +198,10 @@ export class ClaudeProcess implements AgentProcess {
             },
           }),
       // Our own spawn (see group-spawn.ts): we know the child's pid (memory figures, orphan
-      // checks), the child leads its own process group, and close() can wait for its exit.
+      // checks), the child leads its own process group, close() can wait for its exit, and the
+      // runner may wrap it in the process sandbox (process-sandbox.ts).
       spawnClaudeCodeProcess: (o) => {
-        this.group = spawnGroupLeader(o, {
+        this.group = spawnGroupLeader(options.plan(o), {
           registry: options.registry,
           logger: this.logger,
           onExit: (exitCode, signal) => this.markExited({ exitCode, signal }),

@@ -1,35 +1,55 @@
 /**
  * The `AgentRunner` on the real Claude Code binary, through `@anthropic-ai/claude-agent-sdk`.
+ *
+ * With the sandbox on, each Claude Code process runs in a sandbox of its own
+ * (process-sandbox.ts): its file tools reach only what that sandbox shows, whatever a path or a
+ * symlink says. Its commands run in Claude Code's own sandbox inside it (sandbox-settings.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { query, type Options } from '@anthropic-ai/claude-agent-sdk';
+import { query, type Options, type SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentProcess, AgentRunner, AgentSpec, Logger, ModelInfo } from '../../domain/ports.js';
 import type { TranscriptStore } from '../../domain/stores.js';
 import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
-import { awaitGone, spawnGroupLeader, type GroupChild } from './group-spawn.js';
+import { AgentDirs, type ProcessDirs } from './agent-dirs.js';
+import { awaitGone, plainPlan, spawnGroupLeader, type GroupChild, type SpawnPlan } from './group-spawn.js';
 import { InputQueue } from './input-queue.js';
+import { localTranscript, withLegacyImport } from './legacy-transcripts.js';
 import { ProcessRegistry } from './process-registry.js';
-import { credentialVariables, sandboxSettings, type SandboxPolicy } from './sandbox-settings.js';
+import { bwrapArguments, type SandboxLayout } from './process-sandbox.js';
+import { hostLayout, sdkBinaryDirs } from './sandbox-layout.js';
+import {
+  credentialVariables,
+  sandboxSettings,
+  type SandboxPolicy,
+  type SandboxSettings,
+} from './sandbox-settings.js';
+import { openWorkspace, type WorkspaceHandle, type WorkspacePlaces } from './workspace-handle.js';
 
 export interface ClaudeSdkRunnerOptions {
-  /** Claude Code's config dir (transcripts, settings): the server's own, under the data dir. */
+  /**
+   * The server's Claude Code config dir, under the data dir: the config dir of every process
+   * without the sandbox; with it, only where an operator's Claude Code login
+   * (`.credentials.json`) and the local transcripts of older sessions are read from.
+   */
   claudeConfigDir: string;
+  /** The data dir and its workspaces folder: where a session's workspace may be (workspace-handle.ts). */
+  places: WorkspacePlaces;
   envSource: Readonly<Record<string, string | undefined>>;
   settingSources: NonNullable<Options['settingSources']>;
   executable: string | null;
   logStderr: boolean;
-  /** Run the agent's commands in Claude Code's sandbox (null: unsandboxed). */
-  sandbox: Omit<SandboxPolicy, 'deniedEnvVars'> | null;
+  /** Run Claude Code and the agent's commands sandboxed (null: unsandboxed). */
+  sandbox: RunnerSandbox | null;
   /** Confine Claude Code's file tools (Read, Write, Edit, …) to the session's working directory. */
   confineFileTools: boolean;
   /**
    * A file (in the data dir) that remembers this server's temp directory, so the next start
-   * removes what a crash left. See `AgentTempDirs`.
+   * removes what a crash left. See `AgentDirs`.
    */
   tmpMarkerFile: string;
   /** Where live process groups are recorded (in the data dir), see ProcessRegistry. */
@@ -39,74 +59,163 @@ export interface ClaudeSdkRunnerOptions {
   logger: Logger;
 }
 
+export interface RunnerSandbox extends Omit<SandboxPolicy, 'deniedEnvVars'> {
+  /** Host paths a sandboxed Claude Code may read besides the system's (SANDBOX_EXTRA_READ_PATHS). */
+  extraReadPaths: string[];
+  /** How the agent's commands get /proc inside the process sandbox (isolation-probe.ts). */
+  nestedProc: 'fresh' | 'bind';
+  /** False only to measure what the process sandbox costs: Claude Code's sandbox for commands alone. */
+  wholeProcess?: boolean;
+}
+
 export class ClaudeSdkRunner implements AgentRunner {
   private readonly env: Record<string, string>;
-  private readonly sandbox: SandboxPolicy | null;
-  private readonly tmp: AgentTempDirs;
+  private readonly sandbox: (SandboxPolicy & { nestedProc: 'fresh' | 'bind' }) | null;
+  private readonly dirs: AgentDirs;
   private readonly registry: ProcessRegistry;
+  private readonly layout: SandboxLayout | null;
+  private readonly bwrap: string;
   private models: Promise<ModelInfo[]> | null = null;
   /** Ends the catalogue query under way, if any, and resolves once its process is gone. */
   private stopCatalogue: (() => Promise<void>) | null = null;
 
   constructor(private readonly options: ClaudeSdkRunnerOptions) {
     fs.mkdirSync(options.claudeConfigDir, { recursive: true, mode: 0o700 });
-    this.tmp = new AgentTempDirs(options.tmpMarkerFile);
-    this.registry = new ProcessRegistry(options.processRegistryDir);
+    this.dirs = new AgentDirs(options.tmpMarkerFile);
+    this.bwrap = findProgram('bwrap') ?? 'bwrap';
+    const programs = [this.bwrap, ...sdkBinaryDirs().map((dir) => path.join(dir, 'claude'))];
+    if (options.executable) programs.push(path.resolve(options.executable));
+    this.registry = new ProcessRegistry(options.processRegistryDir, programs);
     const reaped = this.registry.reapLeftovers();
     if (reaped > 0)
-      options.logger.warn({ processes: reaped }, 'ended processes a previous run of the server left');
+      options.logger.warn({ groups: reaped }, 'ended process groups a previous run of the server left');
     this.env = buildChildEnv({ source: options.envSource, claudeConfigDir: options.claudeConfigDir });
-    this.sandbox = options.sandbox
+    const sandbox = options.sandbox;
+    this.layout =
+      sandbox && sandbox.wholeProcess !== false
+        ? hostLayout({
+            programDirs: [
+              ...sdkBinaryDirs(),
+              ...(options.executable ? [path.dirname(path.resolve(options.executable))] : []),
+            ],
+            extraReadPaths: sandbox.extraReadPaths,
+            etcDir: path.join(this.dirs.base, 'etc'),
+          })
+        : null;
+    this.sandbox = sandbox
       ? {
-          ...options.sandbox,
-          // Every process's temp dir is hidden from the other sessions' commands.
-          denyRead: [...options.sandbox.denyRead, this.tmp.base],
+          denyRead: [
+            ...sandbox.denyRead,
+            // Every process's own folder, and the config dirs the SDK makes there for a resume:
+            // the agent's commands read their own TMPDIR only.
+            this.dirs.base,
+            os.tmpdir(),
+          ],
+          allowedDomains: sandbox.allowedDomains,
           deniedEnvVars: credentialVariables(this.env),
+          // Not nested in the process sandbox, Claude Code's own mounts a fresh /proc.
+          nestedProc: sandbox.wholeProcess === false ? 'fresh' : sandbox.nestedProc,
         }
       : null;
   }
 
   async start(spec: AgentSpec): Promise<AgentProcess> {
-    const tmpDir = this.tmp.create();
-    const env: Record<string, string> = { ...this.env, ...tempEnv(tmpDir) };
-    if (spec.permissionMode === 'bypassPermissions' && RUNNING_AS_ROOT) env.IS_SANDBOX = '1';
+    // Throws FORBIDDEN when the folder was moved under the session: nothing starts.
+    const workspace = openWorkspace(spec.cwd, this.options.places);
+    const dirs = this.dirs.create();
+    const confined = this.layout !== null;
+    const env: Record<string, string> = {
+      ...this.env,
+      ...tempEnv(dirs.tmp),
+      // Sandboxed, each process has its own config dir and home: nothing of another session's.
+      ...(confined ? { CLAUDE_CONFIG_DIR: dirs.config, HOME: dirs.home } : {}),
+    };
+    if (!confined) workspace.close();
     const { transcripts } = this.options;
+    const legacy = localTranscript(this.options.claudeConfigDir, spec.claudeSessionId);
+    if (confined && legacy && !transcripts) copyTranscript(legacy, this.options.claudeConfigDir, dirs.config);
     const process = new ClaudeProcess(spec, {
-      // Sessions from before the transcripts were stored still resume from Claude Code's files.
-      resume:
-        (transcripts ? await transcripts.has(spec.claudeSessionId) : false) ||
-        transcriptExists(this.options.claudeConfigDir, spec.claudeSessionId),
-      transcripts,
+      // Sessions from before the transcripts were stored still resume, from Claude Code's files.
+      resume: (transcripts ? await transcripts.has(spec.claudeSessionId) : false) || legacy !== null,
+      transcripts:
+        transcripts && confined ? withLegacyImport(transcripts, this.options.claudeConfigDir) : transcripts,
       registry: this.registry,
+      plan: (o) => (confined ? this.confinedPlan(o, dirs, workspace) : plainPlan(o)),
       env,
       confineFileTools: this.options.confineFileTools,
-      sandbox: this.sandbox ? sandboxSettings(this.sandbox, [spec.cwd, tmpDir]) : null,
+      sandbox: this.sandbox ? this.commandSandbox([spec.cwd, dirs.tmp]) : null,
       settingSources: this.options.settingSources,
       executable: this.options.executable,
       logStderr: this.options.logStderr,
       logger: this.options.logger.child({ sessionId: spec.sessionId }),
     });
-    process.onExit(() => void this.tmp.remove(tmpDir, this.options.logger));
+    process.onExit(() => {
+      workspace.close();
+      void this.dirs.remove(dirs, this.options.logger);
+    });
     return process;
   }
 
+  /** Claude Code's own sandbox for the agent's commands, inside the process sandbox. */
+  private commandSandbox(readable: string[]): SandboxSettings {
+    const sandbox = this.sandbox!;
+    return {
+      ...sandboxSettings(sandbox, readable),
+      ...(sandbox.nestedProc === 'bind' ? { enableWeakerNestedSandbox: true } : {}),
+    };
+  }
+
+  /** bubblewrap around Claude Code (process-sandbox.ts), with the session's workspace if any. */
+  private confinedPlan(o: SpawnOptions, dirs: ProcessDirs, workspace: WorkspaceHandle | null): SpawnPlan {
+    // The SDK may have made a config dir of its own for a resume (the transcript loaded from the
+    // store): that one is Claude Code's config dir then, and is bound too.
+    const configDir = o.env.CLAUDE_CONFIG_DIR ?? dirs.config;
+    const login = path.join(this.options.claudeConfigDir, '.credentials.json');
+    const layout = this.layout!;
+    // Inside, a relative path would be taken from the workspace.
+    const command = path.resolve(o.command);
+    const args = bwrapArguments(
+      { ...layout, readOnly: [...layout.readOnly, path.dirname(command)] },
+      {
+        privateDirs: configDir.startsWith(dirs.root + path.sep) ? [dirs.root] : [dirs.root, configDir],
+        // The operator's Claude Code login, if any: that one file, read-write so a refreshed
+        // token is kept (Claude Code rewrites it in place).
+        credentials: fs.existsSync(login)
+          ? { source: login, at: path.join(configDir, '.credentials.json') }
+          : null,
+        workspace: workspace ? { childFd: 3, path: workspace.path } : null,
+        chdir: workspace?.path ?? dirs.home,
+        command,
+        args: o.args,
+      },
+    );
+    return {
+      command: this.bwrap,
+      args,
+      // bubblewrap's own working directory on the host: never the workspace's name, which may
+      // lead elsewhere by now.
+      cwd: dirs.root,
+      env: o.env,
+      extraFds: workspace ? [workspace.fd] : [],
+    };
+  }
+
   /**
-   * Claude Code refuses `bypassPermissions` as root unless IS_SANDBOX=1 says it is contained.
-   * The server sets that flag (for bypass sessions only, see start()) exactly when the agent's
-   * commands run in the sandbox; otherwise a root server refuses the mode.
+   * Claude Code refuses `bypassPermissions` as root. Sandboxed, it runs as a non-root user of its
+   * own user namespace, so the mode works; a root server without the sandbox refuses it.
    */
   bypassPermissions(): { allowed: true } | { allowed: false; reason: string } {
     if (!RUNNING_AS_ROOT || this.sandbox) return { allowed: true };
     return {
       allowed: false,
-      reason: "the server runs as root and the agent's commands are not sandboxed (SANDBOX_MODE)",
+      reason: 'the server runs as root and Claude Code is not sandboxed (SANDBOX_MODE)',
     };
   }
 
   async close(): Promise<void> {
     await this.stopCatalogue?.();
     // A leftover is removed at the next start (the marker file): never a reason to fail shutdown.
-    await this.tmp
+    await this.dirs
       .removeAll()
       .catch((err: unknown) => this.options.logger.warn({ err }, 'could not remove the temp dirs'));
   }
@@ -133,16 +242,24 @@ export class ClaudeSdkRunner implements AgentRunner {
 
   private async fetchModels(): Promise<ModelInfo[]> {
     const input = new InputQueue<never>();
-    const tmpDir = this.tmp.create();
+    const dirs = this.dirs.create();
+    const confined = this.layout !== null;
     let group: GroupChild | null = null;
     const q = query({
       prompt: input,
       options: {
-        env: { ...this.env, ...tempEnv(tmpDir) },
+        // Its own home, never the server's working directory (the checkout).
+        cwd: dirs.home,
+        env: {
+          ...this.env,
+          ...tempEnv(dirs.tmp),
+          ...(confined ? { CLAUDE_CONFIG_DIR: dirs.config, HOME: dirs.home } : {}),
+        },
         settingSources: this.options.settingSources,
         ...(this.options.executable ? { pathToClaudeCodeExecutable: this.options.executable } : {}),
         spawnClaudeCodeProcess: (o) => {
-          group = spawnGroupLeader(o, { registry: this.registry, logger: this.options.logger });
+          const plan = confined ? this.confinedPlan(o, dirs, null) : plainPlan(o);
+          group = spawnGroupLeader(plan, { registry: this.registry, logger: this.options.logger });
           return group.child;
         },
       },
@@ -155,7 +272,7 @@ export class ClaudeSdkRunner implements AgentRunner {
         input.end();
         q.close();
         if (group) await awaitGone(group, CATALOGUE_CLOSE_GRACE_MS);
-        await this.tmp.remove(tmpDir, this.options.logger);
+        await this.dirs.remove(dirs, this.options.logger);
         if (this.stopCatalogue === stop) this.stopCatalogue = null;
       })());
     this.stopCatalogue = stop;
@@ -179,56 +296,29 @@ const CATALOGUE_CLOSE_GRACE_MS = 2000;
 
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
-/**
- * Claude Code keeps temp files (background command output, the sandbox's socket bridges, probes)
- * in TMPDIR and CLAUDE_CODE_TMPDIR. Its default, /tmp/claude-<uid>, is shared by every session of
- * the server user and kept forever: one tenant's command output would be readable by another's
- * commands. So each process gets its own directory, removed when it exits.
- */
 function tempEnv(dir: string): Record<string, string> {
   return { CLAUDE_CODE_TMPDIR: dir, TMPDIR: dir };
 }
 
-/**
- * The per-process temp directories, under one base per server run. The base is short and in the
- * system temp dir, not in the data dir: the sandbox's Unix socket paths live there and may not be
- * longer than 108 bytes. Its path is kept in a marker file so the next start removes a base left
- * by a crash.
- */
-class AgentTempDirs {
-  readonly base: string;
-
-  constructor(private readonly markerFile: string) {
+/** The absolute path of a program on the server's PATH, or null. */
+function findProgram(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
     try {
-      const previous = fs.readFileSync(markerFile, 'utf8').trim();
-      if (path.basename(previous).startsWith('ccr-')) fs.rmSync(previous, { recursive: true, force: true });
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
     } catch {
-      // No marker: a first start.
+      // Not here.
     }
-    this.base = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-'));
-    fs.writeFileSync(markerFile, `${this.base}\n`, { mode: 0o600 });
   }
-
-  create(): string {
-    return fs.mkdtempSync(path.join(this.base, 's-'));
-  }
-
-  /**
-   * Removes one process's temp dir, never failing: asynchronous and retried, since a helper of the
-   * process group may still be writing there as it dies (ENOTEMPTY). What is left is removed with
-   * the whole base at the next start.
-   */
-  remove(dir: string, logger: Logger): Promise<void> {
-    return removeTree(dir).catch((err: unknown) => logger.warn({ err, dir }, 'could not remove a temp dir'));
-  }
-
-  removeAll(): Promise<void> {
-    return removeTree(this.base);
-  }
+  return null;
 }
 
-function removeTree(dir: string): Promise<void> {
-  return fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+/** A local transcript copied to the same place in another config dir (no store to import to). */
+function copyTranscript(file: string, fromConfigDir: string, toConfigDir: string): void {
+  const target = path.join(toConfigDir, path.relative(fromConfigDir, file));
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+  fs.copyFileSync(file, target);
 }
 
 let cachedVersion: string | null = null;
@@ -243,20 +333,4 @@ export function claudeCodeVersion(): string {
   };
   cachedVersion = pkg.claudeCodeVersion ?? 'unknown';
   return cachedVersion;
-}
-
-/**
- * Claude Code keeps each conversation in `<config dir>/projects/<sanitised cwd>/<id>.jsonl`.
- * A session whose earlier process wrote one is resumed; one that never reached Claude Code
- * starts fresh with the same id.
- */
-export function transcriptExists(claudeConfigDir: string, claudeSessionId: string): boolean {
-  const projects = path.join(claudeConfigDir, 'projects');
-  let dirs: string[];
-  try {
-    dirs = fs.readdirSync(projects);
-  } catch {
-    return false;
-  }
-  return dirs.some((dir) => fs.existsSync(path.join(projects, dir, `${claudeSessionId}.jsonl`)));
 }

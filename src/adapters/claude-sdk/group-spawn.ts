@@ -19,20 +19,35 @@ export interface GroupChild {
   readonly gone: Promise<void>;
 }
 
+/** What is really started for the SDK's spawn request: Claude Code itself, or a sandbox around it. */
+export interface SpawnPlan {
+  command: string;
+  args: string[];
+  cwd: string | undefined;
+  env: NodeJS.ProcessEnv;
+  /** Open descriptors the child gets as fds 3, 4, … (a sandbox's workspace directory). */
+  extraFds: number[];
+}
+
+/** Claude Code as the SDK asked for it. */
+export function plainPlan(o: SpawnOptions): SpawnPlan {
+  return { command: o.command, args: o.args, cwd: o.cwd, env: o.env, extraFds: [] };
+}
+
 export function spawnGroupLeader(
-  o: SpawnOptions,
+  plan: SpawnPlan,
   deps: {
     registry: ProcessRegistry;
     logger: Logger;
     onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
   },
 ): GroupChild {
-  const child = spawn(o.command, o.args, {
-    cwd: o.cwd,
-    env: o.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const child = spawn(plan.command, plan.args, {
+    cwd: plan.cwd,
+    env: plan.env,
+    stdio: ['pipe', 'pipe', 'pipe', ...plan.extraFds],
     detached: true,
-  });
+  }) as ChildProcessByStdio<Writable, Readable, Readable>;
   const gone = new Promise<void>((resolve) => {
     child.on('exit', (code, signal) => {
       killGroup(child.pid);

@@ -49,7 +49,19 @@ describe('FsWorkspaces', () => {
         ok: true,
         path: path.join(root, 'project', 'src'),
       });
-      expect(await workspaces.resolveExternal(root, [root])).toEqual({ ok: true, path: root });
+    });
+
+    it('refuses a root itself, also when named through a symlink to it', async () => {
+      // A session in the root could rename and re-link every folder of later sessions.
+      const link = path.join(tmp, 'root-link');
+      fs.symlinkSync(root, link);
+      for (const cwd of [root, `${root}/project/..`, link]) {
+        expect(await refused(cwd, [root]), cwd).toMatchObject({
+          code: 'FORBIDDEN',
+          details: { policy: 'workspace', reason: 'workspace_root' },
+        });
+      }
+      expect(await refused(root, [link])).toMatchObject({ details: { reason: 'workspace_root' } });
     });
 
     it('accepts a symlink inside a root that points inside a root, resolved', async () => {

@@ -58,6 +58,15 @@ export class FsWorkspaces implements Workspaces {
     }
     for (const root of roots) {
       const realRoot = await fs.realpath(root).catch(() => null);
+      // A root itself is refused (workspace-rules.ts); judged here on real paths too, for a root
+      // reached through a symlink.
+      if (realRoot && real === realRoot) {
+        return refuse('FORBIDDEN', `cwd ${cwd} is a workspace root itself: name a folder inside it.`, {
+          policy: 'workspace',
+          reason: 'workspace_root',
+          cwd,
+        });
+      }
       if (realRoot && isInside(real, realRoot)) return { ok: true, path: real };
     }
     return refuse('FORBIDDEN', `cwd ${cwd} is outside the configured workspace roots.`, {
