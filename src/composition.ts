@@ -160,12 +160,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const stores = overrides.stores ?? openStores(config);
   const runner = overrides.runner ?? claudeSdkRunner(config, stores, logger);
   const events = new EventLog(stores.events, new MemoryEventBus(), clock);
-  const policies = new Policies({
-    rateLimits: config.rateLimits,
-    ...config.keyDefaults,
-    permissionModes: config.allowedPermissionModes,
-    workspaceRoots: config.workspaceRoots,
-  });
+  const policies = new Policies(config.policyDefaults);
   const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
   const keys = new KeyService(stores.keys, clock);
   const admission = new Admission();

@@ -4,81 +4,44 @@
  * checked with the same schema as the admin API (KeyPolicySchema), and a problem names the
  * field and the flag that sets it.
  */
-import { KeyPolicySchema } from '../domain/key-policy.js';
-import type { KeyPolicy, RateLimitBucket } from '../domain/types.js';
+import {
+  fieldRow,
+  KeyPolicySchema,
+  POLICY_FIELD_NAMES,
+  type FlagKind,
+  type PolicyFieldName,
+} from '../domain/policy-fields.js';
+import type { KeyPolicy } from '../domain/policy-fields.js';
 import { UsageError } from './errors.js';
-
-type Kind = 'int' | 'usd' | 'list' | 'tools';
 
 interface FlagSpec {
   flag: string;
   /** The policy field it sets, dotted for the rate limits (`rateLimits.sessions`). */
-  field: string;
-  kind: Kind;
+  field: PolicyFieldName;
+  kind: FlagKind;
   help: string;
 }
 
-export const POLICY_FLAGS: readonly FlagSpec[] = [
-  { flag: 'rate-sessions', field: 'rateLimits.sessions', kind: 'int', help: 'sessions created per hour' },
-  { flag: 'rate-messages', field: 'rateLimits.messages', kind: 'int', help: 'messages sent per hour' },
-  { flag: 'rate-events', field: 'rateLimits.events', kind: 'int', help: 'SSE events delivered per hour' },
-  { flag: 'max-sessions', field: 'maxConcurrentSessions', kind: 'int', help: 'open sessions at once' },
-  { flag: 'max-running-turns', field: 'maxRunningTurns', kind: 'int', help: 'turns running at once' },
-  { flag: 'max-turns', field: 'maxTurns', kind: 'int', help: 'highest maxTurns of a session (1-1000)' },
-  { flag: 'daily-budget', field: 'dailyBudgetUsd', kind: 'usd', help: 'spending cap in USD per UTC day' },
-  {
-    flag: 'permission-modes',
-    field: 'permissionModes',
-    kind: 'list',
-    help: 'modes a session may use (default,acceptEdits,plan,bypassPermissions)',
-  },
-  {
-    flag: 'allowed-tools',
-    field: 'allowedTools',
-    kind: 'tools',
-    help: "rules a session may allow ('Read,Write,Bash(npm test:*)')",
-  },
-  {
-    flag: 'workspace-roots',
-    field: 'workspaceRoots',
-    kind: 'list',
-    help: 'absolute dirs a session may use as cwd',
-  },
-  { flag: 'scopes', field: 'scopes', kind: 'list', help: 'read, write (default: both)' },
-];
+/** The policy flags, one per field of the policy-field table, in its order. */
+export const POLICY_FLAGS: readonly FlagSpec[] = POLICY_FIELD_NAMES.map((field) => {
+  const { flag, kind, help } = fieldRow(field);
+  return { flag, field, kind, help };
+});
 
 /** The parseArgs options of the policy flags (all strings: numbers are parsed here). */
-export const POLICY_OPTIONS = {
-  'rate-sessions': { type: 'string' },
-  'rate-messages': { type: 'string' },
-  'rate-events': { type: 'string' },
-  'max-sessions': { type: 'string' },
-  'max-running-turns': { type: 'string' },
-  'max-turns': { type: 'string' },
-  'daily-budget': { type: 'string' },
-  'permission-modes': { type: 'string' },
-  'allowed-tools': { type: 'string' },
-  'workspace-roots': { type: 'string' },
-  scopes: { type: 'string' },
-  policy: { type: 'string' },
-} as const;
+export const POLICY_OPTIONS = Object.fromEntries([
+  ...POLICY_FLAGS.map((s) => [s.flag, { type: 'string' as const }]),
+  ['policy', { type: 'string' as const }],
+]) as Record<string, { type: 'string' }>;
 
-export type PolicyFlagValues = { [K in keyof typeof POLICY_OPTIONS]?: string };
-
-const RATE_BUCKETS: readonly RateLimitBucket[] = ['sessions', 'messages', 'events'];
+/** The values parseArgs read: the policy flags' are strings, the command's own may be anything. */
+export type PolicyFlagValues = Readonly<Record<string, unknown>>;
 
 /** Every field `--unset` takes (a flag's name works too: `--unset max-turns`). */
 export const UNSETTABLE_FIELDS: readonly string[] = [
   'rateLimits',
-  ...RATE_BUCKETS.map((b) => `rateLimits.${b}`),
-  'scopes',
-  'maxConcurrentSessions',
-  'maxRunningTurns',
-  'maxTurns',
-  'dailyBudgetUsd',
-  'permissionModes',
-  'allowedTools',
-  'workspaceRoots',
+  ...POLICY_FIELD_NAMES.filter((f) => f.startsWith('rateLimits.')),
+  ...POLICY_FIELD_NAMES.filter((f) => !f.startsWith('rateLimits.')),
 ];
 
 export interface PolicyChange {
@@ -96,11 +59,11 @@ export function isEmptyChange(change: PolicyChange): boolean {
 
 /** Reads the policy flags (and `--unset`s) of a command line; bad syntax is a UsageError. */
 export function policyChangeFrom(values: PolicyFlagValues, unset: readonly string[] = []): PolicyChange {
-  const base = values.policy === undefined ? null : parsePolicyJson(values.policy);
+  const base = typeof values.policy === 'string' ? parsePolicyJson(values.policy) : null;
   const set = new Map<string, number | string[]>();
   for (const spec of POLICY_FLAGS) {
-    const raw = values[spec.flag as keyof PolicyFlagValues];
-    if (raw !== undefined) set.set(spec.field, parseValue(spec, raw));
+    const raw = values[spec.flag];
+    if (typeof raw === 'string') set.set(spec.field, parseValue(spec, raw));
   }
   const fields = unset.map(unsetField);
   for (const field of fields) {

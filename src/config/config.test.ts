@@ -21,7 +21,6 @@ describe('loadConfig', () => {
       dataDir: path.resolve('./data'),
       logLevel: 'info',
       apiKeys: [],
-      rateLimits: { sessions: 10, messages: 100, events: 1000 },
       bodyLimitBytes: 1024 * 1024,
       maxLiveSessions: 64,
       maxLiveProcesses: 16,
@@ -32,12 +31,15 @@ describe('loadConfig', () => {
       sseRetryMs: 3000,
       defaultModel: null,
       defaultPermissionMode: 'default',
-      allowedPermissionModes: ['default', 'acceptEdits', 'plan'],
-      workspaceRoots: [],
       claudeSettingSources: [],
       claudeCodeExecutable: null,
       claudeCodeStderrLog: false,
       trustProxy: false,
+      policyDefaults: {
+        rateLimits: { sessions: 10, messages: 100, events: 1000 },
+        permissionModes: ['default', 'acceptEdits', 'plan'],
+        workspaceRoots: [],
+      },
     });
     // The seed's retired model ids are mapped by default.
     expect(config.modelMap['claude-3-opus-20240229']).toBe('opus');
@@ -60,14 +62,16 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080,
       apiKeys: ['a', 'b', 'c'],
-      rateLimits: { sessions: 3, messages: 100, events: 1000 },
       sessionIdleExpiryMs: 120_000,
-      allowedPermissionModes: ['plan', 'bypassPermissions'],
       defaultPermissionMode: 'plan',
-      workspaceRoots: ['/srv/a', '/srv/b'],
       trustProxy: true,
       claudeCodeStderrLog: true,
       defaultModel: 'sonnet',
+      policyDefaults: {
+        rateLimits: { sessions: 3, messages: 100, events: 1000 },
+        permissionModes: ['plan', 'bypassPermissions'],
+        workspaceRoots: ['/srv/a', '/srv/b'],
+      },
     });
   });
 
@@ -84,7 +88,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       defaultModel: null,
       apiKeys: [],
-      allowedPermissionModes: ['default', 'acceptEdits', 'plan'],
+      policyDefaults: { permissionModes: ['default', 'acceptEdits', 'plan'] },
     });
   });
 
@@ -172,7 +176,9 @@ describe('loadConfig', () => {
     });
 
     it('are normalised', () => {
-      expect(loadConfig({ WORKSPACE_ROOTS: '/srv/x/../y/' }).workspaceRoots).toEqual(['/srv/y']);
+      expect(loadConfig({ WORKSPACE_ROOTS: '/srv/x/../y/' }).policyDefaults.workspaceRoots).toEqual([
+        '/srv/y',
+      ]);
     });
   });
 

@@ -5,16 +5,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { PERMISSION_MODES } from '../domain/types.js';
-
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-const commaList = z.string().transform((s) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0),
-);
+import { POLICY_ENV_VARIABLES, policyDefaultsFrom, type PolicyDefaults } from '../domain/policy-fields.js';
+import { commaList, intFrom } from '../domain/text-values.js';
+import { PERMISSION_MODES, type PermissionMode } from '../domain/types.js';
 
 /** `a=b,c=d` → { a: 'b', c: 'd' }; used for the model map. */
 const pairList = z.string().transform((s, ctx) => {
@@ -52,10 +45,6 @@ const EnvSchema = z.object({
   /** Keys with the admin role (the /admin API), seeded like API_KEYS. */
   ADMIN_API_KEYS: commaList.default([]),
 
-  RATE_LIMIT_SESSIONS_PER_HOUR: intFrom(1, 1_000_000).default(10),
-  RATE_LIMIT_MESSAGES_PER_HOUR: intFrom(1, 1_000_000).default(100),
-  RATE_LIMIT_EVENTS_PER_HOUR: intFrom(1, 100_000_000).default(1000),
-
   BODY_LIMIT_BYTES: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
   MAX_LIVE_SESSIONS: intFrom(1, 100_000).default(64),
   /** Claude Code processes at once (about 200 MB RSS each); past it, the longest-idle one is parked. */
@@ -83,12 +72,6 @@ const EnvSchema = z.object({
   DEFAULT_MODEL: z.string().min(1).optional(),
   MODEL_MAP: pairList.default(pairList.parse(DEFAULT_MODEL_MAP)),
   DEFAULT_PERMISSION_MODE: z.enum(PERMISSION_MODES).default('default'),
-  /** Modes a session may ask for. `bypassPermissions` is left out on purpose (see docs/security.md). */
-  ALLOWED_PERMISSION_MODES: commaList
-    .pipe(z.array(z.enum(PERMISSION_MODES)))
-    .default(['default', 'acceptEdits', 'plan']),
-  /** Absolute directories inside which a session may ask for its own `cwd`. Empty: none. */
-  WORKSPACE_ROOTS: commaList.default([]),
   /** Claude Code settings files to load (`user`, `project`, `local`); empty = isolated. */
   CLAUDE_SETTING_SOURCES: commaList.pipe(z.array(z.enum(['user', 'project', 'local']))).default([]),
   CLAUDE_CODE_EXECUTABLE: z.string().min(1).optional(),
@@ -107,11 +90,6 @@ const EnvSchema = z.object({
   FILE_TOOLS_CONFINED: booleanFlag.default(true),
   /** Tools no session may use, whatever it asks (Claude Code tool names or rules). */
   DISALLOWED_TOOLS: commaList.default(['WebFetch', 'WebSearch']),
-  /** Defaults of the per-key policy (a key's own policy overrides them; empty: no limit). */
-  KEY_MAX_CONCURRENT_SESSIONS: intFrom(1, 100_000).optional(),
-  KEY_MAX_RUNNING_TURNS: intFrom(1, 100_000).optional(),
-  KEY_MAX_TURNS: intFrom(1, 1000).optional(),
-  KEY_DAILY_BUDGET_USD: z.coerce.number().min(0).max(1_000_000).optional(),
   /**
    * How long the event log keeps events other than messages and each turn's final event (status,
    * permissions, …), and an ended session's log at all (0: forever).
@@ -127,6 +105,14 @@ const EnvSchema = z.object({
   TRUST_PROXY: booleanFlag.default(false),
 });
 
+/**
+ * Every variable the server reads: its own (above), and the defaults of the per-key policy
+ * (RATE_LIMIT_*_PER_HOUR, KEY_*, ALLOWED_PERMISSION_MODES, WORKSPACE_ROOTS), whose names and
+ * parsers come from the policy-field table (src/domain/policy-fields.ts).
+ */
+const ALL_VARIABLES: Record<string, z.ZodType> = { ...EnvSchema.shape, ...POLICY_ENV_VARIABLES };
+export const CONFIG_VARIABLES = Object.keys(ALL_VARIABLES);
+
 export interface Config {
   port: number;
   host: string;
@@ -134,7 +120,8 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   apiKeys: string[];
   adminApiKeys: string[];
-  rateLimits: { sessions: number; messages: number; events: number };
+  /** The per-key policy's defaults (rate limits, caps, modes, workspace roots). */
+  policyDefaults: PolicyDefaults;
   bodyLimitBytes: number;
   maxLiveSessions: number;
   maxLiveProcesses: number;
@@ -152,8 +139,6 @@ export interface Config {
   defaultModel: string | null;
   modelMap: Record<string, string>;
   defaultPermissionMode: z.infer<typeof EnvSchema>['DEFAULT_PERMISSION_MODE'];
-  allowedPermissionModes: z.infer<typeof EnvSchema>['ALLOWED_PERMISSION_MODES'];
-  workspaceRoots: string[];
   claudeSettingSources: z.infer<typeof EnvSchema>['CLAUDE_SETTING_SOURCES'];
   claudeCodeExecutable: string | null;
   sandboxMode: 'auto' | 'required' | 'off';
@@ -165,12 +150,6 @@ export interface Config {
   sandboxWholeProcess: boolean;
   fileToolsConfined: boolean;
   disallowedTools: string[];
-  keyDefaults: {
-    maxConcurrentSessions: number | null;
-    maxRunningTurns: number | null;
-    maxTurns: number | null;
-    dailyBudgetUsd: number | null;
-  };
   workspaceRetentionMs: number;
   eventRetentionMs: number;
   sseStallTimeoutMs: number;
@@ -193,7 +172,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // Empty strings mean "not set" for optional values (a common shell and .env idiom),
   // except MODEL_MAP where empty deliberately means "no mapping".
   const cleaned: Record<string, string> = {};
-  for (const key of Object.keys(EnvSchema.shape)) {
+  for (const key of CONFIG_VARIABLES) {
     const value = env[key];
     if (value === undefined) continue;
     if (value.trim() === '' && key !== 'MODEL_MAP') continue;
@@ -203,15 +182,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // checks across variables run on whatever did parse.
   const problems: string[] = [];
   const parsed: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(EnvSchema.shape)) {
-    const result = (schema as z.ZodType).safeParse(cleaned[key]);
+  for (const [key, schema] of Object.entries(ALL_VARIABLES)) {
+    const result = schema.safeParse(cleaned[key]);
     if (result.success) parsed[key] = result.data;
     else problems.push(...result.error.issues.map((i) => `${key}: ${i.message}`));
   }
   const e = parsed as z.infer<typeof EnvSchema>;
   const dataDir = path.resolve(e.DATA_DIR ?? './data');
   const overlaps = (a: string, b: string) => a === b || a.startsWith(b + path.sep);
-  for (const root of e.WORKSPACE_ROOTS ?? []) {
+  const policy = policyDefaultsFrom(parsed);
+  for (const root of (parsed.WORKSPACE_ROOTS as string[] | undefined) ?? []) {
     if (!path.isAbsolute(root)) {
       problems.push(`WORKSPACE_ROOTS: "${root}" is not an absolute path`);
       continue;
@@ -232,15 +212,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       );
     }
   }
-  if (e.ALLOWED_PERMISSION_MODES && e.DEFAULT_PERMISSION_MODE) {
-    if (!e.ALLOWED_PERMISSION_MODES.includes(e.DEFAULT_PERMISSION_MODE)) {
-      problems.push(
-        `DEFAULT_PERMISSION_MODE: "${e.DEFAULT_PERMISSION_MODE}" is not in ALLOWED_PERMISSION_MODES (${e.ALLOWED_PERMISSION_MODES.join(', ')})`,
-      );
-    }
+  const allowedModes = parsed.ALLOWED_PERMISSION_MODES as PermissionMode[] | undefined;
+  if (allowedModes && e.DEFAULT_PERMISSION_MODE && !allowedModes.includes(e.DEFAULT_PERMISSION_MODE)) {
+    problems.push(
+      `DEFAULT_PERMISSION_MODE: "${e.DEFAULT_PERMISSION_MODE}" is not in ALLOWED_PERMISSION_MODES (${allowedModes.join(', ')})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const roots = e.WORKSPACE_ROOTS.map((r) => path.resolve(r));
 
   return {
     port: e.PORT,
@@ -249,11 +227,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: e.LOG_LEVEL,
     apiKeys: e.API_KEYS,
     adminApiKeys: e.ADMIN_API_KEYS,
-    rateLimits: {
-      sessions: e.RATE_LIMIT_SESSIONS_PER_HOUR,
-      messages: e.RATE_LIMIT_MESSAGES_PER_HOUR,
-      events: e.RATE_LIMIT_EVENTS_PER_HOUR,
-    },
+    policyDefaults: policy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxLiveSessions: e.MAX_LIVE_SESSIONS,
     maxLiveProcesses: e.MAX_LIVE_PROCESSES,
@@ -271,8 +245,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     defaultModel: e.DEFAULT_MODEL ?? null,
     modelMap: e.MODEL_MAP,
     defaultPermissionMode: e.DEFAULT_PERMISSION_MODE,
-    allowedPermissionModes: e.ALLOWED_PERMISSION_MODES,
-    workspaceRoots: roots,
     claudeSettingSources: e.CLAUDE_SETTING_SOURCES,
     claudeCodeExecutable: e.CLAUDE_CODE_EXECUTABLE ?? null,
     sandboxMode: e.SANDBOX_MODE,
@@ -280,12 +252,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sandboxWholeProcess: true,
     fileToolsConfined: e.FILE_TOOLS_CONFINED,
     disallowedTools: e.DISALLOWED_TOOLS,
-    keyDefaults: {
-      maxConcurrentSessions: e.KEY_MAX_CONCURRENT_SESSIONS ?? null,
-      maxRunningTurns: e.KEY_MAX_RUNNING_TURNS ?? null,
-      maxTurns: e.KEY_MAX_TURNS ?? null,
-      dailyBudgetUsd: e.KEY_DAILY_BUDGET_USD ?? null,
-    },
     workspaceRetentionMs: e.WORKSPACE_RETENTION_SECONDS * 1000,
     eventRetentionMs: e.EVENT_RETENTION_HOURS * 3600 * 1000,
     sseStallTimeoutMs: e.SSE_STALL_TIMEOUT_MS,

@@ -7,7 +7,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { newKeyId, randomBase62 } from './ids.js';
-import type { ApiKeyRecord, KeyPolicy, KeyRole } from './types.js';
+import type { ApiKeyRecord, KeyRole } from './types.js';
+import type { KeyPolicy } from './policy-fields.js';
 
 export const KEY_PREFIX = 'ccr_';
 const KEY_BODY_LENGTH = 40;

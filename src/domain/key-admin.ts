@@ -6,10 +6,11 @@
  */
 import { generateKeySecret, keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
-import { KeyPolicySchema } from './key-policy.js';
+import { KeyPolicySchema } from './policy-fields.js';
 import type { Clock } from './ports.js';
 import type { KeyStore } from './stores.js';
-import type { ApiKeyRecord, KeyPolicy, KeyRole } from './types.js';
+import type { ApiKeyRecord, KeyRole } from './types.js';
+import type { KeyPolicy } from './policy-fields.js';
 
 export interface NewKeyInput {
   name: string;

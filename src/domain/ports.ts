@@ -4,7 +4,8 @@
  * The storage ports have their own file, src/domain/stores.ts.
  */
 import type { ErrorBody } from './errors.js';
-import type { PermissionMode, RateLimitBucket, SessionEvent } from './types.js';
+import type { PermissionMode, SessionEvent } from './types.js';
+import type { RateLimitBucket } from './rate-limit-buckets.js';
 import type { TokenUsage } from './events.js';
 
 // ---------------------------------------------------------------------------------------------

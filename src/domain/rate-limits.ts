@@ -5,7 +5,8 @@
 import { ApiError } from './errors.js';
 import type { Policies } from './key-policy.js';
 import type { Clock, RateLimitDecision, RateLimiter } from './ports.js';
-import type { ApiKeyRecord, RateLimitBucket } from './types.js';
+import type { ApiKeyRecord } from './types.js';
+import type { RateLimitBucket } from './rate-limit-buckets.js';
 
 export interface BucketDecision extends RateLimitDecision {
   bucket: RateLimitBucket;

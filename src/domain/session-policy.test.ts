@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors.js';
 import { TEST_POLICY_DEFAULTS } from '../../test/helpers/policies.js';
-import { effectivePolicy } from './key-policy.js';
+import { effectivePolicy } from './policy-fields.js';
 import { grantSession, type ServerToolPolicy } from './session-policy.js';
-import type { ApiKeyRecord, KeyPolicy } from './types.js';
+import type { ApiKeyRecord } from './types.js';
+import type { KeyPolicy } from './policy-fields.js';
 
 const defaults = TEST_POLICY_DEFAULTS;
 const server: ServerToolPolicy = {

@@ -4,7 +4,8 @@
  * refuses it (details.policy), so a client can tell a policy from a bug.
  */
 import { ApiError } from './errors.js';
-import { toolNameOf, toolRulePermitted, type EffectivePolicy } from './key-policy.js';
+import { toolNameOf, toolRulePermitted } from './key-policy.js';
+import type { EffectivePolicy } from './policy-fields.js';
 import type { PermissionMode } from './types.js';
 
 export interface SessionRequest {

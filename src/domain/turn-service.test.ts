@@ -5,12 +5,13 @@ import { makeTurn } from '../../test/store/fixtures.js';
 import type { MemoryStore } from '../adapters/memory/memory-store.js';
 import { keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
-import type { PolicyDefaults } from './key-policy.js';
+import type { PolicyDefaults } from './policy-fields.js';
 import type { MessageView } from './events.js';
 import type { AgentSpec, Logger } from './ports.js';
 import type { TurnRun } from './turn-run.js';
 import type { StartedTurn } from './turn-service.js';
-import type { ApiKeyRecord, RateLimitBucket, SessionEvent } from './types.js';
+import type { ApiKeyRecord, SessionEvent } from './types.js';
+import type { RateLimitBucket } from './rate-limit-buckets.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MAX_TIMEOUT_MS = MAX_TURN_TIMEOUT_MS;

@@ -4,6 +4,7 @@
  */
 import type { ErrorBody } from './errors.js';
 import type { SessionEventType, TokenUsage, TurnCompletion } from './events.js';
+import type { KeyPolicy } from './policy-fields.js';
 
 export const PERMISSION_MODES = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
@@ -16,34 +17,6 @@ export type KeyRole = 'user' | 'admin';
  */
 export const KEY_SCOPES = ['read', 'write'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
-
-/**
- * A key's own rules. Every field is optional: an absent one takes the server's default
- * (src/domain/key-policy.ts, effectivePolicy).
- */
-export interface KeyPolicy {
-  /** Per-key overrides of the server's hourly rate limits. */
-  rateLimits?: Partial<Record<RateLimitBucket, number>>;
-  /** Scopes of the key (default: read and write). */
-  scopes?: KeyScope[];
-  /** Open sessions of this key at once. */
-  maxConcurrentSessions?: number;
-  /** Turns of this key running at once. */
-  maxRunningTurns?: number;
-  /** The highest `maxTurns` a session may ask for; also the value of a session that asks none. */
-  maxTurns?: number;
-  /** Spending cap per UTC day, from Claude Code's own cost figures. */
-  dailyBudgetUsd?: number;
-  /** Permission modes a session may ask for (replaces the server's ALLOWED_PERMISSION_MODES). */
-  permissionModes?: PermissionMode[];
-  /**
-   * Rules a session may put in `allowedTools`: an entry is permitted when it is listed here, or
-   * when its bare tool name is (`Bash` permits `Bash(npm test:*)`). Absent: any rule.
-   */
-  allowedTools?: string[];
-  /** Roots inside which a session may name its own `cwd` (replaces the server's WORKSPACE_ROOTS). */
-  workspaceRoots?: string[];
-}
 
 export interface ApiKeyRecord {
   id: string;
@@ -156,8 +129,6 @@ export interface SessionEvent {
   createdAt: number;
   ephemeral?: true;
 }
-
-export type RateLimitBucket = 'sessions' | 'messages' | 'events';
 
 /**
  * An `Idempotency-Key` that was used: stored in the same transaction as what its request made

@@ -8,7 +8,7 @@ import {
   splitToolRules,
   validatePolicy,
 } from '../../src/cli/policy-flags.js';
-import type { KeyPolicy } from '../../src/domain/types.js';
+import type { KeyPolicy } from '../../src/domain/policy-fields.js';
 
 describe('splitToolRules', () => {
   it('splits on commas outside parentheses only', () => {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserMessage, toolResults } from '../../src/fake-anthropic/index.js';
-import type { KeyPolicy } from '../../src/domain/types.js';
+import type { KeyPolicy } from '../../src/domain/policy-fields.js';
 import { call, sseRequest, type JsonResponse } from '../helpers/http.js';
 import { startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 import {

@@ -10,7 +10,7 @@ import { Admission } from '../../src/domain/admission.js';
 import { EventLog } from '../../src/domain/event-log.js';
 import { Housekeeping } from '../../src/domain/housekeeping.js';
 import { Idempotency } from '../../src/domain/idempotency.js';
-import type { PolicyDefaults } from '../../src/domain/key-policy.js';
+import type { PolicyDefaults } from '../../src/domain/policy-fields.js';
 import { PermissionBroker } from '../../src/domain/permissions.js';
 import type { Clock, Logger, Workspaces } from '../../src/domain/ports.js';
 import { ProcessPool } from '../../src/domain/process-pool.js';
@@ -22,7 +22,7 @@ import {
   type SessionSettings,
 } from '../../src/domain/session-service.js';
 import { TurnService } from '../../src/domain/turn-service.js';
-import type { RateLimitBucket } from '../../src/domain/types.js';
+import type { RateLimitBucket } from '../../src/domain/rate-limit-buckets.js';
 import { FakeAgentRunner } from './fake-agent-runner.js';
 import { testPolicies } from './policies.js';
 

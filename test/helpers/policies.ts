@@ -1,6 +1,7 @@
 /** Policy defaults for tests of the domain. */
-import { Policies, type PolicyDefaults } from '../../src/domain/key-policy.js';
-import type { RateLimitBucket } from '../../src/domain/types.js';
+import { Policies } from '../../src/domain/key-policy.js';
+import type { PolicyDefaults } from '../../src/domain/policy-fields.js';
+import type { RateLimitBucket } from '../../src/domain/rate-limit-buckets.js';
 
 /** No caps, no budget, the three modes that need no sandbox, no workspace roots. */
 export const TEST_POLICY_DEFAULTS: PolicyDefaults = {

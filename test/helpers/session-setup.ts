@@ -7,9 +7,10 @@ import { wireDomain, IDLE_EXPIRY_MS, type DomainSettings } from './domain.js';
 import type { MemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { keyRecordFor } from '../../src/domain/api-keys.js';
 import { ApiError } from '../../src/domain/errors.js';
-import type { PolicyDefaults } from '../../src/domain/key-policy.js';
+import type { PolicyDefaults } from '../../src/domain/policy-fields.js';
 import type { Workspaces } from '../../src/domain/ports.js';
-import type { ApiKeyRecord, RateLimitBucket } from '../../src/domain/types.js';
+import type { ApiKeyRecord } from '../../src/domain/types.js';
+import type { RateLimitBucket } from '../../src/domain/rate-limit-buckets.js';
 
 export const T0 = Date.UTC(2026, 0, 1);
 export const IDLE_MS = IDLE_EXPIRY_MS;

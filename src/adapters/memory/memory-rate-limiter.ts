@@ -5,7 +5,7 @@
  * server restarts; a Redis limiter behind the same port would share them between instances.
  */
 import type { Clock, RateLimitDecision, RateLimiter } from '../../domain/ports.js';
-import type { RateLimitBucket } from '../../domain/types.js';
+import type { RateLimitBucket } from '../../domain/rate-limit-buckets.js';
 
 const WINDOW_MS = 60 * 60 * 1000;
 

@@ -10,7 +10,6 @@ import type { TurnFinish } from '../../domain/stores.js';
 import type {
   ApiKeyRecord,
   IdempotencyRecord,
-  KeyPolicy,
   KeyRole,
   SessionConfig,
   SessionEndReason,
@@ -20,6 +19,7 @@ import type {
   TurnRecord,
   TurnStatus,
 } from '../../domain/types.js';
+import type { KeyPolicy } from '../../domain/policy-fields.js';
 import type { SessionEventType, TokenUsage, TurnCompletion } from '../../domain/events.js';
 
 export interface KeyRow {

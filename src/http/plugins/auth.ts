@@ -8,7 +8,8 @@ import type { KeyService } from '../../domain/key-service.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
 import { ApiError } from '../../domain/errors.js';
 import { scopesOf } from '../../domain/key-policy.js';
-import { KEY_SCOPES, type ApiKeyRecord, type KeyScope, type RateLimitBucket } from '../../domain/types.js';
+import { KEY_SCOPES, type ApiKeyRecord, type KeyScope } from '../../domain/types.js';
+import { type RateLimitBucket } from '../../domain/rate-limit-buckets.js';
 import { setRateLimitHeaders } from './errors.js';
 
 declare module 'fastify' {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors.js';
 import { keyJson } from '../../domain/key-admin.js';
-import { KeyPolicySchema } from '../../domain/key-policy.js';
+import { KeyPolicySchema } from '../../domain/policy-fields.js';
 import { API_PREFIX } from '../api-prefix.js';
 import type { AppDeps } from '../app-deps.js';
 import { parseOrThrow } from '../validate.js';
