@@ -45,6 +45,10 @@ async function listenOn(
     }
   }
 
+  // Said once at start (and in /health): without credentials every turn would fail.
+  for (const problem of deps.runner.health().problems)
+    logger.warn({ problem: problem.code }, problem.message);
+
   const app = await buildApp(deps, logger);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

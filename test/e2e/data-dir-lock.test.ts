@@ -127,4 +127,21 @@ describe('a second server on a data dir in use', () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
+
+  it('/health reports an agent temp dir that was removed under the running server', async () => {
+    const dir = dataDir();
+    const server = await start(dir);
+    fs.rmSync(fs.readFileSync(path.join(dir, 'agent-tmp-dir'), 'utf8').trim(), {
+      recursive: true,
+      force: true,
+    });
+    const health = await call(server.base, 'GET', '/health', { key: KEY });
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'degraded',
+      problems: [
+        { code: 'agent_temp_dir', message: expect.stringMatching(/temp dir .* is not usable \(ENOENT\)/) },
+      ],
+    });
+  });
 });

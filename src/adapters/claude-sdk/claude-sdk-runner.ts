@@ -6,9 +6,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { query, type Options, type SessionStore as SdkSessionStore } from '@anthropic-ai/claude-agent-sdk';
-import type { AgentProcess, AgentRunner, AgentSpec, Logger, ModelInfo } from '../../domain/ports.js';
+import type {
+  AgentHealth,
+  AgentProblem,
+  AgentProcess,
+  AgentRunner,
+  AgentSpec,
+  Logger,
+  ModelInfo,
+} from '../../domain/ports.js';
 import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
+import { NO_CREDENTIALS_HINT } from '../../domain/no-credentials.js';
+import { credentialsStatus } from './credentials.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
 import { awaitGone, spawnGroupLeader, type GroupChild } from './group-spawn.js';
 import { InputQueue } from './input-queue.js';
@@ -87,6 +97,15 @@ export class ClaudeSdkRunner implements AgentRunner {
     });
     process.onExit(() => void this.tmp.remove(tmpDir, this.options.logger));
     return process;
+  }
+
+  health(): AgentHealth {
+    const problems: AgentProblem[] = [];
+    const tmp = this.tmp.problem();
+    if (tmp) problems.push({ code: 'agent_temp_dir', message: tmp });
+    const credentials = credentialsStatus(this.env, this.options.claudeConfigDir);
+    if (credentials === 'missing') problems.push({ code: 'no_credentials', message: NO_CREDENTIALS_HINT });
+    return { credentials, problems };
   }
 
   /**
@@ -210,6 +229,21 @@ class AgentTempDirs {
 
   create(): string {
     return fs.mkdtempSync(path.join(this.base, 's-'));
+  }
+
+  /**
+   * Why no process could get its temp dir now (the base was removed, say by a cleaner of /tmp),
+   * or null. Every new Claude Code process would fail to start until the server restarts.
+   */
+  problem(): string | null {
+    try {
+      if (!fs.statSync(this.base).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+      fs.accessSync(this.base, fs.constants.W_OK | fs.constants.X_OK);
+      return null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unusable';
+      return `the agent's temp dir ${this.base} is not usable (${code}): new Claude Code processes cannot start until the server restarts`;
+    }
   }
 
   /**
