@@ -59,10 +59,10 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { env?: Record<string, string>; fake?: FakeAnthropic } = {},
+  options: { env?: Record<string, string>; fake?: FakeAnthropic; dataDir?: string } = {},
 ): Promise<Stack> {
   const fake = options.fake ?? (await startFakeAnthropic());
-  const dataDir = tempDir('data');
+  const dataDir = options.dataDir ?? tempDir('data');
   const server = await startServer(loadConfig(serverEnv(fake, dataDir, options.env)));
   return {
     fake,
