@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { ClaudeSdkRunner } from './adapters/claude-sdk/claude-sdk-runner.js';
 import { probeIsolation } from './adapters/claude-sdk/isolation-probe.js';
@@ -25,6 +25,7 @@ import { SessionService } from './domain/session-service.js';
 import { TurnService } from './domain/turn-service.js';
 import type { AppDeps } from './http/app-deps.js';
 import { StreamRegistry } from './http/stream-registry.js';
+import { createLogger } from './logging.js';
 
 export interface Overrides {
   store?: SessionStore;
@@ -38,22 +39,6 @@ export interface Server {
   logger: Logger;
   /** Stops every Claude Code process and closes the store. */
   shutdown(): Promise<void>;
-}
-
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
-    level: config.logLevel,
-    // Keys must never reach a log line, whatever a future log call includes.
-    redact: {
-      paths: [
-        'req.headers["x-api-key"]',
-        'req.headers.authorization',
-        'headers["x-api-key"]',
-        'headers.authorization',
-      ],
-      censor: '[redacted]',
-    },
-  });
 }
 
 export function packageVersion(): string {

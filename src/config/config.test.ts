@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       dataDir: path.resolve('./data'),
       logLevel: 'info',
+      logFormat: 'auto',
       apiKeys: [],
       rateLimits: { sessions: 10, messages: 100, events: 1000 },
       bodyLimitBytes: 1024 * 1024,

@@ -48,6 +48,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: pretty lines when stdout is a terminal, JSON otherwise; `pretty`; `json`. */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   API_KEYS: commaList.default([]),
   /** Keys with the admin role (the /admin API), seeded like API_KEYS. */
   ADMIN_API_KEYS: commaList.default([]),
@@ -127,6 +129,7 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof EnvSchema>['LOG_FORMAT'];
   apiKeys: string[];
   adminApiKeys: string[];
   rateLimits: { sessions: number; messages: number; events: number };
@@ -227,6 +230,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     apiKeys: e.API_KEYS,
     adminApiKeys: e.ADMIN_API_KEYS,
     rateLimits: {
