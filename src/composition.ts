@@ -162,6 +162,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
     maxTimeoutMs: config.turnTimeoutMaxMs,
     maxQueuedTurns: config.queueMaxTurns,
+    costsSimulated: config.costsSimulated,
   });
 
   const idempotency = new Idempotency(store, clock, config.idempotencyRetentionMs);
@@ -189,6 +190,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       trustProxy: config.trustProxy,
       modelMap: config.modelMap,
       defaultModel: config.defaultModel,
+      costsSimulated: config.costsSimulated,
     },
     store,
     keys,

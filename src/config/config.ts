@@ -120,6 +120,11 @@ const EnvSchema = z.object({
   SSE_STALL_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
   /** Log each Claude Code stderr line at debug level. */
   CLAUDE_CODE_STDERR_LOG: booleanFlag.default(false),
+  /**
+   * The model API is a simulation (the offline demo sets it): every response that carries a cost
+   * says `costSimulated: true`, since the figures are Claude Code's estimate for fake tokens.
+   */
+  COSTS_SIMULATED: booleanFlag.default(false),
   /** Trust `X-Forwarded-For` from a reverse proxy (only behind one). */
   TRUST_PROXY: booleanFlag.default(false),
 });
@@ -168,6 +173,7 @@ export interface Config {
   sseStallTimeoutMs: number;
   claudeCodeStderrLog: boolean;
   trustProxy: boolean;
+  costsSimulated: boolean;
   /** The environment Claude Code's own variables are taken from (see child-env.ts). */
   agentEnvSource: Readonly<Record<string, string | undefined>>;
 }
@@ -273,6 +279,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sseStallTimeoutMs: e.SSE_STALL_TIMEOUT_MS,
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
     trustProxy: e.TRUST_PROXY,
+    costsSimulated: e.COSTS_SIMULATED,
     agentEnvSource: env,
   };
 }

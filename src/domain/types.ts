@@ -138,6 +138,8 @@ export interface TurnCompletion {
   stopReason: string | null;
   /** `completed`, or `interrupted` when the turn was stopped (issue 4 adds the interrupt call). */
   status: 'completed' | 'interrupted';
+  /** Present (true) only on a server whose model API is simulated (COSTS_SIMULATED): the cost is not real. */
+  costSimulated?: true;
 }
 
 export interface TurnRecord {

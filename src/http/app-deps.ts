@@ -21,6 +21,8 @@ export interface HttpSettings {
   trustProxy: boolean;
   modelMap: Record<string, string>;
   defaultModel: string | null;
+  /** The model API is simulated (the offline demo): responses with costs say `costSimulated: true`. */
+  costsSimulated: boolean;
 }
 
 export interface AppDeps {

@@ -23,7 +23,13 @@ export function sessionSummary(session: LiveSession, expiresAt: number) {
 
 export function sessionDetails(
   session: LiveSession,
-  extra: { expiresAt: number; messageCount: number; usage: TokenUsage; costUsd: number },
+  extra: {
+    expiresAt: number;
+    messageCount: number;
+    usage: TokenUsage;
+    costUsd: number;
+    costSimulated: boolean;
+  },
 ) {
   const { record } = session;
   const { config } = record;
@@ -46,6 +52,10 @@ export function sessionDetails(
       allowedTools: config.allowedTools,
       disallowedTools: config.disallowedTools,
     },
-    usage: { ...extra.usage, costUsd: extra.costUsd },
+    usage: {
+      ...extra.usage,
+      costUsd: extra.costUsd,
+      ...(extra.costSimulated ? { costSimulated: true } : {}),
+    },
   };
 }

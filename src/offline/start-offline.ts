@@ -21,6 +21,8 @@ async function main(): Promise<void> {
     ANTHROPIC_API_KEY: 'offline-demo-not-a-real-key',
     ANTHROPIC_AUTH_TOKEN: undefined,
     CLAUDE_CODE_MAX_RETRIES: '0',
+    // Claude Code prices the fake tokens as if they were real: every cost the demo shows says so.
+    COSTS_SIMULATED: 'true',
   };
   const running = await startServer(loadConfig(env));
   process.stdout.write(

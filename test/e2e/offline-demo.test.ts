@@ -48,5 +48,9 @@ describe('offline demo mode', () => {
     expect(answer.body.response).toBe(
       '(offline demo, scripted reply) You said: "Hello! What can you help me with?"',
     );
+    // Claude Code prices the fake tokens: the demo says the cost is not real.
+    expect(answer.body).toMatchObject({ costUsd: expect.any(Number), costSimulated: true });
+    const usage = await call(server.base, 'GET', '/usage', { key: key! });
+    expect(usage.body).toMatchObject({ costSimulated: true });
   });
 });

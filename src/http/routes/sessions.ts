@@ -60,6 +60,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
       messageCount,
       usage: usage.usage,
       costUsd: usage.costUsd,
+      costSimulated: deps.settings.costsSimulated,
     });
   });
 

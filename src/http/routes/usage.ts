@@ -57,6 +57,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: AppDeps): void {
         remainingUsd: budget === null ? null : round(Math.max(0, budget - spentToday)),
       },
       sessions: rows.map((row) => ({ ...row, costUsd: round(row.costUsd) })),
+      ...(deps.settings.costsSimulated ? { costSimulated: true } : {}),
     };
   });
 }
