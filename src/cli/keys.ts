@@ -301,7 +301,7 @@ async function withKeyAdmin<T>(
   if (!options.create && !fs.existsSync(file)) {
     throw new CliFailure(
       `No database at ${file}. Is the data dir right? Pass --data-dir or set DATA_DIR ` +
-        '(the server makes the database at its first start).',
+        "(the server makes the database at its first start; the offline demo's data dir is data/offline).",
     );
   }
   let store: SqliteSessionStore;
