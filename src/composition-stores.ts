@@ -43,7 +43,7 @@ export function openKeyAdmin(
   if (!options.create && created) {
     throw new StartupError(
       `No database at ${file}. Is the data dir right? Pass --data-dir or set DATA_DIR ` +
-        '(the server makes the database at its first start).',
+        "(the server makes the database at its first start; the offline demo's data dir is data/offline).",
     );
   }
   const stores = openStores(config);

@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { ClaudeSdkRunner } from './adapters/claude-sdk/claude-sdk-runner.js';
 import { probeIsolation } from './adapters/claude-sdk/isolation-probe.js';
@@ -34,6 +34,7 @@ import { TurnService } from './domain/turn-service.js';
 import { UsageReport } from './domain/usage-report.js';
 import type { AppDeps } from './http/app-deps.js';
 import { StreamRegistry } from './http/stream-registry.js';
+import { createLogger } from './logging.js';
 
 export interface Overrides {
   stores?: Stores;
@@ -51,22 +52,6 @@ export interface Server {
   logger: Logger;
   /** Stops every Claude Code process and closes the store. */
   shutdown(): Promise<void>;
-}
-
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
-    level: config.logLevel,
-    // Keys must never reach a log line, whatever a future log call includes.
-    redact: {
-      paths: [
-        'req.headers["x-api-key"]',
-        'req.headers.authorization',
-        'headers["x-api-key"]',
-        'headers.authorization',
-      ],
-      censor: '[redacted]',
-    },
-  });
 }
 
 export function packageVersion(): string {
@@ -200,6 +185,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       modelMap: config.modelMap,
       defaultPermissionMode: config.defaultPermissionMode,
       disallowedTools: config.disallowedTools,
+      costsSimulated: config.costsSimulated,
     },
   });
   const turns = new TurnService({
@@ -216,6 +202,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
     maxTimeoutMs: config.turnTimeoutMaxMs,
     maxQueuedTurns: config.queueMaxTurns,
+    costsSimulated: config.costsSimulated,
   });
   const idempotency = new Idempotency(stores.idempotency, clock, config.idempotencyRetentionMs);
   const housekeeping = new Housekeeping({
@@ -264,8 +251,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     turns,
     events,
     streamAttach: new StreamAttach({ stores, events }),
-    usage: new UsageReport({ stores, policies, clock }),
-    status: new ServerStatus({ stores, registry, admission }),
+    usage: new UsageReport({ stores, policies, clock, costsSimulated: config.costsSimulated }),
+    status: new ServerStatus({ stores, registry, admission, runner }),
     admission,
     idempotency,
     streams: new StreamRegistry(),

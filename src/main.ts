@@ -1,13 +1,32 @@
 /**
- * Starts the server: config, composition, the first-start key, listen; drains on SIGTERM.
- * Start-up problems (bad config, a store that cannot open) print one clear message and exit 1.
+ * Starts the server: config, the data dir's lock, a check that the port can be bound, then the
+ * composition (which cleans up what a previous run left), the first-start key, listen; drains on
+ * SIGTERM. The order matters: a server that cannot own the data dir or the port must leave both
+ * untouched. Start-up problems (bad config, a data dir in use, a busy port, a store that cannot
+ * open) print one clear message and exit 1.
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { compose, StartupError, type Server } from './composition.js';
 import { buildApp } from './http/app.js';
+import { DataDirLockedError, lockDataDir } from './startup/data-dir-lock.js';
+import { PortUnavailableError, probePort } from './startup/port-probe.js';
 
 export async function startServer(
+  config: Config,
+): Promise<{ server: Server; close: () => Promise<void>; url: string }> {
+  const lock = lockDataDir(config.dataDir);
+  try {
+    await probePort(config.host, config.port);
+    const started = await listenOn(config);
+    return { ...started, close: () => started.close().finally(() => lock.release()) };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function listenOn(
   config: Config,
 ): Promise<{ server: Server; close: () => Promise<void>; url: string }> {
   const server = await compose(config);
@@ -24,6 +43,10 @@ export async function startServer(
       );
     }
   }
+
+  // Said once at start (and in /health): without credentials every turn would fail.
+  for (const problem of deps.runner.health().problems)
+    logger.warn({ problem: problem.code }, problem.message);
 
   const app = await buildApp(deps, logger);
   await app.listen({ port: config.port, host: config.host });
@@ -82,7 +105,12 @@ async function main(): Promise<void> {
   try {
     running = await startServer(config);
   } catch (err) {
-    if (err instanceof StartupError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    if (
+      err instanceof DataDirLockedError ||
+      err instanceof PortUnavailableError ||
+      err instanceof StartupError ||
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+    ) {
       process.stderr.write(`Cannot start: ${(err as Error).message}\n`);
       process.exit(1);
     }

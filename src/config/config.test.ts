@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       dataDir: path.resolve('./data'),
       logLevel: 'info',
+      logFormat: 'auto',
       apiKeys: [],
       bodyLimitBytes: 1024 * 1024,
       maxLiveSessions: 64,

@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: pretty lines when stdout is a terminal, JSON otherwise; `pretty`; `json`. */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   API_KEYS: commaList.default([]),
   /** Keys with the admin role (the /admin API), seeded like API_KEYS. */
   ADMIN_API_KEYS: commaList.default([]),
@@ -101,6 +103,11 @@ const EnvSchema = z.object({
   SSE_STALL_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
   /** Log each Claude Code stderr line at debug level. */
   CLAUDE_CODE_STDERR_LOG: booleanFlag.default(false),
+  /**
+   * The model API is a simulation (the offline demo sets it): every response that carries a cost
+   * says `costSimulated: true`, since the figures are Claude Code's estimate for fake tokens.
+   */
+  COSTS_SIMULATED: booleanFlag.default(false),
   /** Trust `X-Forwarded-For` from a reverse proxy (only behind one). */
   TRUST_PROXY: booleanFlag.default(false),
 });
@@ -118,6 +125,7 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof EnvSchema>['LOG_FORMAT'];
   apiKeys: string[];
   adminApiKeys: string[];
   /** The per-key policy's defaults (rate limits, caps, modes, workspace roots). */
@@ -155,6 +163,7 @@ export interface Config {
   sseStallTimeoutMs: number;
   claudeCodeStderrLog: boolean;
   trustProxy: boolean;
+  costsSimulated: boolean;
   /** The environment Claude Code's own variables are taken from (see child-env.ts). */
   agentEnvSource: Readonly<Record<string, string | undefined>>;
 }
@@ -225,6 +234,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     apiKeys: e.API_KEYS,
     adminApiKeys: e.ADMIN_API_KEYS,
     policyDefaults: policy,
@@ -257,6 +267,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sseStallTimeoutMs: e.SSE_STALL_TIMEOUT_MS,
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
     trustProxy: e.TRUST_PROXY,
+    costsSimulated: e.COSTS_SIMULATED,
     agentEnvSource: env,
   };
 }

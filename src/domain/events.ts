@@ -169,6 +169,8 @@ export const TurnCompletionSchema = z.object({
   stopReason: z.string().nullable(),
   /** `completed`, or `interrupted` when the turn was stopped (or cancelled while queued). */
   status: z.enum(['completed', 'interrupted']),
+  /** Present only where the model API is simulated (the offline demo): the cost is not real. */
+  costSimulated: z.literal(true).optional(),
 });
 export type TurnCompletion = z.infer<typeof TurnCompletionSchema>;
 

@@ -184,9 +184,26 @@ export interface ModelInfo {
   resolvedModel: string | null;
 }
 
+/** A condition of the machine that makes new turns fail, for /health. */
+export interface AgentProblem {
+  /** `agent_temp_dir`: the agent's temp dir is gone or not writable; `no_credentials`: see below. */
+  code: 'agent_temp_dir' | 'no_credentials';
+  /** For the operator: what is wrong and what to do. Never a credential's value. */
+  message: string;
+}
+
+export interface AgentHealth {
+  /** Whether Claude Code has credentials for the model API (a key, a token, a cloud provider, its own login). */
+  credentials: 'configured' | 'missing';
+  /** What keeps new turns from working now; empty when nothing does. */
+  problems: AgentProblem[];
+}
+
 export interface AgentRunner {
   /** Starts a Claude Code process for the session (resuming its conversation if it has one). */
   start(spec: AgentSpec): Promise<AgentProcess>;
+  /** Checked when asked (each /health, the start-up warning), so a change on the machine shows. */
+  health(): AgentHealth;
   /**
    * Whether sessions may run in `bypassPermissions` here. Claude Code refuses that mode as root
    * unless it is told it is sandboxed; the runner says so only when the sandbox really is on.

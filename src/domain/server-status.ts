@@ -3,6 +3,7 @@
  * how full it is.
  */
 import type { Admission } from './admission.js';
+import type { AgentHealth, AgentRunner } from './ports.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Stores } from './stores.js';
 
@@ -13,6 +14,8 @@ export interface ServerHealth {
   /** Whether a load balancer should send work here (the answer's HTTP status says so too). */
   serving: boolean;
   storeOk: boolean;
+  /** Claude Code's side: its credentials, and what keeps new turns from working. */
+  agent: AgentHealth;
   sessions: {
     /** Sessions with a live Claude Code process. */
     active: number;
@@ -26,7 +29,12 @@ export interface ServerHealth {
 
 export class ServerStatus {
   constructor(
-    private readonly deps: { stores: Pick<Stores, 'ping'>; registry: SessionRegistry; admission: Admission },
+    private readonly deps: {
+      stores: Pick<Stores, 'ping'>;
+      registry: SessionRegistry;
+      admission: Admission;
+      runner: Pick<AgentRunner, 'health'>;
+    },
   ) {}
 
   async health(): Promise<ServerHealth> {
@@ -37,19 +45,21 @@ export class ServerStatus {
     } catch {
       storeOk = false;
     }
-    // degraded: it answers, but cannot take a new session until one ends. draining: it is
-    // shutting down, and new work should go elsewhere.
+    const agent = this.deps.runner.health();
+    // degraded: it answers, but cannot take a new session until one ends, or its turns would
+    // fail (agent problems). draining: it is shutting down, and new work should go elsewhere.
     const status: HealthStatus = !storeOk
       ? 'unhealthy'
       : admission.draining
         ? 'draining'
-        : registry.atCapacity
+        : registry.atCapacity || agent.problems.length > 0
           ? 'degraded'
           : 'healthy';
     return {
       status,
       serving: storeOk && !admission.draining,
       storeOk,
+      agent,
       sessions: {
         active: registry.processCount,
         total: registry.activeCount,

@@ -38,6 +38,8 @@ export interface SessionSettings {
   defaultPermissionMode: PermissionMode;
   /** Tools no session may use (DISALLOWED_TOOLS). */
   disallowedTools: readonly string[];
+  /** The model API is simulated (COSTS_SIMULATED, the offline demo): usage figures say so. */
+  costsSimulated?: boolean;
 }
 
 export interface CreateSessionInput {
@@ -75,6 +77,7 @@ export interface SessionDetails {
   messageCount: number;
   usage: TokenUsage;
   costUsd: number;
+  costSimulated: boolean;
 }
 
 /** How long ending a session waits for its running turn to stop after the interrupt. */
@@ -206,6 +209,7 @@ export class SessionService {
       messageCount,
       usage: usage.usage,
       costUsd: usage.costUsd,
+      costSimulated: this.deps.settings.costsSimulated === true,
     };
   }
 

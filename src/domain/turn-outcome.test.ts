@@ -82,6 +82,27 @@ describe('endTurn', () => {
     expect(endTurn(ok(r), ctx).error?.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
+  it('no credentials ("Not logged in", no HTTP status) → UPSTREAM_ERROR no_credentials, saying what to set', () => {
+    // Claude Code 2.1.330's result when it has no credentials: it made no request at all.
+    const r = results.apiError(null, 'Not logged in · Please run /login');
+    const ending = endTurn(ok(r), ctx);
+    expect(ending.status).toBe('failed');
+    expect(ending.error).toEqual({
+      code: 'UPSTREAM_ERROR',
+      message: expect.stringMatching(/no credentials.*set ANTHROPIC_API_KEY/),
+      details: {
+        reason: 'no_credentials',
+        upstreamStatus: null,
+        upstreamErrorType: null,
+        upstreamMessage: 'Not logged in · Please run /login',
+        model: 'opus',
+      },
+    });
+    // A 401 (a key the API refuses) stays the credentials-refused error, without the reason.
+    const refused = endTurn(ok(results.apiError(401, 'Not logged in')), ctx).error;
+    expect(refused?.details).not.toHaveProperty('reason');
+  });
+
   it.each(['aborted_streaming', 'aborted_tools'])('aborted (%s) → an interrupted completion', (reason) => {
     const ending = endTurn(ok({ ...results.aborted(), terminalReason: reason }), ctx);
     expect(ending.status).toBe('interrupted');

@@ -3,6 +3,7 @@
  * (the `complete` event, a 200) or an error of the contract (the `error` event, a 4xx/5xx).
  */
 import type { ErrorBody } from './errors.js';
+import { isNoCredentialsFailure, NO_CREDENTIALS_HINT } from './no-credentials.js';
 import type { AgentTurnOutcome, AgentTurnResult } from './ports.js';
 import { ZERO_USAGE, type TurnStatus } from './types.js';
 import { type TokenUsage, type TurnCompletion } from './events.js';
@@ -74,13 +75,21 @@ function isUpstreamFailure(r: AgentTurnResult): boolean {
 
 function upstreamError(r: AgentTurnResult, ctx: TurnContext): ErrorBody {
   const status = r.apiErrorStatus;
-  const unavailable = status === null || UNAVAILABLE_STATUSES.has(status);
   const details = {
     upstreamStatus: status,
     upstreamErrorType: r.apiErrorType,
     upstreamMessage: r.text,
     ...(ctx.model ? { model: ctx.model } : {}),
   };
+  // Not an outage: no retry helps until the operator sets credentials.
+  if (isNoCredentialsFailure(status, r.text)) {
+    return {
+      code: 'UPSTREAM_ERROR',
+      message: NO_CREDENTIALS_HINT,
+      details: { reason: 'no_credentials', ...details },
+    };
+  }
+  const unavailable = status === null || UNAVAILABLE_STATUSES.has(status);
   if (unavailable) {
     return {
       code: 'UPSTREAM_UNAVAILABLE',

@@ -51,6 +51,8 @@ export interface TurnServiceDeps {
   maxTimeoutMs: number;
   /** How many turns may wait in one session's queue. */
   maxQueuedTurns: number;
+  /** The model API is simulated (the offline demo): completions say their cost is not real. */
+  costsSimulated?: boolean;
 }
 
 export interface StartTurnInput {
@@ -373,6 +375,10 @@ export class TurnService {
   private async finish(session: SessionRuntime, run: TurnRun, ending: TurnEnding): Promise<void> {
     const { stores, events, clock, logger } = this.deps;
     const log = logger.child({ sessionId: session.id, messageId: run.id });
+    // The one place a completion leaves the domain: the stored event, the response and replays.
+    if (ending.completion && this.deps.costsSimulated) {
+      ending = { ...ending, completion: { ...ending.completion, costSimulated: true } };
+    }
     let final = ending;
     // `idle` before the terminal event: a turn's terminal event is the last of its log, so a
     // client that reconnects after it gets 204 (nothing more) at once.

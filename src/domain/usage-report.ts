@@ -23,13 +23,23 @@ export interface UsageReportView {
   total: UsageTotals;
   today: { dayStart: number; costUsd: number; dailyBudgetUsd: number | null; remainingUsd: number | null };
   sessions: SessionUsage[];
+  /** The model API is simulated (the offline demo): the costs are not real. */
+  costSimulated: boolean;
 }
 
 /** USD to the micro-dollar, as reported. */
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 
 export class UsageReport {
-  constructor(private readonly deps: { stores: Pick<Stores, 'usage'>; policies: Policies; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      stores: Pick<Stores, 'usage'>;
+      policies: Policies;
+      clock: Clock;
+      /** The model API is simulated (COSTS_SIMULATED): the figures say so. */
+      costsSimulated: boolean;
+    },
+  ) {}
 
   async of(key: ApiKeyRecord, since?: number): Promise<UsageReportView> {
     const { stores, clock, policies } = this.deps;
@@ -50,6 +60,7 @@ export class UsageReport {
         remainingUsd: budget === null ? null : round(Math.max(0, budget - spentToday)),
       },
       sessions: rows.map((row) => ({ ...row, costUsd: round(row.costUsd) })),
+      costSimulated: this.deps.costsSimulated,
     };
   }
 }

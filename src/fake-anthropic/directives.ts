@@ -3,7 +3,8 @@
  *
  * Putting the script in the prompt means it survives every layer between a test (or a demo user)
  * and the fake: the REST server, the spawned Claude Code process, and its request to the API.
- * Only the latest user message is parsed (see `promptText`), so older turns never re-trigger.
+ * Only the newest prompt is parsed (see `promptText`), so older turns never re-trigger, not even a
+ * failed prompt that Claude Code merges into the next user message.
  */
 
 export type Directive =

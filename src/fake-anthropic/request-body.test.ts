@@ -100,6 +100,26 @@ describe('request-body', () => {
     expect(promptText(body)).toBe('are you there?');
   });
 
+  it('reads only the newest prompt of a message that merges a failed turn with the next one', () => {
+    // As Claude Code 2.1.330 sends it after a turn that failed ([[error:529]]) or timed out ([[hang]]).
+    const merged = (...texts: string[]) => ({
+      messages: [
+        ...firstTurn.messages,
+        { role: 'user', content: texts.map((text) => ({ type: 'text', text })) },
+      ],
+    });
+    expect(promptText(merged('overload [[error:529]]\n', 'plain follow-up'))).toBe('plain follow-up');
+    expect(promptText(merged('hang [[hang]]\n', '[Request interrupted by user]\n', 'are you back?'))).toBe(
+      'are you back?',
+    );
+    expect(promptText(merged('a\n', 'b\n', '<system-reminder>\nlate context\n</system-reminder>'))).toBe('b');
+    expect(promptText(merged('[Request interrupted by user for tool use]'))).toBe('');
+    // The history still shows everything the model was sent.
+    expect(userTexts(merged('overload [[error:529]]\n', 'plain follow-up')).at(-1)).toBe(
+      'overload [[error:529]]\nplain follow-up',
+    );
+  });
+
   it('lists the user texts of the whole history, skipping tool-result-only turns', () => {
     const body = {
       messages: [

@@ -49,18 +49,20 @@ export function stripSystemReminders(text: string): string {
   return text.replace(SYSTEM_REMINDER, '');
 }
 
-/** The message's own text: text blocks only, reminders removed, blank parts dropped. */
-export function messageText(message: RequestMessage): string {
+/** The message's text blocks, reminders removed, blank ones dropped, in order. */
+function textParts(message: RequestMessage): string[] {
   const parts =
     typeof message.content === 'string'
       ? [message.content]
       : message.content.flatMap((block) =>
           isRecord(block) && block.type === 'text' && typeof block.text === 'string' ? [block.text] : [],
         );
-  return parts
-    .map((part) => stripSystemReminders(part).trim())
-    .filter((part) => part.length > 0)
-    .join('\n');
+  return parts.map((part) => stripSystemReminders(part).trim()).filter((part) => part.length > 0);
+}
+
+/** The message's own text: text blocks only, reminders removed, blank parts dropped. */
+export function messageText(message: RequestMessage): string {
+  return textParts(message).join('\n');
 }
 
 export function lastUserMessage(body: unknown): RequestMessage | undefined {
@@ -68,12 +70,17 @@ export function lastUserMessage(body: unknown): RequestMessage | undefined {
 }
 
 /**
- * What the user typed in the latest turn, minus Claude Code's interruption markers (after an
- * interrupt, the marker and the next prompt share one user message).
+ * The newest prompt of the latest user message, the one this request was made for. After a failed
+ * or interrupted turn Claude Code sends the failed prompt, an interruption marker (after an
+ * interrupt) and the new prompt as separate text blocks of one user message (recorded with Claude
+ * Code 2.1.330: `["hang [[hang]]\n", "[Request interrupted by user]\n", "plain follow-up"]`), so
+ * only the last block is the new prompt, and within it only the text after the last marker.
+ * Acting on the whole message would fire a failed prompt's directives again on every later turn.
  */
 export function promptText(body: unknown): string {
   const last = lastUserMessage(body);
-  return last ? messageText(last).replace(INTERRUPT_MARKER, '').trim() : '';
+  const newest = last ? (textParts(last).at(-1) ?? '') : '';
+  return (newest.split(INTERRUPT_MARKER).at(-1) ?? '').trim();
 }
 
 /** The plain texts of every user message in the history, oldest first; tool-result-only messages are skipped. */

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { API_PREFIX } from './api-prefix.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './plugins/auth.js';
+import { clientErrorHandler } from './plugins/client-errors.js';
 import { ApiError } from '../domain/errors.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
@@ -35,6 +36,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     // The router's own refusals (an over-long or badly encoded URL) get the envelope too.
     frameworkErrors: (err, _request, reply) =>
       sendError(reply, new ApiError('INVALID_REQUEST', `The request URL is not valid: ${err.message}`)),
+    // And requests too broken to reach the router (bad framing, oversized headers).
+    clientErrorHandler,
   });
 
   registerRequestId(app);

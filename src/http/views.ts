@@ -43,6 +43,10 @@ export function sessionDetails(details: SessionDetails) {
       allowedTools: config.allowedTools,
       disallowedTools: config.disallowedTools,
     },
-    usage: { ...details.usage, costUsd: details.costUsd },
+    usage: {
+      ...details.usage,
+      costUsd: details.costUsd,
+      ...(details.costSimulated ? { costSimulated: true } : {}),
+    },
   };
 }

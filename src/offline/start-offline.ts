@@ -10,17 +10,25 @@ import { loadConfig } from '../config/config.js';
 import { startFakeAnthropic } from '../fake-anthropic/index.js';
 import { startServer } from '../main.js';
 
+/** `word` as one shell word, quoted only when it needs it (so it can be pasted as printed). */
+function shellWord(word: string): string {
+  return /^[\w./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 async function main(): Promise<void> {
   const fake = await startFakeAnthropic();
+  // Kept apart from a real server's data, so demo sessions never mix with real ones.
+  const dataDir = path.resolve(process.env.DATA_DIR || path.join('data', 'offline'));
   const env = {
     ...process.env,
-    // Kept apart from a real server's data, so demo sessions never mix with real ones.
-    DATA_DIR: process.env.DATA_DIR ?? path.resolve('data', 'offline'),
+    DATA_DIR: dataDir,
     // Whatever credentials the shell has, the demo never sends them anywhere.
     ANTHROPIC_BASE_URL: fake.url,
     ANTHROPIC_API_KEY: 'offline-demo-not-a-real-key',
     ANTHROPIC_AUTH_TOKEN: undefined,
     CLAUDE_CODE_MAX_RETRIES: '0',
+    // Claude Code prices the fake tokens as if they were real: every cost the demo shows says so.
+    COSTS_SIMULATED: 'true',
   };
   const running = await startServer(loadConfig(env));
   process.stdout.write(
@@ -33,6 +41,8 @@ async function main(): Promise<void> {
       '  └──────────────────────────────────────────────────────────────────────┘',
       '',
       `  API: ${running.url}/api/v1`,
+      // The key CLI defaults to ./data, the real server's: it needs the demo's data dir.
+      `  Keys: npm run cli -- keys list --data-dir ${shellWord(dataDir)}`,
       '',
     ].join('\n'),
   );

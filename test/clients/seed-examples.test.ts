@@ -1,14 +1,14 @@
 /**
- * The user's document (seed/claude-code-rest-api-examples.md) has four client examples:
+ * The user's document (docs/seed/claude-code-rest-api-examples.md) has four client examples:
  * JavaScript, Python, cURL and Go. Each must run as written against the server and print what
  * its author meant. This file runs the copies committed under test/clients/ (see each file's
  * header for its few, listed edits) as real child processes, with the real toolchains, against
  * the real server in its own process (fake Anthropic API behind it), then checks their output
  * and, from the server's side, that their prompts reached Claude Code.
  *
- * Run-time substitution, not an edit of the committed files: each example is copied to a temp
- * dir with `localhost:3050` replaced by `localhost:<test server port>` (the hostname stays
- * `localhost`, so name resolution is exercised too).
+ * Each example takes the server's URL from CLAUDE_API_BASE and the key from CLAUDE_API_KEY (the
+ * seed's URL and placeholder stay as the fallbacks); the URL given names `localhost:<test server
+ * port>`, so name resolution is exercised too. Each runs as a copy in a temp dir of its own.
  *
  * Tools: Node (JS), Debian's /usr/bin/python3 with `requests`, `go`, `curl` and `jq`;
  * `scripts/ensure-system-packages.sh test` installs them. A missing tool fails the test, naming that script.
@@ -84,17 +84,6 @@ function requireTool(what: string, cmd: string, args: string[]): void {
   }
 }
 
-/** The environment every example runs with: the caller's, plus the key and no proxy for loopback. */
-function clientEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  return {
-    ...process.env,
-    CLAUDE_API_KEY: KEY,
-    NO_PROXY: 'localhost,127.0.0.1,::1',
-    no_proxy: 'localhost,127.0.0.1,::1',
-    ...extra,
-  };
-}
-
 /** One item of GET …/sessions/:id/messages (the fields this file reads). */
 interface HistoryMessage {
   turnId: string;
@@ -128,13 +117,27 @@ describe('the seed document’s client examples, run as written against the real
     for (const dir of [dataDir, workDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Copies a committed example into its own temp dir, pointed at the test server. */
+  /** The environment every example runs with: the caller's, plus the server, the key and no proxy for loopback. */
+  function clientEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+    return {
+      ...process.env,
+      CLAUDE_API_KEY: KEY,
+      CLAUDE_API_BASE: `http://localhost:${port}/api/v1`,
+      NO_PROXY: 'localhost,127.0.0.1,::1',
+      no_proxy: 'localhost,127.0.0.1,::1',
+      ...extra,
+    };
+  }
+
+  /** Copies a committed example, unchanged, into its own temp dir (the environment names the server). */
   function prepare(relPath: string): { dir: string; file: string } {
     const source = fs.readFileSync(path.join(HERE, relPath), 'utf8');
-    expect(source, `${relPath} should name the seed's base URL`).toContain('http://localhost:3050/api/v1');
+    expect(source, `${relPath} should keep the seed's base URL as its fallback`).toContain(
+      'http://localhost:3050/api/v1',
+    );
     const dir = fs.mkdtempSync(path.join(workDir, `${path.basename(path.dirname(relPath))}-`));
     const file = path.join(dir, path.basename(relPath));
-    fs.writeFileSync(file, source.replaceAll('localhost:3050', `localhost:${port}`));
+    fs.writeFileSync(file, source);
     return { dir, file };
   }
 
@@ -334,8 +337,9 @@ describe('the seed document’s client examples, run as written against the real
       expect(sha256(seedText!), `${example.file} differs from the seed's ${example.section} example`).toBe(
         example.seedSha256,
       );
-      const seed = seedBlock(example.fence);
-      if (seed !== null) expect(seedText).toBe(seed);
+      expect(seedText, `${example.file}: the seed document's ${example.section} example`).toBe(
+        seedBlock(example.fence),
+      );
     }
   });
 });
@@ -344,24 +348,27 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Where the seed document is, when this checkout has the project's shared folder beside it. */
+/** The example in the seed document (kept in the repository, docs/seed/) under that code fence. */
 function seedBlock(fence: string): string | null {
-  const candidates = [
-    path.resolve(REPO, '../shared/seed/claude-code-rest-api-examples.md'),
-    '/work/shared/seed/claude-code-rest-api-examples.md',
-  ];
-  const doc = candidates.filter((p) => fs.existsSync(p)).map((p) => fs.readFileSync(p, 'utf8'))[0];
-  if (doc === undefined) return null;
+  const doc = fs.readFileSync(path.join(REPO, 'docs/seed/claude-code-rest-api-examples.md'), 'utf8');
   const match = new RegExp('```' + fence + '\\n([\\s\\S]*?)```').exec(doc);
   return match?.[1] ?? null;
 }
 
 /** Removes one exact edit; null when the text is not there exactly once. */
-function undoOnce(body: string, edited: string, original: string): string | null {
+function undoOnce(body: string | null, edited: string, original: string): string | null {
+  if (body === null) return null;
   const at = body.indexOf(edited);
   if (at === -1 || body.indexOf(edited, at + 1) !== -1) return null;
   return body.slice(0, at) + original + body.slice(at + edited.length);
 }
+
+/** Removes an appended last line; null when the text does not end with it. */
+function undoAppended(body: string | null, appended: string): string | null {
+  return body?.endsWith(appended) ? body.slice(0, -appended.length) : null;
+}
+
+const SEED_URL = 'http://localhost:3050/api/v1';
 
 /** Each committed example: how to get the seed's text back, and that text's SHA-256 (taken when copied). */
 const EXAMPLES: Array<{
@@ -378,10 +385,12 @@ const EXAMPLES: Array<{
     fence: 'javascript',
     marker: '// ---- seed example below ----\n',
     seedSha256: '1556f7640ee63c2304740285f0555115a47d505f5c667f313625787194804671',
-    undo: (body) => {
-      const call = 'claudeCodeExample().catch((e) => { console.error(e); process.exit(1); });\n';
-      return body.endsWith(call) ? body.slice(0, -call.length) : null;
-    },
+    undo: (body) =>
+      undoOnce(
+        undoAppended(body, 'claudeCodeExample().catch((e) => { console.error(e); process.exit(1); });\n'),
+        `const API_BASE = process.env.CLAUDE_API_BASE || '${SEED_URL}';\n`,
+        `const API_BASE = '${SEED_URL}';\n`,
+      ),
   },
   {
     file: 'python/seed_example.py',
@@ -389,10 +398,12 @@ const EXAMPLES: Array<{
     fence: 'python',
     marker: '# ---- seed example below ----\n',
     seedSha256: 'bad58028b484e60242f25139d7aa8cdedd5774f10b9d28a165bab32349b7ae57',
-    undo: (body) => {
-      const call = "if __name__ == '__main__': claude_code_example()\n";
-      return body.endsWith(call) ? body.slice(0, -call.length) : null;
-    },
+    undo: (body) =>
+      undoOnce(
+        undoAppended(body, "if __name__ == '__main__': claude_code_example()\n"),
+        `API_BASE = os.environ.get('CLAUDE_API_BASE', '${SEED_URL}')\n`,
+        `API_BASE = '${SEED_URL}'\n`,
+      ),
   },
   {
     file: 'curl/seed-example.sh',
@@ -400,7 +411,12 @@ const EXAMPLES: Array<{
     fence: 'bash',
     marker: '# ---- seed example below ----\n',
     seedSha256: '1bb544299b05e7824762fdac5552588380b4e0575b071e18207cba0687320d61',
-    undo: (body) => undoOnce(body, 'API_KEY="${CLAUDE_API_KEY:-your-api-key}"\n', 'API_KEY="your-api-key"\n'),
+    undo: (body) =>
+      undoOnce(
+        undoOnce(body, 'API_KEY="${CLAUDE_API_KEY:-your-api-key}"\n', 'API_KEY="your-api-key"\n'),
+        `BASE_URL="\${CLAUDE_API_BASE:-${SEED_URL}}"\n`,
+        `BASE_URL="${SEED_URL}"\n`,
+      ),
   },
   {
     file: 'go/main.go',
@@ -408,6 +424,11 @@ const EXAMPLES: Array<{
     fence: 'go',
     marker: '// ---- seed example below ----\n',
     seedSha256: '61e70c3f0539c8d56dcf1f69965f5ee48d803e09dd07fd85b43c9c3610ef4690',
-    undo: (body) => undoOnce(body, '    "os"\n)\n', '    "os"\n    "bufio"\n    "strings"\n)\n'),
+    undo: (body) =>
+      undoOnce(
+        undoOnce(body, '    "os"\n)\n', '    "os"\n    "bufio"\n    "strings"\n)\n'),
+        `var API_BASE = func() string { if v := os.Getenv("CLAUDE_API_BASE"); v != "" { return v }; return "${SEED_URL}" }()\n`,
+        `const API_BASE = "${SEED_URL}"\n`,
+      ),
   },
 ];

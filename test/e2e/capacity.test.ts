@@ -40,8 +40,10 @@ describe('MAX_LIVE_SESSIONS', () => {
       const error = expectError(third, 429, 'MAX_SESSIONS_REACHED');
       expect(error.details).toMatchObject({ maxLiveSessions: MAX });
     }
-    const health = await call(stack.base, 'GET', '/health');
+    // The figures need a key; a stranger sees the status alone.
+    const health = await call(stack.base, 'GET', '/health', { key: KEY_A });
     expect(health.body).toMatchObject({ status: 'degraded', sessions: { total: MAX, max: MAX } });
+    expect((await call(stack.base, 'GET', '/health')).body).not.toHaveProperty('sessions');
 
     const ended = live.shift()!;
     await deleteSession(stack, ended.key, ended.id);

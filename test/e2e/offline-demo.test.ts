@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ok } from '../cli/run-cli.js';
 import { call } from '../helpers/http.js';
 import { spawnServer, tempDir, type SpawnedServer } from '../helpers/test-server.js';
 
@@ -48,5 +49,19 @@ describe('offline demo mode', () => {
     expect(answer.body.response).toBe(
       '(offline demo, scripted reply) You said: "Hello! What can you help me with?"',
     );
+    // Claude Code prices the fake tokens: the demo says the cost is not real.
+    expect(answer.body).toMatchObject({ costUsd: expect.any(Number), costSimulated: true });
+    const usage = await call(server.base, 'GET', '/usage', { key: key! });
+    expect(usage.body).toMatchObject({ costSimulated: true });
+  });
+
+  it('prints the key CLI command for its data dir, and that command finds its key while it runs', async () => {
+    const out = server.stdout();
+    const printed = /npm run cli -- (keys list --data-dir \S+)/.exec(out)?.[1];
+    expect(printed).toBe(`keys list --data-dir ${dataDir}`);
+    const key = /\b(ccr_[A-Za-z0-9]{40})\b/.exec(out)![1]!;
+    // No DATA_DIR in the CLI's environment: only the printed flag points it at the demo's database.
+    const listed = await ok(printed!.split(' '));
+    expect(listed.stdout).toContain(key.slice(0, 12));
   });
 });

@@ -4,13 +4,12 @@
  * (status + envelope) and as one SSE `error` event that ends the stream, and the session answers
  * the next message afterwards.
  *
- * Note on recovery: after an API error Claude Code keeps the failed prompt and merges it into the
- * next user message (notes §9), so the fake would see the old `[[error:…]]` directive again. The
- * recovery turn is therefore answered by a scripted reply (`fake.enqueue`), which is exactly the
- * "upstream is healthy again" case.
+ * Recovery is a plain prompt answered by the default responder, as a demo user would send it:
+ * after a failed turn Claude Code merges the failed prompt into the next user message (notes §9),
+ * and the fake acts only on the newest prompt in it, so the old directive does not fire again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestUserTexts, textReply } from '../../src/fake-anthropic/index.js';
+import { DEMO_PREFIX, requestUserTexts } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 import {
@@ -36,16 +35,22 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** The next turn after a failure: answered normally (scripted healthy upstream). */
+/**
+ * The next turn after a failure, a plain prompt with no directive: answered normally. Its timeout
+ * bounds a follow-up that would hang like the failed turn did.
+ */
 async function expectRecovers(sessionId: string, prompt: string): Promise<void> {
   const mark = stack.fake.mark();
-  stack.fake.enqueue(textReply(`recovered: ${prompt}`));
   const next = await call<Completion>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
     key: KEY,
-    body: { prompt },
+    body: { prompt, timeout: 15_000 },
   });
   expect(next.status, JSON.stringify(next.body)).toBe(200);
-  expect(next.body).toMatchObject({ sessionId, status: 'completed', response: `recovered: ${prompt}` });
+  expect(next.body).toMatchObject({
+    sessionId,
+    status: 'completed',
+    response: `${DEMO_PREFIX} You said: "${prompt}"`,
+  });
   const request = await stack.fake.waitForRequest((r) => r.path === '/v1/messages', 5000, mark);
   expect(requestUserTexts(request).join('\n')).toContain(prompt);
 }
@@ -247,6 +252,9 @@ describe('turn timeouts', () => {
 
       const details = await call(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY });
       expect(details.body).toMatchObject({ status: 'idle', currentMessageId: null });
+
+      // The README's demo step: a plain prompt after the hang is answered, it does not hang again.
+      await expectRecovers(sessionId, 'are you back after the hang?');
     } finally {
       stack.fake.releaseHanging();
       await deleteSession(stack, KEY, sessionId);

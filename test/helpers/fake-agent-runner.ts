@@ -9,6 +9,7 @@
  */
 import type {
   AgentExit,
+  AgentHealth,
   AgentProcess,
   AgentRunner,
   AgentSpec,
@@ -148,6 +149,8 @@ export class FakeAgentRunner implements AgentRunner {
   claudeCodeVersion = '2.1.999 (fake)';
   /** Why bypassPermissions is impossible here, or null when it is possible. */
   bypassRefusal: string | null = null;
+  /** What health() reports; tests change it. */
+  agentHealth: AgentHealth = { credentials: 'configured', problems: [] };
 
   private readonly queue: TurnScript[] = [];
   private readonly waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
@@ -173,6 +176,10 @@ export class FakeAgentRunner implements AgentRunner {
 
   version(): string {
     return this.claudeCodeVersion;
+  }
+
+  health(): AgentHealth {
+    return structuredClone(this.agentHealth);
   }
 
   async close(): Promise<void> {

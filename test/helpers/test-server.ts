@@ -62,12 +62,13 @@ export async function startStack(
   options: {
     env?: Record<string, string>;
     fake?: FakeAnthropic;
+    dataDir?: string;
     /** Changes the loaded config (settings that are no environment variable). */
     configure?: (config: Config) => void;
   } = {},
 ): Promise<Stack> {
   const fake = options.fake ?? (await startFakeAnthropic());
-  const dataDir = tempDir('data');
+  const dataDir = options.dataDir ?? tempDir('data');
   const config = loadConfig(serverEnv(fake, dataDir, options.env));
   options.configure?.(config);
   const server = await startServer(config);
@@ -169,4 +170,33 @@ export async function spawnServer(
       return exited;
     },
   };
+}
+
+/**
+ * Runs a server process that is expected to refuse to start, and returns how it ended: its exit
+ * code and everything it wrote. Fails when it is still running after `timeoutMs`.
+ */
+export async function runServerToExit(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  entry = 'src/main.ts',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server was still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

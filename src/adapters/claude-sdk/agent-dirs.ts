@@ -54,6 +54,21 @@ export class AgentDirs {
   }
 
   /**
+   * Why no process could get its folder now (the base was removed, say by a cleaner of /tmp), or
+   * null. Every new Claude Code process would fail to start until the server restarts.
+   */
+  problem(): string | null {
+    try {
+      if (!fs.statSync(this.base).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+      fs.accessSync(this.base, fs.constants.W_OK | fs.constants.X_OK);
+      return null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unusable';
+      return `the agent's temp dir ${this.base} is not usable (${code}): new Claude Code processes cannot start until the server restarts`;
+    }
+  }
+
+  /**
    * Removes one process's folder, never failing: asynchronous and retried, since a helper of the
    * process group may still be writing there as it dies (ENOTEMPTY). What is left is removed with
    * the whole base at the next start.

@@ -10,10 +10,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { query, type Options, type SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
-import type { AgentProcess, AgentRunner, AgentSpec, Logger, ModelInfo } from '../../domain/ports.js';
+import type {
+  AgentHealth,
+  AgentProblem,
+  AgentProcess,
+  AgentRunner,
+  AgentSpec,
+  Logger,
+  ModelInfo,
+} from '../../domain/ports.js';
 import type { TranscriptStore } from '../../domain/stores.js';
 import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
+import { NO_CREDENTIALS_HINT } from '../../domain/no-credentials.js';
+import { credentialsStatus } from './credentials.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
 import { AgentDirs, type ProcessDirs } from './agent-dirs.js';
 import { awaitGone, plainPlan, spawnGroupLeader, type GroupChild, type SpawnPlan } from './group-spawn.js';
@@ -198,6 +208,15 @@ export class ClaudeSdkRunner implements AgentRunner {
       env: o.env,
       extraFds: workspace ? [workspace.fd] : [],
     };
+  }
+
+  health(): AgentHealth {
+    const problems: AgentProblem[] = [];
+    const tmp = this.dirs.problem();
+    if (tmp) problems.push({ code: 'agent_temp_dir', message: tmp });
+    const credentials = credentialsStatus(this.env, this.options.claudeConfigDir);
+    if (credentials === 'missing') problems.push({ code: 'no_credentials', message: NO_CREDENTIALS_HINT });
+    return { credentials, problems };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,12 +29,26 @@ describe('FsWorkspaces', () => {
   });
 
   describe('create', () => {
-    it('makes a fresh, empty, private directory per session under the base', async () => {
+    it('makes a fresh, private directory per session under the base, an empty repository of its own', async () => {
       const dir = await workspaces.create('sess_a');
       expect(dir).toBe(path.join(base, 'sess_a'));
-      expect(fs.readdirSync(dir)).toEqual([]);
+      expect(fs.readdirSync(dir)).toEqual(['.git']);
       expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
       expect(await workspaces.create('sess_b')).not.toBe(dir);
+    });
+
+    it('the repository is one git accepts: the workspace, not a checkout around it, is the project', async () => {
+      // The data dir inside a checkout, as with the default ./data of a clone.
+      fs.mkdirSync(path.join(tmp, '.git'));
+      const dir = await workspaces.create('sess_a');
+      const git = (args: string[]) =>
+        execFileSync('git', args, {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '' },
+        }).trim();
+      expect(git(['rev-parse', '--show-toplevel'])).toBe(dir);
+      expect(git(['status', '--porcelain', '--branch'])).toBe('## No commits yet on main');
     });
   });
 

@@ -23,6 +23,7 @@ export class FsWorkspaces implements Workspaces {
   async create(sessionId: string): Promise<string> {
     const dir = path.join(this.baseDir, sessionId);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeProjectBoundary(dir);
     return dir;
   }
 
@@ -93,6 +94,32 @@ export class FsWorkspaces implements Workspaces {
     if (target === base || !isInside(target, base)) return;
     await fs.rm(target, { recursive: true, force: true });
   }
+}
+
+/**
+ * Makes a fresh workspace a git repository of its own (empty, no commits), as `git init` would,
+ * without needing git on the machine. Claude Code takes the nearest directory with a `.git` above
+ * its cwd for the session's project: it does not honour GIT_CEILING_DIRECTORIES (measured with
+ * 2.1.330). A workspace under a data dir inside a checkout (the default `./data` of a clone) made
+ * the checkout the project, and Claude Code wrote `.claude/.cc-writes/` into it and its sandbox's
+ * placeholder files into the checkout's `.git`. With its own `.git`, the workspace is the project,
+ * and the agent's git commands find this repository, not the server's.
+ */
+async function makeProjectBoundary(dir: string): Promise<void> {
+  const git = path.join(dir, '.git');
+  try {
+    await fs.mkdir(git, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return; // made before (a retried create)
+    throw err;
+  }
+  for (const sub of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'])
+    await fs.mkdir(path.join(git, sub), { recursive: true, mode: 0o700 });
+  await fs.writeFile(path.join(git, 'HEAD'), 'ref: refs/heads/main\n');
+  await fs.writeFile(
+    path.join(git, 'config'),
+    '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n',
+  );
 }
 
 function isInside(child: string, parent: string): boolean {

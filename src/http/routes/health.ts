@@ -1,23 +1,43 @@
-/** `GET /health`, without a key: is the store answering, and what runs here. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * `GET /health`. Without a key (or with one that is not valid: a health check must not fail on
+ * it) it says only whether the server is up: `status`, `timestamp`, `version`. How busy it is,
+ * what is wrong and whether it has model credentials are for the server's own users: any valid
+ * key (admin or user) sees the same server-wide figures, which are counts, never another key's
+ * data.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { iso } from '../../domain/time.js';
 import type { AppDeps } from '../app-deps.js';
+import { presentedKey } from '../plugins/auth.js';
 
 export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { status, runner, clock } = deps;
+  const { status, runner, clock, keys } = deps;
 
-  app.get('/health', { config: { public: true } }, async (_request, reply) => {
+  /** A valid key's holder, or not: authentication errors are not this route's answer. */
+  const isKnownCaller = async (request: FastifyRequest): Promise<boolean> => {
+    const presented = presentedKey(request);
+    if (presented === null) return false;
+    return keys.authenticate(presented).then(
+      () => true,
+      () => false,
+    );
+  };
+
+  app.get('/health', { config: { public: true } }, async (request, reply) => {
     const health = await status.health();
     const now = clock.now();
+    const summary = { status: health.status, timestamp: iso(now), version: deps.version };
     // A 503 tells a load balancer to send new work elsewhere (store down, or shutting down).
-    return reply.status(health.serving ? 200 : 503).send({
-      status: health.status,
-      timestamp: iso(now),
-      version: deps.version,
+    reply.status(health.serving ? 200 : 503);
+    if (!(await isKnownCaller(request))) return reply.send(summary);
+    return reply.send({
+      ...summary,
       uptimeSeconds: Math.floor((now - deps.startedAt) / 1000),
       sessions: health.sessions,
       store: { ok: health.storeOk },
       claudeCode: { version: runner.version() },
+      credentials: health.agent.credentials,
+      problems: health.agent.problems,
     });
   });
 }

@@ -24,6 +24,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: AppDeps): void {
         remainingUsd: report.today.remainingUsd,
       },
       sessions: report.sessions,
+      ...(report.costSimulated ? { costSimulated: true } : {}),
     };
   });
 }

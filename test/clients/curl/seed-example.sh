@@ -1,19 +1,21 @@
-# Seed client example: cURL, copied VERBATIM from the user's document "Claude Code REST API Examples" (seed/claude-code-rest-api-examples.md in the project's shared folder),
+# Seed client example: cURL, copied VERBATIM from the user's document "Claude Code REST API Examples" (docs/seed/claude-code-rest-api-examples.md),
 # section "cURL". CI runs it (with bash) against the real server from
 # test/clients/seed-examples.test.ts.
 #
 # Edits to the seed's code, and only these:
 #   1. `API_KEY="your-api-key"` became `API_KEY="${CLAUDE_API_KEY:-your-api-key}"`, so the
 #      environment supplies the key (the seed's placeholder is kept as the fallback).
+#   2. `BASE_URL="http://localhost:3050/api/v1"` became
+#      `BASE_URL="${CLAUDE_API_BASE:-http://localhost:3050/api/v1}"`, likewise for the server.
 #
-# Not an edit: at run time the test copies this file to a temp dir and replaces `localhost:3050`
-# with `localhost:<port of the test server>`. Needs curl and jq (scripts/ensure-test-tools.sh).
-# Everything below the marker line is the seed's text, byte for byte, but for edit 1;
+# Not an edit: the test runs a copy in a temp dir with CLAUDE_API_BASE (the test server, as
+# `localhost:<port>`) and CLAUDE_API_KEY set. Needs curl and jq (scripts/ensure-system-packages.sh).
+# Everything below the marker line is the seed's text, byte for byte, but for edits 1 and 2;
 # seed-examples.test.ts checks it.
 # ---- seed example below ----
 # Set variables
 API_KEY="${CLAUDE_API_KEY:-your-api-key}"
-BASE_URL="http://localhost:3050/api/v1"
+BASE_URL="${CLAUDE_API_BASE:-http://localhost:3050/api/v1}"
 
 # 1. Create a session
 SESSION_ID=$(curl -s -X POST "$BASE_URL/sessions" \

@@ -1,4 +1,4 @@
-// Seed client example: Go, copied VERBATIM from the user's document "Claude Code REST API Examples" (seed/claude-code-rest-api-examples.md in the project's shared folder),
+// Seed client example: Go, copied VERBATIM from the user's document "Claude Code REST API Examples" (docs/seed/claude-code-rest-api-examples.md),
 // section "Go". CI runs it (`go run main.go`) against the real server from
 // test/clients/seed-examples.test.ts.
 //
@@ -8,11 +8,14 @@
 //      used"). Removing them is the smaller edit than keeping them alive with
 //      `var _ = bufio.NewReader; var _ = strings.Split`: it only deletes what the compiler
 //      rejects and adds no code the author did not write; the program does exactly the same.
+//   2. `const API_BASE = "<the seed's URL>"` became a `var` that takes CLAUDE_API_BASE from the
+//      environment when set, else the seed's URL, so the environment names the server, as it
+//      already does the key (CLAUDE_API_KEY, the seed's own).
 //
-// Not an edit: at run time the test copies this file to a temp dir and replaces `localhost:3050`
-// with `localhost:<port of the test server>`. Needs Go (Debian golang-go, 1.19; standard library
+// Not an edit: the test runs a copy in a temp dir with CLAUDE_API_BASE (the test server, as
+// `localhost:<port>`) and CLAUDE_API_KEY set. Needs Go (Debian golang-go, 1.19; standard library
 // only, so no go.mod). Everything below the marker line is the seed's text, byte for byte, but for
-// edit 1; seed-examples.test.ts checks it.
+// edits 1 and 2; seed-examples.test.ts checks it.
 // ---- seed example below ----
 package main
 
@@ -24,7 +27,7 @@ import (
     "os"
 )
 
-const API_BASE = "http://localhost:3050/api/v1"
+var API_BASE = func() string { if v := os.Getenv("CLAUDE_API_BASE"); v != "" { return v }; return "http://localhost:3050/api/v1" }()
 
 type SessionRequest struct {
     Model          string `json:"model"`

@@ -1,20 +1,22 @@
-// Seed client example: JavaScript/Node.js, copied VERBATIM from the user's document "Claude Code REST API Examples" (seed/claude-code-rest-api-examples.md in the project's shared folder),
+// Seed client example: JavaScript/Node.js, copied VERBATIM from the user's document "Claude Code REST API Examples" (docs/seed/claude-code-rest-api-examples.md),
 // section "JavaScript/Node.js". CI runs it against the real server from test/clients/seed-examples.test.ts.
 //
 // Edits to the seed's code, and only these:
 //   1. Appended the last line, `claudeCodeExample().catch(...)`: the seed defines the function but
 //      never calls it, so running the file as written would do nothing.
+//   2. `API_BASE` is `process.env.CLAUDE_API_BASE || '<the seed's URL>'`, so the environment names
+//      the server, as it already does the key (CLAUDE_API_KEY, the seed's own).
 //
-// Not an edit: at run time the test copies this file to a temp dir and replaces `localhost:3050`
-// with `localhost:<port of the test server>`; it sets CLAUDE_API_KEY and NODE_PATH (the project's
-// node_modules, for axios and eventsource). Everything below the marker line is the seed's text,
+// Not an edit: the test runs a copy in a temp dir with CLAUDE_API_BASE (the test server, as
+// `localhost:<port>`), CLAUDE_API_KEY and NODE_PATH (the project's node_modules, for axios and
+// eventsource). Everything below the marker line is the seed's text,
 // byte for byte (trailing spaces included): do not reformat it (keep it out of Prettier's reach);
 // seed-examples.test.ts checks it.
 // ---- seed example below ----
 const axios = require('axios');
 const EventSource = require('eventsource');
 
-const API_BASE = 'http://localhost:3050/api/v1';
+const API_BASE = process.env.CLAUDE_API_BASE || 'http://localhost:3050/api/v1';
 const API_KEY = process.env.CLAUDE_API_KEY;
 
 async function claudeCodeExample() {

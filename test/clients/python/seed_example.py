@@ -1,12 +1,14 @@
-# Seed client example: Python, copied VERBATIM from the user's document "Claude Code REST API Examples" (seed/claude-code-rest-api-examples.md in the project's shared folder),
+# Seed client example: Python, copied VERBATIM from the user's document "Claude Code REST API Examples" (docs/seed/claude-code-rest-api-examples.md),
 # section "Python". CI runs it against the real server from test/clients/seed-examples.test.ts.
 #
 # Edits to the seed's code, and only these:
 #   1. Appended the last line, `if __name__ == '__main__': claude_code_example()`: the seed
 #      defines the function but never calls it, so running the file as written would do nothing.
+#   2. `API_BASE` is `os.environ.get('CLAUDE_API_BASE', '<the seed's URL>')`, so the environment
+#      names the server, as it already does the key (CLAUDE_API_KEY, the seed's own).
 #
-# Not an edit: at run time the test copies this file to a temp dir and replaces `localhost:3050`
-# with `localhost:<port of the test server>`, runs it with Debian's /usr/bin/python3 (which has
+# Not an edit: the test runs a copy in a temp dir with CLAUDE_API_BASE (the test server, as
+# `localhost:<port>`) and CLAUDE_API_KEY set, runs it with Debian's /usr/bin/python3 (which has
 # `requests` from python3-requests) and puts this folder on PYTHONPATH so that `import sseclient`
 # finds sseclient.py beside this file, a stand-in for the sseclient-py package (see its header).
 # Everything below the marker line is the seed's text, byte for byte (trailing spaces included);
@@ -17,7 +19,7 @@ import json
 import sseclient
 import os
 
-API_BASE = 'http://localhost:3050/api/v1'
+API_BASE = os.environ.get('CLAUDE_API_BASE', 'http://localhost:3050/api/v1')
 API_KEY = os.environ.get('CLAUDE_API_KEY')
 
 def claude_code_example():
