@@ -12,6 +12,7 @@ import { CliFailure, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { keyJson } from '../domain/key-admin.js';
 import { json, keyDetails, keyTable, policyLines } from './format.js';
 import { COMMAND_HELP, KEYS_HELP, PROG } from './help.js';
+import { isoOrNull } from '../domain/time.js';
 import {
   POLICY_OPTIONS,
   applyPolicyChange,
@@ -171,10 +172,12 @@ async function revoke(args: string[], ctx: Context): Promise<void> {
   if (values.json) {
     ctx.io.out(json(keyJson(after)));
   } else if (before.revokedAt !== null) {
-    ctx.io.out(`Key "${after.name}" (${after.id}) was already revoked at ${iso(after.revokedAt)}.\n`);
+    ctx.io.out(
+      `Key "${after.name}" (${after.id}) was already revoked at ${isoOrNull(after.revokedAt) ?? '-'}.\n`,
+    );
   } else {
     ctx.io.out(
-      `Revoked key "${after.name}" (${after.id}, ${after.prefix}…) at ${iso(after.revokedAt)}. ` +
+      `Revoked key "${after.name}" (${after.id}, ${after.prefix}…) at ${isoOrNull(after.revokedAt) ?? '-'}. ` +
         'The server refuses it from its next request on.\n',
     );
   }
@@ -313,10 +316,6 @@ async function withKeyAdmin<T>(
   } finally {
     await opened.close();
   }
-}
-
-function iso(ms: number | null): string {
-  return ms === null ? '-' : new Date(ms).toISOString();
 }
 
 /** For main.ts: the help to point at after a usage error. */

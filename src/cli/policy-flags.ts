@@ -12,6 +12,7 @@ import {
   type PolicyFieldName,
 } from '../domain/policy-fields.js';
 import type { KeyPolicy } from '../domain/policy-fields.js';
+import { issuesOf } from '../domain/error-situations.js';
 import { UsageError } from './errors.js';
 
 interface FlagSpec {
@@ -106,17 +107,12 @@ export function applyPolicyChange(current: KeyPolicy, change: PolicyChange): Key
 export function validatePolicy(policy: unknown): KeyPolicy {
   const parsed = KeyPolicySchema.safeParse(policy);
   if (parsed.success) return parsed.data;
-  const lines: string[] = [];
-  for (const issue of parsed.error.issues) {
-    const path = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) lines.push(`policy.${[...path, key].join('.')}: unknown field`);
-      continue;
-    }
-    const field = path.join('.');
-    const flag = flagOf(path.slice(0, path[0] === 'rateLimits' ? 2 : 1).join('.'));
-    lines.push(`policy.${field || '(policy)'}${flag ? ` (--${flag})` : ''}: ${issue.message}`);
-  }
+  const lines = issuesOf(parsed.error, 'policy').map(({ field, message }) => {
+    const path = field.split('.').slice(1);
+    const flag =
+      message === 'unknown field' ? null : flagOf(path.slice(0, path[0] === 'rateLimits' ? 2 : 1).join('.'));
+    return `${field}${flag ? ` (--${flag})` : ''}: ${message}`;
+  });
   throw new UsageError(`Invalid policy:\n  ${lines.join('\n  ')}`);
 }
 

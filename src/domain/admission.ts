@@ -3,10 +3,7 @@
  * a 503 with a retry hint, queued turns stay queued (they run after the restart), and once the
  * processes are stopped none starts again.
  */
-import { ApiError } from './errors.js';
-
-/** The Retry-After of SERVICE_UNAVAILABLE while the server shuts down. */
-const DRAINING_RETRY_AFTER_SECONDS = 5;
+import { shuttingDown } from './error-situations.js';
 
 export class Admission {
   private drainingFlag = false;
@@ -34,12 +31,6 @@ export class Admission {
 
   /** Refuses work once the server is shutting down. */
   assertAccepting(): void {
-    if (!this.drainingFlag) return;
-    throw new ApiError(
-      'SERVICE_UNAVAILABLE',
-      'The server is shutting down. Retry in a few seconds: sessions and their history are kept.',
-      {},
-      DRAINING_RETRY_AFTER_SECONDS,
-    );
+    if (this.drainingFlag) throw shuttingDown();
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The closed set of error codes of the API contract. Only the HTTP layer knows statuses
- * (src/http/error-status.ts); the domain throws or returns `ApiError` with a code.
+ * The closed set of error codes of the API contract, and the one error class. Each situation
+ * that ends in an error has its factory in error-situations.ts; only the HTTP layer knows
+ * statuses (src/http/error-status.ts).
  */
 import { z } from 'zod';
 
@@ -12,7 +13,6 @@ export const ERROR_CODES = [
   'SESSION_NOT_FOUND',
   'PERMISSION_REQUEST_NOT_FOUND',
   'NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
   'REQUEST_TIMEOUT',
   'CURSOR_EXPIRED',
   'SESSION_BUSY',
@@ -63,18 +63,4 @@ export class ApiError extends Error {
   static fromBody(body: ErrorBody, retryAfterSeconds?: number): ApiError {
     return new ApiError(body.code, body.message, body.details, retryAfterSeconds);
   }
-}
-
-export function sessionNotFound(sessionId: string): ApiError {
-  return new ApiError('SESSION_NOT_FOUND', `Session ${sessionId} does not exist or has ended.`, {
-    sessionId,
-  });
-}
-
-/** What the client sees for a bug: a generic message; the cause stays in the log. */
-export function internalError(): ApiError {
-  return new ApiError(
-    'INTERNAL_ERROR',
-    'An internal error occurred. The request id identifies it in the server log.',
-  );
 }

@@ -11,7 +11,7 @@
  * - The same key with a different request is refused (IDEMPOTENCY_KEY_REUSED).
  */
 import { createHash } from 'node:crypto';
-import { ApiError } from './errors.js';
+import { idempotencyKeyInvalid, idempotencyKeyReused } from './error-situations.js';
 import type { Clock } from './ports.js';
 import type { IdempotencyStore } from './stores.js';
 import type { IdempotencyRecord } from './types.js';
@@ -51,9 +51,7 @@ export class Idempotency {
 
   static validateKey(value: string): void {
     if (!VALID_KEY.test(value)) {
-      throw new ApiError('INVALID_REQUEST', 'Idempotency-Key must be 1 to 255 visible ASCII characters.', {
-        issues: [{ field: 'Idempotency-Key', message: '1 to 255 visible ASCII characters' }],
-      });
+      throw idempotencyKeyInvalid();
     }
   }
 
@@ -75,11 +73,7 @@ export class Idempotency {
       }
       if (existing) {
         if (existing.fingerprint !== fingerprint) {
-          throw new ApiError(
-            'IDEMPOTENCY_KEY_REUSED',
-            'This Idempotency-Key was already used with a different request. Use a new key for a new request.',
-            { idempotencyKey: key },
-          );
+          throw idempotencyKeyReused(key);
         }
         return { kind: 'replay', record: existing };
       }

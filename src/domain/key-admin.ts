@@ -5,11 +5,12 @@
  * key's next request, since authentication reads the store each time.
  */
 import { generateKeySecret, keyRecordFor } from './api-keys.js';
-import { ApiError } from './errors.js';
+import { invalidFields, issuesOf, keyNameInvalid, keyNotFound } from './error-situations.js';
 import { KeyPolicySchema } from './policy-fields.js';
 import type { Clock } from './ports.js';
 import type { KeyStore } from './stores.js';
 import type { ApiKeyRecord, KeyRole } from './types.js';
+import { iso, isoOrNull } from './time.js';
 import type { KeyPolicy } from './policy-fields.js';
 
 export interface NewKeyInput {
@@ -37,8 +38,6 @@ export interface KeyJson {
   revokedAt: string | null;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 /** A key as the admin API and the `keys` CLI show it: `keyView`, times as ISO 8601. */
 export function keyJson(key: ApiKeyRecord): KeyJson {
   const view = keyView(key);
@@ -48,9 +47,9 @@ export function keyJson(key: ApiKeyRecord): KeyJson {
     prefix: view.prefix,
     role: view.role,
     policy: view.policy,
-    createdAt: new Date(view.createdAt).toISOString(),
-    lastUsedAt: iso(view.lastUsedAt),
-    revokedAt: iso(view.revokedAt),
+    createdAt: iso(view.createdAt),
+    lastUsedAt: isoOrNull(view.lastUsedAt),
+    revokedAt: isoOrNull(view.revokedAt),
   };
 }
 
@@ -81,13 +80,7 @@ export class KeyAdmin {
     if (byId) return byId;
     const matches = (await this.store.listKeys()).filter((k) => k.prefix === idOrPrefix);
     if (matches.length === 1 && matches[0]) return matches[0];
-    throw new ApiError(
-      'NOT_FOUND',
-      matches.length > 1
-        ? `Several keys have the prefix ${idOrPrefix}; use the key id.`
-        : `No key ${idOrPrefix} (give a key id or a key's prefix).`,
-      { key: idOrPrefix },
-    );
+    throw keyNotFound(idOrPrefix, matches.length > 1);
   }
 
   async update(idOrPrefix: string, patch: { name?: string; policy?: KeyPolicy }): Promise<ApiKeyRecord> {
@@ -108,30 +101,12 @@ export class KeyAdmin {
 
 function validName(name: string): string {
   const trimmed = name.trim();
-  if (!NAME.test(trimmed)) {
-    throw new ApiError(
-      'INVALID_REQUEST',
-      'A key name is 1 to 100 letters, digits, spaces or ._:@/- characters.',
-      {
-        issues: [{ field: 'name', message: '1 to 100 letters, digits, spaces or ._:@/-' }],
-      },
-    );
-  }
+  if (!NAME.test(trimmed)) throw keyNameInvalid();
   return trimmed;
 }
 
 function validPolicy(policy: unknown): KeyPolicy {
   const parsed = KeyPolicySchema.safeParse(policy);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({
-    field: ['policy', ...i.path.map(String)].join('.'),
-    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message,
-  }));
-  throw new ApiError(
-    'INVALID_REQUEST',
-    `Invalid policy: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
-    {
-      issues,
-    },
-  );
+  throw invalidFields('policy', issuesOf(parsed.error, 'policy'));
 }

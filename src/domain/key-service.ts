@@ -2,7 +2,7 @@
  * Authentication and the first-start key bootstrap.
  */
 import { generateKeySecret, hashKey, keyRecordFor, sameHash } from './api-keys.js';
-import { ApiError } from './errors.js';
+import { invalidApiKey, missingApiKey } from './error-situations.js';
 import type { Clock } from './ports.js';
 import type { KeyStore } from './stores.js';
 import type { ApiKeyRecord } from './types.js';
@@ -19,15 +19,12 @@ export class KeyService {
   /** Resolves a presented key to its record, or fails with MISSING_API_KEY / INVALID_API_KEY. */
   async authenticate(presented: string | null): Promise<ApiKeyRecord> {
     if (presented === null || presented === '') {
-      throw new ApiError(
-        'MISSING_API_KEY',
-        'An API key is required: send it in the x-api-key header (or Authorization: Bearer).',
-      );
+      throw missingApiKey();
     }
     const hash = hashKey(presented);
     const key = await this.store.findKeyByHash(hash);
     if (!key || !sameHash(key.hash, hash) || key.revokedAt !== null) {
-      throw new ApiError('INVALID_API_KEY', 'The API key is not valid.');
+      throw invalidApiKey();
     }
     const now = this.clock.now();
     if (key.lastUsedAt === null || now - key.lastUsedAt >= LAST_USED_RESOLUTION_MS) {

@@ -9,7 +9,7 @@
  * Pending questions live in memory: they belong to a running turn of a live Claude Code process,
  * which a server restart ends anyway.
  */
-import { ApiError } from './errors.js';
+import { permissionRequestJustAnswered, permissionRequestNotPending } from './error-situations.js';
 import type { EventLog } from './event-log.js';
 import type { PermissionDecision, PermissionRequestView, PermissionResolution } from './events.js';
 import { randomBase62 } from './ids.js';
@@ -91,22 +91,11 @@ export class PermissionBroker {
   ): Promise<PermissionResolution> {
     const pending = this.pending.get(requestId);
     if (!pending || pending.view.sessionId !== sessionId) {
-      throw new ApiError(
-        'PERMISSION_REQUEST_NOT_FOUND',
-        `Permission request ${requestId} is not pending in this session (unknown, answered or expired).`,
-        { sessionId, requestId },
-      );
+      throw permissionRequestNotPending(sessionId, requestId);
     }
     const resolution = await this.settle(requestId, { ...decision, by: 'client' });
     if (!resolution) {
-      throw new ApiError(
-        'PERMISSION_REQUEST_NOT_FOUND',
-        `Permission request ${requestId} was just answered.`,
-        {
-          sessionId,
-          requestId,
-        },
-      );
+      throw permissionRequestJustAnswered(sessionId, requestId);
     }
     return resolution;
   }

@@ -3,7 +3,6 @@
  * (src/adapters/...). The composition root (src/composition.ts) picks the adapters.
  * The storage ports have their own file, src/domain/stores.ts.
  */
-import type { ErrorBody } from './errors.js';
 import type { PermissionMode, SessionEvent } from './types.js';
 import type { RateLimitBucket } from './rate-limit-buckets.js';
 import type { TokenUsage } from './events.js';
@@ -54,6 +53,15 @@ export interface Logger {
 // Workspaces: the agent's working directories.
 // ---------------------------------------------------------------------------------------------
 
+/** Where a client-given `cwd` leads, or why it may not be one. */
+export type CwdResolution =
+  | { ok: true; path: string }
+  | {
+      ok: false;
+      reason:
+        'no_roots' | 'not_absolute' | 'not_a_directory' | 'data_dir' | 'workspace_root' | 'outside_roots';
+    };
+
 export interface Workspaces {
   /** Makes a fresh, empty workspace for a session and returns its absolute path. */
   create(sessionId: string): Promise<string>;
@@ -61,10 +69,7 @@ export interface Workspaces {
    * Resolves a client-given `cwd` to an absolute, real path inside one of `roots`, or returns
    * an error (relative paths, `..` or symlinks leading out of the roots, no roots at all).
    */
-  resolveExternal(
-    cwd: string,
-    roots: readonly string[],
-  ): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }>;
+  resolveExternal(cwd: string, roots: readonly string[]): Promise<CwdResolution>;
   remove(path: string): Promise<void>;
   /** The session ids that have a workspace made by `create` (for the retention sweep). */
   list(): Promise<Array<{ sessionId: string; path: string }>>;

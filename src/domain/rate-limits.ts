@@ -2,7 +2,7 @@
  * The three per-key buckets of the contract (sessions, messages, events per hour), with the
  * server's defaults and per-key overrides from the key's policy.
  */
-import { ApiError } from './errors.js';
+import { rateLimitExceeded } from './error-situations.js';
 import type { Policies } from './key-policy.js';
 import type { Clock, RateLimitDecision, RateLimiter } from './ports.js';
 import type { ApiKeyRecord } from './types.js';
@@ -37,19 +37,4 @@ export class RateLimits {
     if (!decision.allowed) throw rateLimitExceeded(decision, this.clock.now());
     return decision;
   }
-}
-
-export function rateLimitExceeded(decision: BucketDecision, now: number): ApiError {
-  const retryAfterSeconds = Math.max(1, Math.ceil((decision.resetAt - now) / 1000));
-  return new ApiError(
-    'RATE_LIMIT_EXCEEDED',
-    `Rate limit exceeded: ${decision.limit} ${decision.bucket} per hour for this API key. Retry in ${retryAfterSeconds} s.`,
-    {
-      bucket: decision.bucket,
-      limit: decision.limit,
-      remaining: decision.remaining,
-      resetAt: new Date(decision.resetAt).toISOString(),
-    },
-    retryAfterSeconds,
-  );
 }

@@ -3,7 +3,13 @@
  * policy and returns what the session will run with, or throws FORBIDDEN naming the rule that
  * refuses it (details.policy), so a client can tell a policy from a bug.
  */
-import { ApiError } from './errors.js';
+import {
+  bypassUnavailable,
+  maxTurnsOverLimit,
+  permissionModeRefused,
+  toolDisabledOnServer,
+  toolRuleRefused,
+} from './error-situations.js';
 import { toolNameOf, toolRulePermitted } from './key-policy.js';
 import type { EffectivePolicy } from './policy-fields.js';
 import type { PermissionMode } from './types.js';
@@ -31,10 +37,6 @@ export interface SessionGrant {
   disallowedTools: string[];
 }
 
-function forbidden(message: string, details: Record<string, unknown>): ApiError {
-  return new ApiError('FORBIDDEN', message, details);
-}
-
 export function grantSession(
   request: SessionRequest,
   policy: EffectivePolicy,
@@ -42,40 +44,23 @@ export function grantSession(
 ): SessionGrant {
   const permissionMode = request.permissionMode ?? server.defaultPermissionMode;
   if (!policy.permissionModes.includes(permissionMode)) {
-    throw forbidden(`This key may not use permissionMode "${permissionMode}".`, {
-      policy: 'permissionModes',
-      permissionMode,
-      allowed: policy.permissionModes,
-    });
+    throw permissionModeRefused(permissionMode, policy.permissionModes);
   }
   if (permissionMode === 'bypassPermissions' && !server.bypass.allowed) {
-    throw forbidden(`bypassPermissions cannot run on this server: ${server.bypass.reason}.`, {
-      policy: 'bypassPermissions',
-      reason: server.bypass.reason,
-    });
+    throw bypassUnavailable(server.bypass.reason);
   }
 
   if (request.maxTurns !== undefined && policy.maxTurns !== null && request.maxTurns > policy.maxTurns) {
-    throw forbidden(`maxTurns ${request.maxTurns} is over this key's limit of ${policy.maxTurns}.`, {
-      policy: 'maxTurns',
-      maxTurns: policy.maxTurns,
-    });
+    throw maxTurnsOverLimit(request.maxTurns, policy.maxTurns);
   }
 
   const denied = new Set(server.disallowedTools.map(toolNameOf));
   for (const rule of request.allowedTools ?? []) {
     if (denied.has(toolNameOf(rule))) {
-      throw forbidden(`The tool ${toolNameOf(rule)} is disabled on this server.`, {
-        policy: 'DISALLOWED_TOOLS',
-        tool: rule,
-      });
+      throw toolDisabledOnServer(rule, toolNameOf(rule));
     }
     if (!toolRulePermitted(rule, policy.allowedTools)) {
-      throw forbidden(`This key may not allow "${rule}".`, {
-        policy: 'allowedTools',
-        tool: rule,
-        permitted: policy.allowedTools,
-      });
+      throw toolRuleRefused(rule, policy.allowedTools);
     }
   }
 

@@ -3,12 +3,9 @@
  * held by creates that passed the caps but are not stored yet. Lookups for a request go through
  * `find`, which answers SESSION_NOT_FOUND for another key's session as for an unknown one.
  */
-import { ApiError, sessionNotFound } from './errors.js';
+import { keySessionCap, serverSessionCap, sessionNotFound } from './error-situations.js';
 import { SessionRuntime } from './session-runtime.js';
 import type { ApiKeyRecord, SessionRecord } from './types.js';
-
-/** The Retry-After of MAX_SESSIONS_REACHED: a hint only, a slot frees when any session ends. */
-const CAP_RETRY_AFTER_SECONDS = 30;
 
 export class SessionRegistry {
   private readonly live = new Map<string, SessionRuntime>();
@@ -28,22 +25,9 @@ export class SessionRegistry {
    * call once the session is added (or its create failed).
    */
   reserve(key: ApiKeyRecord, keyMax: number | null, cwd: string | null = null): () => void {
-    if (this.live.size + this.reserved.total >= this.maxLiveSessions) {
-      throw new ApiError(
-        'MAX_SESSIONS_REACHED',
-        `The server runs at most ${this.maxLiveSessions} sessions at once. End a session (DELETE) or try again later.`,
-        { maxLiveSessions: this.maxLiveSessions },
-        CAP_RETRY_AFTER_SECONDS,
-      );
-    }
-    if (keyMax !== null && this.openSessionsOf(key.id) >= keyMax) {
-      throw new ApiError(
-        'MAX_SESSIONS_REACHED',
-        `This key may have at most ${keyMax} sessions open at once.`,
-        { scope: 'key', policy: 'maxConcurrentSessions', limit: keyMax },
-        CAP_RETRY_AFTER_SECONDS,
-      );
-    }
+    if (this.live.size + this.reserved.total >= this.maxLiveSessions)
+      throw serverSessionCap(this.maxLiveSessions);
+    if (keyMax !== null && this.openSessionsOf(key.id) >= keyMax) throw keySessionCap(keyMax);
     this.reserved.add(key.id, cwd);
     let released = false;
     return () => {

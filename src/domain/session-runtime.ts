@@ -5,7 +5,7 @@
  * start or park the process, end the session), so each rule about them has one home.
  * The durable side is the `SessionRecord` in the store.
  */
-import { ApiError, sessionNotFound } from './errors.js';
+import { queueFull, sessionBusy, sessionNotFound } from './error-situations.js';
 import type { AgentProcess } from './ports.js';
 import type { TurnRun } from './turn-run.js';
 import type { SessionEndReason, SessionRecord } from './types.js';
@@ -135,20 +135,10 @@ export class SessionRuntime {
       this.reservedToRun = true;
       return 'run';
     }
-    const details = { sessionId: this.id, runningMessageId: this.current?.id ?? null };
-    if (!options.queue) {
-      throw new ApiError(
-        'SESSION_BUSY',
-        'A turn is already running in this session. Wait for it to complete, or send with "queue": true.',
-        details,
-      );
-    }
+    const running = this.current?.id ?? null;
+    if (!options.queue) throw sessionBusy(this.id, running);
     if (this.waiting.length + this.queuePlacesReserved >= options.maxQueuedTurns) {
-      throw new ApiError('SESSION_BUSY', `The session's queue is full (${options.maxQueuedTurns} turns).`, {
-        ...details,
-        queued: this.waiting.length,
-        maxQueuedTurns: options.maxQueuedTurns,
-      });
+      throw queueFull(this.id, running, this.waiting.length, options.maxQueuedTurns);
     }
     this.queuePlacesReserved++;
     return 'queue';

@@ -4,7 +4,7 @@
  * (parking, expiry, retention) the housekeeping's; this is what a client asks of sessions.
  */
 import type { Admission } from './admission.js';
-import { ApiError, sessionNotFound } from './errors.js';
+import { cwdRefused, sessionNotFound } from './error-situations.js';
 import type { EventLog } from './event-log.js';
 import { newClaudeSessionId, newSessionId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
@@ -107,7 +107,7 @@ export class SessionService {
     let external: string | null = null;
     if (input.cwd !== undefined) {
       const resolved = await workspaces.resolveExternal(input.cwd, policy.workspaceRoots);
-      if (!resolved.ok) throw ApiError.fromBody(resolved.error);
+      if (!resolved.ok) throw cwdRefused(resolved.reason, input.cwd);
       external = resolved.path;
     }
     // The place is held in the same synchronous step as the cap and workspace checks, before
@@ -118,7 +118,7 @@ export class SessionService {
         roots: policy.workspaceRoots,
         inUse: registry.cwdsInUse(),
       });
-      if (conflict) throw ApiError.fromBody(conflict);
+      if (conflict) throw conflict;
     }
     const release = registry.reserve(key, policy.maxConcurrentSessions, external);
     let record: SessionRecord;

@@ -3,7 +3,7 @@
  * to one turn, resume after a cursor, or follow the running or last turn) and behind the stream
  * of a turn just started. "Nothing to send" is a decision too: the HTTP layer answers it with 204.
  */
-import { ApiError } from './errors.js';
+import { idempotentTurnGone, messageNotInSession } from './error-situations.js';
 import type { EventLog } from './event-log.js';
 import type { SessionRuntime } from './session-runtime.js';
 import type { Stores } from './stores.js';
@@ -51,7 +51,7 @@ export class StreamAttach {
   /** The stream of a turn started by an earlier request (a retry with its Idempotency-Key). */
   async ofStoredTurn(sessionId: string, messageId: string, partial: boolean): Promise<StreamPlan> {
     const turn = await this.deps.stores.turns.getTurn(messageId);
-    if (!turn) throw new ApiError('NOT_FOUND', 'The turn of this Idempotency-Key no longer exists.');
+    if (!turn) throw idempotentTurnGone();
     return this.ofTurn(sessionId, turn, partial);
   }
 
@@ -62,13 +62,7 @@ export class StreamAttach {
     if (request.messageId !== undefined) {
       const turn = await this.deps.stores.turns.getTurn(request.messageId);
       if (!turn || turn.sessionId !== sessionId) {
-        throw new ApiError(
-          'NOT_FOUND',
-          `Message ${request.messageId} is not a prompt of session ${sessionId}.`,
-          {
-            messageId: request.messageId,
-          },
-        );
+        throw messageNotInSession(request.messageId, sessionId);
       }
       // The client already has this turn's last event: nothing of it is left to send.
       if (cursor !== null && turn.lastSeq !== null && cursor >= turn.lastSeq) return { kind: 'nothing' };

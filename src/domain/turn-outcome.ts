@@ -2,6 +2,13 @@
  * How a turn ends: Claude Code's result (or its death) becomes either a completion
  * (the `complete` event, a 200) or an error of the contract (the `error` event, a 4xx/5xx).
  */
+import {
+  agentFailed,
+  agentStopped,
+  turnTimedOut,
+  upstreamRejected,
+  upstreamUnavailable,
+} from './error-situations.js';
 import type { ErrorBody } from './errors.js';
 import { isNoCredentialsFailure, NO_CREDENTIALS_HINT } from './no-credentials.js';
 import type { AgentTurnOutcome, AgentTurnResult } from './ports.js';
@@ -36,12 +43,7 @@ export function endTurn(outcome: AgentTurnOutcome, ctx: TurnContext): TurnEnding
     return {
       status: 'failed',
       completion: null,
-      error: {
-        code: 'AGENT_ERROR',
-        message:
-          'Claude Code stopped before the turn finished. The session stays usable: send the next message.',
-        details: { reason: outcome.message, exitCode: outcome.exitCode, signal: outcome.signal },
-      },
+      error: agentStopped(outcome.message, outcome.exitCode, outcome.signal).toBody(),
       usage: ZERO_USAGE,
       costUsd: 0,
     };
@@ -58,11 +60,11 @@ export function endTurn(outcome: AgentTurnOutcome, ctx: TurnContext): TurnEnding
   if (r.subtype === 'error_max_budget_usd') return completed(r, ctx, 'completed', 'max_budget');
   if (r.isError) {
     return failed(
-      {
-        code: 'AGENT_ERROR',
-        message: `Claude Code could not complete the turn: ${r.errors[0] ?? r.text ?? r.subtype}`,
-        details: { subtype: r.subtype, errors: r.errors, terminalReason: r.terminalReason },
-      },
+      agentFailed(r.errors[0] ?? r.text ?? r.subtype, {
+        subtype: r.subtype,
+        errors: r.errors,
+        terminalReason: r.terminalReason,
+      }).toBody(),
       r,
     );
   }
@@ -83,30 +85,17 @@ function upstreamError(r: AgentTurnResult, ctx: TurnContext): ErrorBody {
   };
   // Not an outage: no retry helps until the operator sets credentials.
   if (isNoCredentialsFailure(status, r.text)) {
-    return {
-      code: 'UPSTREAM_ERROR',
-      message: NO_CREDENTIALS_HINT,
-      details: { reason: 'no_credentials', ...details },
-    };
+    return upstreamRejected(NO_CREDENTIALS_HINT, { reason: 'no_credentials', ...details }).toBody();
   }
   const unavailable = status === null || UNAVAILABLE_STATUSES.has(status);
-  if (unavailable) {
-    return {
-      code: 'UPSTREAM_UNAVAILABLE',
-      message:
-        status === null
-          ? 'The model API could not be reached. Try again later.'
-          : `The model API is overloaded or rate-limited (HTTP ${status}). Try again later.`,
-      details,
-    };
-  }
+  if (unavailable) return upstreamUnavailable(status, details).toBody();
   let message = `The model API rejected the request (HTTP ${status}${r.apiErrorType ? ` ${r.apiErrorType}` : ''}).`;
   if (status === 404 || (status === 400 && /model/i.test(r.text))) {
     message = `The model API rejected the model "${ctx.model ?? 'default'}" (HTTP ${status}).`;
   } else if (status === 401 || status === 403) {
     message = `The model API refused the server's credentials (HTTP ${status}).`;
   }
-  return { code: 'UPSTREAM_ERROR', message, details };
+  return upstreamRejected(message, details).toBody();
 }
 
 function completed(
@@ -144,11 +133,7 @@ function timedOut(ctx: TurnContext, usage: TokenUsage, costUsd: number): TurnEnd
   return {
     status: 'timed_out',
     completion: null,
-    error: {
-      code: 'REQUEST_TIMEOUT',
-      message: `The turn did not finish within its timeout of ${ctx.timedOutAfterMs} ms and was stopped.`,
-      details: { timeoutMs: ctx.timedOutAfterMs, messageId: ctx.messageId },
-    },
+    error: turnTimedOut(ctx.timedOutAfterMs, ctx.messageId).toBody(),
     usage,
     costUsd,
   };

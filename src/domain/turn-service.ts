@@ -6,7 +6,15 @@
  * terminal event: `complete` or `error`. One turn runs per session at a time; a request that
  * asks for it (`queue: true`) waits in the session's queue and runs next, in order.
  */
-import { ApiError, internalError, sessionNotFound } from './errors.js';
+import {
+  budgetExceeded,
+  internalError,
+  messageNotFound,
+  runningTurnsCap,
+  sessionNotFound,
+  turnCutByRestart,
+  turnUnfinished,
+} from './error-situations.js';
 import type { EventLog } from './event-log.js';
 import { newMessageId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
@@ -72,9 +80,6 @@ export interface StartedTurn {
   position: number;
 }
 
-/** Retry-After of MAX_RUNNING_TURNS_REACHED: a hint, turns end when they end. */
-const RUNNING_TURNS_RETRY_AFTER_SECONDS = 5;
-
 export class TurnService {
   constructor(private readonly deps: TurnServiceDeps) {}
 
@@ -93,12 +98,7 @@ export class TurnService {
       else stale.push(turn);
     }
     for (const turn of stale) {
-      const error = {
-        code: 'AGENT_ERROR' as const,
-        message:
-          'The server stopped while this turn was running. The session stays usable: send the next message.',
-        details: { messageId: turn.id, reason: 'server_restart' },
-      };
+      const error = turnCutByRestart(turn.id).toBody();
       await this.deps.events.appendWith(
         turn.sessionId,
         turn.id,
@@ -174,25 +174,17 @@ export class TurnService {
     const live = this.deps.registry.peek(sessionId)?.findTurn(messageId);
     if (live) return live.done;
     const turn = await this.deps.stores.turns.getTurn(messageId);
-    if (!turn) throw new ApiError('NOT_FOUND', `Message ${messageId} does not exist.`, { messageId });
+    if (!turn) throw messageNotFound(messageId);
     if (turn.status === 'running' || turn.status === 'queued') {
       // Left by a server that stopped; recoverInterrupted() ends it at the next start.
-      return {
-        completion: null,
-        error: { code: 'AGENT_ERROR', message: 'The turn did not finish.', details: { messageId } },
-      };
+      return { completion: null, error: turnUnfinished(messageId).toBody() };
     }
     return { completion: turn.completion, error: turn.error };
   }
 
   private checkRunningTurns(key: ApiKeyRecord, maxRunning: number | null): void {
     if (maxRunning === null || this.deps.registry.runningTurnsOf(key.id) < maxRunning) return;
-    throw new ApiError(
-      'MAX_RUNNING_TURNS_REACHED',
-      `This key may run at most ${maxRunning} turns at once. Wait for one to complete.`,
-      { policy: 'maxRunningTurns', limit: maxRunning },
-      RUNNING_TURNS_RETRY_AFTER_SECONDS,
-    );
+    throw runningTurnsCap(maxRunning);
   }
 
   /**
@@ -206,17 +198,7 @@ export class TurnService {
     const spent = await spentSince(this.deps.stores.usage, key.id, dayStart);
     if (spent < dailyBudgetUsd) return;
     const resetsAt = dayStart + DAY_MS;
-    throw new ApiError(
-      'BUDGET_EXCEEDED',
-      `This key spent $${spent.toFixed(4)} today, its daily budget is $${dailyBudgetUsd}. It resets at ${new Date(resetsAt).toISOString()}.`,
-      {
-        policy: 'dailyBudgetUsd',
-        dailyBudgetUsd,
-        spentUsd: spent,
-        resetsAt: new Date(resetsAt).toISOString(),
-      },
-      Math.max(1, Math.ceil((resetsAt - now) / 1000)),
-    );
+    throw budgetExceeded(dailyBudgetUsd, spent, resetsAt, now);
   }
 
   /** Records a turn that runs now (with its prompt) and starts it. */

@@ -9,7 +9,8 @@
  * Pure: paths are compared as given (the caller passes real paths), `/`-separated and absolute.
  */
 import { posix } from 'node:path';
-import type { ErrorBody } from './errors.js';
+import { cwdInUse, cwdIsRoot } from './error-situations.js';
+import type { ApiError } from './errors.js';
 
 export interface WorkspaceContext {
   /** The workspace roots of the key's policy. */
@@ -25,22 +26,9 @@ function within(a: string, b: string): boolean {
 }
 
 /** The refusal of `cwd` for a new session, or null when the rules allow it. */
-export function workspaceConflict(cwd: string, context: WorkspaceContext): ErrorBody | null {
+export function workspaceConflict(cwd: string, context: WorkspaceContext): ApiError | null {
   const normal = posix.resolve(cwd);
-  if (context.roots.some((root) => posix.resolve(root) === normal)) {
-    return {
-      code: 'FORBIDDEN',
-      message: `cwd ${cwd} is a workspace root itself: name a folder inside it.`,
-      details: { policy: 'workspace', reason: 'workspace_root', cwd },
-    };
-  }
-  if (context.inUse.some((used) => within(normal, used) || within(used, normal))) {
-    return {
-      code: 'FORBIDDEN',
-      message: `cwd ${cwd} is, contains or lies inside the working directory of another live session. Name a folder apart from it, or end that session first.`,
-      // Which session is not said: it may be another key's.
-      details: { policy: 'workspace', reason: 'in_use', cwd },
-    };
-  }
+  if (context.roots.some((root) => posix.resolve(root) === normal)) return cwdIsRoot(cwd);
+  if (context.inUse.some((used) => within(normal, used) || within(used, normal))) return cwdInUse(cwd);
   return null;
 }

@@ -7,7 +7,7 @@ import { API_PREFIX } from './api-prefix.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './plugins/auth.js';
 import { clientErrorHandler } from './plugins/client-errors.js';
-import { ApiError } from '../domain/errors.js';
+import { invalidUrl } from '../domain/error-situations.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
@@ -34,8 +34,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     // The router's own refusals (an over-long or badly encoded URL) get the envelope too.
-    frameworkErrors: (err, _request, reply) =>
-      sendError(reply, new ApiError('INVALID_REQUEST', `The request URL is not valid: ${err.message}`)),
+    frameworkErrors: (err, _request, reply) => sendError(reply, invalidUrl(err.message)),
     // And requests too broken to reach the router (bad framing, oversized headers).
     clientErrorHandler,
   });

@@ -7,7 +7,7 @@
 import type { EventLog } from '../domain/event-log.js';
 import type { RateLimits } from '../domain/rate-limits.js';
 import type { StreamPlan } from '../domain/stream-attach.js';
-import { rateLimitExceeded } from '../domain/rate-limits.js';
+import { rateLimitExceeded } from '../domain/error-situations.js';
 import { type ApiKeyRecord } from '../domain/types.js';
 import {
   BILLED_EVENT_TYPES,

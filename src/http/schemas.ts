@@ -3,6 +3,7 @@
  * typo (`maxturns`) silently ignored is a bug the client never finds.
  */
 import { z } from 'zod';
+import { KeyPolicySchema } from '../domain/policy-fields.js';
 import { PERMISSION_MODES } from '../domain/types.js';
 
 /** Limits on sizes, so one request cannot make the server hold or store unbounded data. */
@@ -120,5 +121,30 @@ export const usageQuery = z.strictObject({
 });
 
 export const sessionParams = z.strictObject({
+  id: z.string().min(1).max(100),
+});
+
+// --- the admin API ---------------------------------------------------------------------------
+
+/** The name's own rules (characters) are KeyAdmin's; this bounds the size. */
+const name = z.string().min(1).max(100);
+
+export const CreateKeyBody = z.strictObject({
+  name,
+  role: z.enum(['user', 'admin']).optional(),
+  policy: KeyPolicySchema.optional(),
+});
+
+export const UpdateKeyBody = z.strictObject({
+  name: name.optional(),
+  /** Replaces the key's policy as a whole (`{}`: back to the server's defaults). */
+  policy: KeyPolicySchema.optional(),
+});
+
+export const listKeysQuery = z.strictObject({
+  include: z.literal('revoked').optional(),
+});
+
+export const keyParams = z.strictObject({
   id: z.string().min(1).max(100),
 });

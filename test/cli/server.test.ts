@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
 import { serverEnv, spawnServer, tempDir, type SpawnedServer } from '../helpers/test-server.js';
+import type { ErrorEnvelope } from '../../src/http/envelope.js';
 import { ok, okJson } from './run-cli.js';
 
 interface KeyJson {
@@ -15,10 +16,6 @@ interface KeyJson {
   prefix: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
-}
-
-interface ErrorEnvelope {
-  error: { code: string; details: Record<string, unknown> };
 }
 
 let fake: FakeAnthropic;

@@ -39,7 +39,7 @@ const clock: Clock = { now: () => Date.now() };
 /** Workspaces that exist in name only; a client's own cwd is refused. */
 const nameOnlyWorkspaces: Workspaces = {
   create: async (id) => `/data/workspaces/${id}`,
-  resolveExternal: async () => ({ ok: false, error: { code: 'FORBIDDEN', message: 'no', details: {} } }),
+  resolveExternal: async () => ({ ok: false, reason: 'no_roots' }),
   remove: async () => undefined,
   list: async () => [],
 };

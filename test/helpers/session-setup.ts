@@ -37,10 +37,7 @@ export class FakeWorkspaces implements Workspaces {
   async resolveExternal(cwd: string) {
     const real = this.allowed.get(cwd);
     if (real) return { ok: true as const, path: real };
-    return {
-      ok: false as const,
-      error: { code: 'FORBIDDEN' as const, message: `cwd ${cwd} is outside`, details: { cwd } },
-    };
+    return { ok: false as const, reason: 'outside_roots' as const };
   }
 
   async remove(dir: string): Promise<void> {

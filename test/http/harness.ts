@@ -16,6 +16,7 @@ import type { Clock } from '../../src/domain/ports.js';
 import type { ApiKeyRecord } from '../../src/domain/types.js';
 import type { AppDeps } from '../../src/http/app-deps.js';
 import { buildApp } from '../../src/http/app.js';
+import type { ErrorEnvelope } from '../../src/http/envelope.js';
 import { FakeAgentRunner } from '../helpers/fake-agent-runner.js';
 
 export const KEY_A = 'ccr_test_key_alpha_000000000000000000001';
@@ -93,17 +94,11 @@ export async function createSession(h: Harness, body: object = {}, key: string =
   return (res.json() as { sessionId: string }).sessionId;
 }
 
-export interface ErrorEnvelopeBody {
-  error: { code: ErrorCode; message: string; details: Record<string, unknown> };
-  timestamp: string;
-  requestId: string;
-}
-
 /** Asserts the contract's error envelope, exactly, and returns it. */
-export function expectError(res: LightMyRequestResponse, status: number, code: ErrorCode): ErrorEnvelopeBody {
+export function expectError(res: LightMyRequestResponse, status: number, code: ErrorCode): ErrorEnvelope {
   expect(res.statusCode, res.body).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  const body = res.json() as ErrorEnvelopeBody;
+  const body = res.json() as ErrorEnvelope;
   expect(Object.keys(body).sort()).toEqual(['error', 'requestId', 'timestamp']);
   expect(Object.keys(body.error).sort()).toEqual(['code', 'details', 'message']);
   expect(body.error.code).toBe(code);
@@ -119,7 +114,7 @@ export function expectError(res: LightMyRequestResponse, status: number, code: E
 }
 
 /** The issues of an INVALID_REQUEST, as `field` names. */
-export function issueFields(body: ErrorEnvelopeBody): string[] {
+export function issueFields(body: ErrorEnvelope): string[] {
   return (body.error.details.issues as Array<{ field: string }>).map((i) => i.field).sort();
 }
 

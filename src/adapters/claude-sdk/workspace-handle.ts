@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiError } from '../../domain/errors.js';
+import { workspaceGone, type WorkspaceGoneReason } from '../../domain/error-situations.js';
 
 export interface WorkspaceHandle {
   readonly path: string;
@@ -26,24 +26,6 @@ export interface WorkspacePlaces {
   dataDir: string;
   /** `<DATA_DIR>/workspaces`, where the server makes the sessions' own workspaces. */
   workspacesDir: string;
-}
-
-type Reason = 'missing' | 'moved' | 'not_a_directory' | 'data_dir';
-
-const EXPLAIN: Record<Reason, string> = {
-  missing: 'it no longer exists',
-  moved: 'it was moved or replaced: its path now leads elsewhere (a symlink on the way)',
-  not_a_directory: 'it is no longer a directory',
-  data_dir: "it lies in or around the server's data directory",
-};
-
-function refuse(cwd: string, reason: Reason): ApiError {
-  return new ApiError(
-    'FORBIDDEN',
-    `The session's working directory ${cwd} is not the directory the session was created with: ` +
-      `${EXPLAIN[reason]}. Claude Code does not start there; end this session and create a new one.`,
-    { policy: 'workspace', cwd, reason },
-  );
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -60,7 +42,7 @@ function realOrNull(p: string): string | null {
 }
 
 /** The real path the recorded one must still have, or the reason it cannot. */
-function expectedRealPath(recorded: string, places: WorkspacePlaces): string | Reason {
+function expectedRealPath(recorded: string, places: WorkspacePlaces): string | WorkspaceGoneReason {
   const data = realOrNull(places.dataDir) ?? path.resolve(places.dataDir);
   if (path.dirname(recorded) === path.resolve(places.workspacesDir)) {
     // The server's own: its name must still be a real entry of the (real) workspaces folder.
@@ -75,27 +57,27 @@ function expectedRealPath(recorded: string, places: WorkspacePlaces): string | R
 /** Opens the recorded workspace, or throws FORBIDDEN (`details.policy: "workspace"`). */
 export function openWorkspace(recorded: string, places: WorkspacePlaces): WorkspaceHandle {
   const expected = expectedRealPath(recorded, places);
-  if (expected === 'missing' || expected === 'data_dir') throw refuse(recorded, expected);
+  if (expected === 'missing' || expected === 'data_dir') throw workspaceGone(recorded, expected);
   const real = realOrNull(recorded);
-  if (real === null) throw refuse(recorded, 'missing');
-  if (real !== expected) throw refuse(recorded, 'moved');
+  if (real === null) throw workspaceGone(recorded, 'missing');
+  if (real !== expected) throw workspaceGone(recorded, 'moved');
   const stat = fs.lstatSync(recorded, { throwIfNoEntry: false });
-  if (!stat) throw refuse(recorded, 'missing');
-  if (!stat.isDirectory()) throw refuse(recorded, stat.isSymbolicLink() ? 'moved' : 'not_a_directory');
+  if (!stat) throw workspaceGone(recorded, 'missing');
+  if (!stat.isDirectory()) throw workspaceGone(recorded, stat.isSymbolicLink() ? 'moved' : 'not_a_directory');
   let fd: number;
   try {
     const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
     fd = fs.openSync(recorded, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   } catch {
     // Swapped for a link (ELOOP) or removed between the checks above and the open.
-    throw refuse(recorded, 'moved');
+    throw workspaceGone(recorded, 'moved');
   }
   const opened = fs.fstatSync(fd);
   // What was opened is what was checked: same inode, and the kernel's path of the descriptor is
   // the expected real path (no component of the way was swapped in between).
   if (opened.dev !== stat.dev || opened.ino !== stat.ino || fdPath(fd) !== expected) {
     fs.closeSync(fd);
-    throw refuse(recorded, 'moved');
+    throw workspaceGone(recorded, 'moved');
   }
   let closed = false;
   return {

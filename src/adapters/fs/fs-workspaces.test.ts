@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cwdRefused } from '../../domain/error-situations.js';
 import { FsWorkspaces } from './fs-workspaces.js';
 
 describe('FsWorkspaces', () => {
@@ -56,7 +57,8 @@ describe('FsWorkspaces', () => {
     const refused = async (cwd: string, roots: string[] = [root]) => {
       const r = await workspaces.resolveExternal(cwd, roots);
       if (r.ok) throw new Error(`accepted ${cwd} as ${r.path}`);
-      return r.error;
+      // What the client is told (the domain's own mapping of the adapter's reason).
+      return cwdRefused(r.reason, cwd).toBody();
     };
 
     it('accepts a real directory inside a root, as its real path', async () => {

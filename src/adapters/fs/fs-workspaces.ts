@@ -6,8 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ErrorBody } from '../../domain/errors.js';
-import type { Workspaces } from '../../domain/ports.js';
+import type { CwdResolution, Workspaces } from '../../domain/ports.js';
 
 export class FsWorkspaces implements Workspaces {
   constructor(
@@ -27,53 +26,34 @@ export class FsWorkspaces implements Workspaces {
     return dir;
   }
 
-  async resolveExternal(
-    cwd: string,
-    roots: readonly string[],
-  ): Promise<{ ok: true; path: string } | { ok: false; error: ErrorBody }> {
+  async resolveExternal(cwd: string, roots: readonly string[]): Promise<CwdResolution> {
     if (roots.length === 0) {
-      return refuse('FORBIDDEN', 'This server does not accept a cwd: each session gets its own workspace.', {
-        policy: 'WORKSPACE_ROOTS',
-      });
+      return { ok: false, reason: 'no_roots' };
     }
     if (!path.isAbsolute(cwd)) {
-      return refuse('INVALID_REQUEST', 'cwd must be an absolute path inside a configured workspace root.', {
-        issues: [{ field: 'cwd', message: 'must be an absolute path' }],
-      });
+      return { ok: false, reason: 'not_absolute' };
     }
     let real: string;
     try {
       real = await fs.realpath(cwd);
       if (!(await fs.stat(real)).isDirectory()) throw new Error('not a directory');
     } catch {
-      return refuse('INVALID_REQUEST', `cwd ${cwd} is not an existing directory.`, {
-        issues: [{ field: 'cwd', message: 'not an existing directory' }],
-      });
+      return { ok: false, reason: 'not_a_directory' };
     }
     const data = await fs.realpath(this.dataDir).catch(() => path.resolve(this.dataDir));
     if (isInside(real, data) || isInside(data, real)) {
-      return refuse('FORBIDDEN', `cwd ${cwd} is inside or around the server's data directory.`, {
-        policy: 'DATA_DIR',
-        cwd,
-      });
+      return { ok: false, reason: 'data_dir' };
     }
     for (const root of roots) {
       const realRoot = await fs.realpath(root).catch(() => null);
       // A root itself is refused (workspace-rules.ts); judged here on real paths too, for a root
       // reached through a symlink.
       if (realRoot && real === realRoot) {
-        return refuse('FORBIDDEN', `cwd ${cwd} is a workspace root itself: name a folder inside it.`, {
-          policy: 'workspace',
-          reason: 'workspace_root',
-          cwd,
-        });
+        return { ok: false, reason: 'workspace_root' };
       }
       if (realRoot && isInside(real, realRoot)) return { ok: true, path: real };
     }
-    return refuse('FORBIDDEN', `cwd ${cwd} is outside the configured workspace roots.`, {
-      policy: 'WORKSPACE_ROOTS',
-      cwd,
-    });
+    return { ok: false, reason: 'outside_roots' };
   }
 
   async list(): Promise<Array<{ sessionId: string; path: string }>> {
@@ -125,12 +105,4 @@ async function makeProjectBoundary(dir: string): Promise<void> {
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
-
-function refuse(
-  code: ErrorBody['code'],
-  message: string,
-  details: Record<string, unknown>,
-): { ok: false; error: ErrorBody } {
-  return { ok: false, error: { code, message, details } };
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyService } from '../../domain/key-service.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
-import { ApiError } from '../../domain/errors.js';
+import { adminKeyRequired, scopeMissing } from '../../domain/error-situations.js';
 import { scopesOf } from '../../domain/key-policy.js';
 import { KEY_SCOPES, type ApiKeyRecord, type KeyScope } from '../../domain/types.js';
 import { type RateLimitBucket } from '../../domain/rate-limit-buckets.js';
@@ -53,15 +53,11 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, rateLimits:
     const key = await keys.authenticate(presentedKey(request));
     request.apiKey = key;
     if (config.admin && key.role !== 'admin') {
-      throw new ApiError('FORBIDDEN', 'This route needs an admin key.', { policy: 'admin_key_required' });
+      throw adminKeyRequired();
     }
     const scopes = key.role === 'admin' ? KEY_SCOPES : scopesOf(key);
     if (config.scope && !scopes.includes(config.scope)) {
-      throw new ApiError('FORBIDDEN', `This key lacks the "${config.scope}" scope.`, {
-        policy: 'scopes',
-        required: config.scope,
-        scopes,
-      });
+      throw scopeMissing(config.scope, scopes);
     }
   });
 

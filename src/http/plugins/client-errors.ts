@@ -8,20 +8,16 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../../domain/errors.js';
+import { malformedHttp, requestArrivedTooSlowly } from '../../domain/error-situations.js';
+import type { ApiError } from '../../domain/errors.js';
 import { envelope } from '../envelope.js';
 import { ERROR_STATUS } from '../error-status.js';
 import { genRequestId } from './request-id.js';
 
 function toApiError(err: NodeJS.ErrnoException): ApiError {
   const reason = err.code ?? null;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
-    return new ApiError('REQUEST_TIMEOUT', 'The request did not arrive in full in time.', { reason });
-  if (err.code === 'HPE_HEADER_OVERFLOW')
-    return new ApiError('INVALID_REQUEST', 'The request headers are larger than the server accepts.', {
-      reason,
-    });
-  return new ApiError('INVALID_REQUEST', 'The request is not valid HTTP/1.1.', { reason });
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return requestArrivedTooSlowly(reason);
+  return malformedHttp(reason, err.code === 'HPE_HEADER_OVERFLOW');
 }
 
 export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {

@@ -4,34 +4,25 @@
  * and anything else as a generic INTERNAL_ERROR whose cause stays in the log.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { ApiError, internalError } from '../../domain/errors.js';
+import {
+  badRequest,
+  bodyTooLarge,
+  internalError,
+  routeNotFound,
+  unsupportedMediaType,
+} from '../../domain/error-situations.js';
+import { ApiError } from '../../domain/errors.js';
 import { envelope } from '../envelope.js';
 import { ERROR_STATUS } from '../error-status.js';
 
-/** Fastify's error codes for bad input, mapped to the contract. */
-function fromFastifyError(err: FastifyError, bodyLimit: number): ApiError | null {
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('PAYLOAD_TOO_LARGE', `The request body is larger than ${bodyLimit} bytes.`, {
-        limitBytes: bodyLimit,
-      });
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Send the request body as JSON with Content-Type: application/json.',
-        {
-          contentType: null,
-        },
-      );
-    default:
-      break;
-  }
+/** Fastify's own errors for bad input, as the contract's situations. */
+function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: string | null): ApiError | null {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(bodyLimit);
   const status = err.statusCode ?? 500;
-  if (status === 404) return new ApiError('NOT_FOUND', err.message);
-  if (status === 413) return new ApiError('PAYLOAD_TOO_LARGE', err.message, { limitBytes: bodyLimit });
-  if (status === 415) return new ApiError('UNSUPPORTED_MEDIA_TYPE', err.message);
-  if (status >= 400 && status < 500)
-    return new ApiError('INVALID_REQUEST', err.message, { reason: err.code ?? null });
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415)
+    return unsupportedMediaType(contentType);
+  if (status === 413) return bodyTooLarge(bodyLimit, err.message);
+  if (status >= 400 && status < 500) return badRequest(err.message, err.code ?? null);
   return null;
 }
 
@@ -61,17 +52,16 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
 
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
-    let apiError = err instanceof ApiError ? err : fromFastifyError(err, bodyLimit);
+    const contentType = request.headers['content-type'] ?? null;
+    let apiError = err instanceof ApiError ? err : fromFastifyError(err, bodyLimit, contentType);
     if (!apiError) {
       request.log.error({ err }, 'unhandled error');
       apiError = internalError();
-    } else if (apiError.code === 'UNSUPPORTED_MEDIA_TYPE') {
-      apiError.details.contentType = request.headers['content-type'] ?? null;
     }
     return sendError(reply, apiError);
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new ApiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+    sendError(reply, routeNotFound(request.method, request.url.split('?')[0] ?? request.url)),
   );
 }

@@ -4,7 +4,7 @@
  * in the contract's envelope with the parser's own explanation.
  */
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../../domain/errors.js';
+import { invalidJson } from '../../domain/error-situations.js';
 
 export function registerJsonBody(app: FastifyInstance): void {
   // JSON only: Fastify's built-in text/plain parser would let a text body through to validation.
@@ -19,12 +19,7 @@ export function registerJsonBody(app: FastifyInstance): void {
       try {
         done(null, JSON.parse(text));
       } catch (err) {
-        done(
-          new ApiError('INVALID_REQUEST', 'The request body is not valid JSON.', {
-            parser: err instanceof Error ? err.message : String(err),
-          }),
-          undefined,
-        );
+        done(invalidJson(err instanceof Error ? err.message : String(err)), undefined);
       }
     },
   );

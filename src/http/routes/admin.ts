@@ -5,36 +5,12 @@
  * The secret of a new key is in the create response only; the hash is never in any.
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { ApiError } from '../../domain/errors.js';
+import { invalidField } from '../../domain/error-situations.js';
 import { keyJson } from '../../domain/key-admin.js';
-import { KeyPolicySchema } from '../../domain/policy-fields.js';
 import { API_PREFIX } from '../api-prefix.js';
 import type { AppDeps } from '../app-deps.js';
+import { CreateKeyBody, keyParams, listKeysQuery, UpdateKeyBody } from '../schemas.js';
 import { parseOrThrow } from '../validate.js';
-
-/** The name's own rules (characters) are KeyAdmin's; this bounds the size. */
-const name = z.string().min(1).max(100);
-
-export const CreateKeyBody = z.strictObject({
-  name,
-  role: z.enum(['user', 'admin']).optional(),
-  policy: KeyPolicySchema.optional(),
-});
-
-export const UpdateKeyBody = z.strictObject({
-  name: name.optional(),
-  /** Replaces the key's policy as a whole (`{}`: back to the server's defaults). */
-  policy: KeyPolicySchema.optional(),
-});
-
-export const listKeysQuery = z.strictObject({
-  include: z.literal('revoked').optional(),
-});
-
-export const keyParams = z.strictObject({
-  id: z.string().min(1).max(100),
-});
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { keyAdmin } = deps;
@@ -69,9 +45,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     const body = parseOrThrow(UpdateKeyBody, request.body, 'key update');
     // Checked after the schema, so that a body with only an unknown field names just that field.
     if (body.name === undefined && body.policy === undefined) {
-      throw new ApiError('INVALID_REQUEST', 'Invalid key update: give name, policy or both.', {
-        issues: [{ field: '(body)', message: 'give name, policy or both' }],
-      });
+      throw invalidField(
+        'Invalid key update: give name, policy or both.',
+        '(body)',
+        'give name, policy or both',
+      );
     }
     const key = await keyAdmin.update(id, body);
     request.log.info({ keyId: key.id, fields: Object.keys(body) }, 'API key updated');

@@ -6,8 +6,7 @@
  * are ordinary JSON errors with their status.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../../domain/errors.js';
-import { rateLimitExceeded } from '../../domain/rate-limits.js';
+import { invalidField, rateLimitExceeded } from '../../domain/error-situations.js';
 import type { StreamPlan } from '../../domain/stream-attach.js';
 import type { ApiKeyRecord } from '../../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
@@ -104,9 +103,11 @@ function lastEventId(request: FastifyRequest): number | null {
   if (value === undefined || value.trim() === '') return null;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) {
-    throw new ApiError('INVALID_REQUEST', 'Last-Event-ID must be the non-negative integer id of an event.', {
-      issues: [{ field: 'Last-Event-ID', message: 'expected a non-negative integer' }],
-    });
+    throw invalidField(
+      'Last-Event-ID must be the non-negative integer id of an event.',
+      'Last-Event-ID',
+      'expected a non-negative integer',
+    );
   }
   return n;
 }
