@@ -1,12 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` (the domain with fakes, HTTP through inject, the stores' contracts, the
+ * repository's own checks: seconds) and `e2e` (the real server with the real Claude Code binary
+ * and the fake model API, the key CLI as a process, the seed's client examples: minutes).
+ * `npm test` runs both; `npm run test:unit`, `test:e2e` and `test:watch` one.
+ */
+const UNIT = [
+  'src/**/*.test.ts',
+  'test/http/**/*.test.ts',
+  'test/store/**/*.test.ts',
+  'test/repo/**/*.test.ts',
+];
+const E2E = ['test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/clients/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // End-to-end tests spawn the real Claude Code binary (about 200 MB and 0.5 s of CPU each);
     // on a 2-core machine more than two files at once only makes every test slower.
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'e2e', include: E2E } },
+    ],
   },
 });

@@ -1,6 +1,13 @@
-/** Runs the command-line tool as its own process (`tsx src/cli/main.ts …`), as an operator would. */
+/**
+ * Runs the command-line tool as its own process, as an operator would. The source is bundled
+ * once per test file with esbuild (the packages stay external, resolved from node_modules) and
+ * each call is a plain `node` of the bundle: a call costs about 0.2 s of CPU instead of the
+ * second a TypeScript loader spends on every start, which matters when a test runs fifteen.
+ */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { buildSync } from 'esbuild';
 
 export interface CliResult {
   code: number | null;
@@ -8,13 +15,34 @@ export interface CliResult {
   stderr: string;
 }
 
-const TSX = path.resolve('node_modules/.bin/tsx');
 const MAIN = path.resolve('src/cli/main.ts');
+/** Inside the checkout, so the bundle's imports of packages resolve from its node_modules. */
+const BUNDLE_DIR = fs.mkdtempSync(path.resolve('node_modules/.cache-cli-test-'));
+const BUNDLE = path.join(BUNDLE_DIR, 'main.mjs');
+let bundled = false;
+
+function bundle(): string {
+  if (!bundled) {
+    buildSync({
+      entryPoints: [MAIN],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      outfile: BUNDLE,
+      logLevel: 'error',
+    });
+    bundled = true;
+    process.once('exit', () => fs.rmSync(BUNDLE_DIR, { recursive: true, force: true }));
+  }
+  return BUNDLE;
+}
 
 /** `env` replaces the environment (PATH and HOME are kept), so DATA_DIR is only what a test sets. */
 export function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], {
+    const child = spawn(process.execPath, [bundle(), ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
