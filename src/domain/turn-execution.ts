@@ -187,9 +187,16 @@ export class TurnExecution {
   private async onPermission(ask: PermissionAsk): Promise<PermissionAnswer> {
     this.deltas.flush();
     this.setStatus('waiting_for_permission', { toolName: ask.toolName });
-    const answer = await this.deps.permissions.ask(this.session.id, this.run.id, ask);
-    if (!this.run.interrupted) this.setStatus('running', {});
-    return answer;
+    // Registered by the broker at once: a blocking client told "requires_action" finds it listed.
+    const asked = this.deps.permissions.ask(this.session.id, this.run.id, ask);
+    this.run.approvalAsked();
+    try {
+      const answer = await asked;
+      if (!this.run.interrupted) this.setStatus('running', {});
+      return answer;
+    } finally {
+      this.run.approvalAnswered();
+    }
   }
 
   private storeMessage(message: ClaudeMessage): void {

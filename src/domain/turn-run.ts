@@ -29,6 +29,10 @@ export class TurnRun implements RunningTurn {
   private process: AgentProcess | null = null;
   private interruptRequested = false;
   private killTimer: NodeJS.Timeout | null = null;
+  /** Permission questions of this turn waiting for an answer. */
+  private pendingApprovals = 0;
+  /** Called at each change a waiting client cares about: the end, an approval asked or answered. */
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     readonly id: string,
@@ -40,10 +44,53 @@ export class TurnRun implements RunningTurn {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
+  /** How the turn ended, once it has. */
+  ending: TurnEnding | null = null;
+
   end(ending: TurnEnding): void {
+    this.ending = ending;
     this.state = 'ended';
     this.detach();
     this.resolveDone(ending);
+    this.notify();
+  }
+
+  /** The turn waits for a client's answer to a permission question. */
+  get awaitingApproval(): boolean {
+    return this.state === 'running' && this.pendingApprovals > 0;
+  }
+
+  /** A permission question of the turn now waits for its answer (until `approvalAnswered`). */
+  approvalAsked(): void {
+    this.pendingApprovals++;
+    this.notify();
+  }
+
+  approvalAnswered(): void {
+    this.pendingApprovals--;
+    this.notify();
+  }
+
+  /**
+   * Resolves once the turn has ended or waits for an approval (at once if it does now), or when
+   * `signal` aborts: what a blocking client waits for.
+   */
+  untilEndedOrBlocked(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.state !== 'ended' && !this.awaitingApproval && !signal?.aborted) return;
+        this.listeners.delete(check);
+        signal?.removeEventListener('abort', check);
+        resolve();
+      };
+      this.listeners.add(check);
+      signal?.addEventListener('abort', check, { once: true });
+      check();
+    });
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
   }
 
   attach(process: AgentProcess): void {

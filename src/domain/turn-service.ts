@@ -9,7 +9,7 @@
 import {
   budgetExceeded,
   internalError,
-  messageNotFound,
+  messageNotInSession,
   runningTurnsCap,
   sessionNotFound,
   turnCutByRestart,
@@ -34,6 +34,8 @@ import { DAY_MS, utcDayStart } from './time.js';
 import { appendStatus, statusData, TurnExecution } from './turn-execution.js';
 import type { TurnEnding } from './turn-outcome.js';
 import { TurnRun, type RunningTurn } from './turn-run.js';
+import type { ErrorBody } from './errors.js';
+import type { PermissionRequestView, TurnCompletion } from './events.js';
 import {
   ZERO_USAGE,
   type ApiKeyRecord,
@@ -70,6 +72,23 @@ export interface StartTurnInput {
   idempotency?: IdempotencyClaim;
   /** Wait behind a running turn instead of failing with SESSION_BUSY. */
   queue?: boolean;
+}
+
+/** A turn as a client may ask for it (`GET …/messages/:messageId`, a blocking call's answer). */
+export interface TurnState {
+  messageId: string;
+  sessionId: string;
+  /** `requires_action`: it waits for an answer to `pendingPermissions`. */
+  status: 'queued' | 'running' | 'requires_action' | Exclude<TurnStatus, 'queued' | 'running'>;
+  completion: TurnCompletion | null;
+  error: ErrorBody | null;
+  pendingPermissions: PermissionRequestView[];
+}
+
+function endedState(
+  ended: Pick<TurnEnding, 'status' | 'completion' | 'error'>,
+): Omit<TurnState, 'messageId' | 'sessionId'> {
+  return { status: ended.status, completion: ended.completion, error: ended.error, pendingPermissions: [] };
 }
 
 export interface StartedTurn {
@@ -166,20 +185,53 @@ export class TurnService {
     return { interrupted: true, messageId: turn.id };
   }
 
+  /** A turn of the caller's session as it is now: `GET …/messages/:messageId`. */
+  async state(key: ApiKeyRecord, sessionId: string, messageId: string): Promise<TurnState> {
+    this.deps.registry.find(key, sessionId);
+    return this.stateOf(sessionId, messageId);
+  }
+
   /**
-   * How a turn ended, waiting for it if it still runs (or waits) here: for a retried request
-   * (same Idempotency-Key) that must answer what the first one answered.
+   * Waits, at most `waitMs`, until a turn has ended or waits for a client's approval, and then
+   * says how it is: what a blocking client (`stream: false`, `?wait=true`) is answered with.
+   * Without `key`, for a request already authorised for the turn (a retry with its
+   * Idempotency-Key), which must answer what the first one answered even after the session ended.
    */
-  async outcome(sessionId: string, messageId: string): Promise<Pick<TurnEnding, 'completion' | 'error'>> {
+  async settle(sessionId: string, messageId: string, waitMs: number, key?: ApiKeyRecord): Promise<TurnState> {
+    if (key) this.deps.registry.find(key, sessionId);
     const live = this.deps.registry.peek(sessionId)?.findTurn(messageId);
-    if (live) return live.done;
+    if (live) {
+      const timeout = AbortSignal.timeout(waitMs);
+      await live.untilEndedOrBlocked(timeout);
+    }
+    return this.stateOf(sessionId, messageId);
+  }
+
+  private async stateOf(sessionId: string, messageId: string): Promise<TurnState> {
+    const base = { messageId, sessionId };
+    const live = this.deps.registry.peek(sessionId)?.findTurn(messageId);
+    if (live && live.state !== 'ended') {
+      const pendingPermissions = this.deps.permissions
+        .list(sessionId)
+        .filter((p) => p.messageId === messageId);
+      const status =
+        live.state === 'queued' ? 'queued' : live.awaitingApproval ? 'requires_action' : 'running';
+      return { ...base, status, completion: null, error: null, pendingPermissions };
+    }
+    if (live?.ending) return { ...base, ...endedState(live.ending) };
     const turn = await this.deps.stores.turns.getTurn(messageId);
-    if (!turn) throw messageNotFound(messageId);
+    if (!turn || turn.sessionId !== sessionId) throw messageNotInSession(messageId, sessionId);
     if (turn.status === 'running' || turn.status === 'queued') {
       // Left by a server that stopped; recoverInterrupted() ends it at the next start.
-      return { completion: null, error: turnUnfinished(messageId).toBody() };
+      return {
+        ...base,
+        ...endedState({ status: 'failed', completion: null, error: turnUnfinished(messageId).toBody() }),
+      };
     }
-    return { completion: turn.completion, error: turn.error };
+    return {
+      ...base,
+      ...endedState({ status: turn.status, completion: turn.completion, error: turn.error }),
+    };
   }
 
   private checkRunningTurns(key: ApiKeyRecord, maxRunning: number | null): void {

@@ -97,6 +97,19 @@ export const streamQuery = z.strictObject({
   partial: queryFlag,
 });
 
+export const messageParams = z.strictObject({
+  id: z.string().min(1).max(100),
+  messageId: z.string().min(1).max(100),
+});
+
+/** `GET …/messages/:messageId`: `wait=true` blocks until the turn ends or needs an approval. */
+export const turnStateQuery = (maxTimeoutMs: number) =>
+  z.strictObject({
+    wait: queryFlag,
+    /** How long a `wait` may block, in ms (default 30 s); the answer then says the turn runs. */
+    timeout: z.coerce.number().int().min(1000).max(maxTimeoutMs).default(Math.min(30_000, maxTimeoutMs)),
+  });
+
 export const permissionParams = z.strictObject({
   id: z.string().min(1).max(100),
   requestId: z.string().min(1).max(100),

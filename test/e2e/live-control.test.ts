@@ -512,6 +512,41 @@ describe('approvals answered over HTTP', () => {
   });
 });
 
+describe('a blocking call (stream: false) whose turn needs an approval', () => {
+  it('answers 202 requires_action at once; the client answers, waits again, and gets the 200 answer', async () => {
+    const sessionId = await createSession(stack, KEY_A);
+    try {
+      const cwd = await workspaceOf(sessionId);
+      const first = await call<{
+        messageId: string;
+        status: string;
+        pendingPermissions: PermissionRequestView[];
+        waitUrl: string;
+      }>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+        key: KEY_A,
+        body: { prompt: 'blocking [[write:blocked.txt:written after approval]]', stream: false },
+      });
+      expect(first.status).toBe(202);
+      expect(first.body).toMatchObject({
+        status: 'requires_action',
+        pendingPermissions: [{ toolName: 'Write', input: { file_path: path.join(cwd, 'blocked.txt') } }],
+      });
+      expect(fs.existsSync(path.join(cwd, 'blocked.txt'))).toBe(false);
+      const [request] = first.body.pendingPermissions;
+      expect((await answer(stack, sessionId, request!.requestId, { decision: 'allow' })).status).toBe(200);
+      // The wait URL is absolute from the server's root; the helper's base is `/api/v1`.
+      const waited = await call<Completion>(stack.base, 'GET', first.body.waitUrl.replace('/api/v1', ''), {
+        key: KEY_A,
+      });
+      expect(waited.status).toBe(200);
+      expect(waited.body).toMatchObject({ messageId: first.body.messageId, status: 'completed' });
+      expect(fs.readFileSync(path.join(cwd, 'blocked.txt'), 'utf8')).toBe('written after approval');
+    } finally {
+      await deleteSession(stack, KEY_A, sessionId);
+    }
+  });
+});
+
 describe('approvals nobody answers', () => {
   it('are denied when the timeout runs out (the default decision), and the turn completes', async () => {
     const quick = await startStack({ env: { PERMISSION_TIMEOUT_MS: '1000' } });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { msg, reply, result, results } from '../helpers/fake-agent-runner.js';
 import {
   auth,
+  KEY_B,
   createSession,
   expectError,
   issueFields,
@@ -295,6 +296,94 @@ describe('messages', () => {
         404,
         'SESSION_NOT_FOUND',
       );
+    });
+  });
+
+  describe('a blocking call and the turns that wait for an approval', () => {
+    const BASH_ASK = {
+      toolName: 'Bash',
+      input: { command: 'make deploy' },
+      toolUseId: 'toolu_1',
+      description: 'Deploy',
+      displayName: 'Bash',
+      decisionReason: 'This command requires approval',
+      suggestions: [],
+    };
+    const turnUrl = (messageId: string, query = ''): string => `${url()}/${messageId}${query}`;
+    const get = (path: string, key?: string) =>
+      h.app.inject({ method: 'GET', url: path, headers: auth(key) });
+
+    it('202 requires_action at once with the pending request; answered, a wait gets the 200 answer', async () => {
+      await start();
+      h.runner.script({
+        messages: [msg.init(), msg.toolUse('toolu_1', 'Bash', BASH_ASK.input)],
+        ask: BASH_ASK,
+        end: { result: result({ text: 'deployed' }) },
+      });
+      const res = await send({ prompt: 'deploy it', stream: false });
+      expect(res.statusCode).toBe(202);
+      const body = res.json();
+      expect(body).toMatchObject({
+        sessionId: id,
+        status: 'requires_action',
+        completion: null,
+        error: null,
+        pendingPermissions: [{ toolName: 'Bash', input: { command: 'make deploy' }, toolUseId: 'toolu_1' }],
+        streamUrl: `/api/v1/sessions/${id}/stream?messageId=${body.messageId}`,
+        waitUrl: `/api/v1/sessions/${id}/messages/${body.messageId}?wait=true`,
+      });
+      // Without wait: the state as it is.
+      const now = await get(turnUrl(body.messageId));
+      expect(now.statusCode).toBe(200);
+      expect(now.json()).toMatchObject({
+        status: 'requires_action',
+        pendingPermissions: [{ toolUseId: 'toolu_1' }],
+      });
+
+      const requestId = body.pendingPermissions[0].requestId as string;
+      const answered = await h.app.inject({
+        method: 'POST',
+        url: `/api/v1/sessions/${id}/permissions/${requestId}`,
+        headers: auth(),
+        payload: { decision: 'allow' },
+      });
+      expect(answered.statusCode).toBe(200);
+      const waited = await get(body.waitUrl);
+      expect(waited.statusCode).toBe(200);
+      expect(waited.json()).toMatchObject({
+        messageId: body.messageId,
+        response: 'deployed',
+        status: 'completed',
+      });
+      expect((await get(turnUrl(body.messageId))).json()).toMatchObject({
+        status: 'completed',
+        completion: { response: 'deployed' },
+        pendingPermissions: [],
+      });
+    });
+
+    it('a wait that runs out answers 202 running; a failed turn answers its error; another key gets 404', async () => {
+      await start();
+      let release!: () => void;
+      h.runner.script({
+        messages: [msg.init()],
+        waitFor: new Promise<void>((r) => (release = r)),
+        end: { crash: 'boom' },
+      });
+      const accepted = await send({ prompt: 'slow', stream: true });
+      const { messageId } = accepted.json();
+      const waited = await get(turnUrl(messageId, '?wait=true&timeout=1000'));
+      expect(waited.statusCode).toBe(202);
+      expect(waited.json()).toMatchObject({ status: 'running', pendingPermissions: [] });
+      expectError(await get(turnUrl(messageId), KEY_B), 404, 'SESSION_NOT_FOUND');
+      expectError(await get(turnUrl('msg_unknown')), 404, 'NOT_FOUND');
+      release();
+      expectError(await get(turnUrl(messageId, '?wait=true')), 500, 'AGENT_ERROR');
+      expect((await get(turnUrl(messageId))).json()).toMatchObject({
+        status: 'failed',
+        error: { code: 'AGENT_ERROR' },
+      });
+      expectError(await get(turnUrl(messageId, '?wait=maybe')), 400, 'INVALID_REQUEST');
     });
   });
 });

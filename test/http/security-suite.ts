@@ -37,6 +37,8 @@ export const AUTHENTICATED_ROUTES: readonly RouteCase[] = [
     access: 'write',
   },
   { method: 'GET', url: '/api/v1/sessions/:id/messages', ok: 200, access: 'read' },
+  // No such turn in the suite's sessions: a valid call reaches the 404 of an unknown message.
+  { method: 'GET', url: '/api/v1/sessions/:id/messages/:messageId', ok: 404, access: 'read' },
   { method: 'POST', url: '/api/v1/sessions/:id/stream', body: { prompt: 'Hello' }, ok: 200, access: 'write' },
   { method: 'GET', url: '/api/v1/sessions/:id/stream', ok: 204, access: 'read' },
   { method: 'GET', url: '/api/v1/models', ok: 200, access: 'read' },
@@ -112,7 +114,8 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
     const urlOf = (route: RouteCase) =>
       route.url
         .replace(':id', route.access === 'admin' ? targetKeyId : sessionId)
-        .replace(':requestId', 'perm_none');
+        .replace(':requestId', 'perm_none')
+        .replace(':messageId', 'msg_none');
     /** A key that may call the route. */
     const allowedKey = (route: RouteCase) => (route.access === 'admin' ? KEY_ADMIN : KEY_A);
 

@@ -1,16 +1,46 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
-import type { TurnEnding } from '../../domain/turn-outcome.js';
+import type { TurnState } from '../../domain/turn-service.js';
 import { API_PREFIX } from '../api-prefix.js';
 import { idempotent } from '../idempotent.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
-import { listMessagesQuery, sendMessageBody, sessionParams } from '../schemas.js';
+import {
+  listMessagesQuery,
+  messageParams,
+  sendMessageBody,
+  sessionParams,
+  turnStateQuery,
+} from '../schemas.js';
 import { parseOrThrow } from '../validate.js';
 
 export function streamUrlOf(sessionId: string, messageId: string): string {
   return `${API_PREFIX}/sessions/${sessionId}/stream?messageId=${messageId}`;
+}
+
+function waitUrlOf(sessionId: string, messageId: string): string {
+  return `${API_PREFIX}/sessions/${sessionId}/messages/${messageId}?wait=true`;
+}
+
+/** A turn's state as JSON: where to watch it and where to wait for it, with what it waits for. */
+function turnStateView(state: TurnState) {
+  return {
+    ...state,
+    streamUrl: streamUrlOf(state.sessionId, state.messageId),
+    waitUrl: waitUrlOf(state.sessionId, state.messageId),
+  };
+}
+
+/**
+ * What a blocking call answers: 200 with the completion once the turn ended, its error if it
+ * failed; 202 with the turn's state while it has not ended (`requires_action`: it waits for an
+ * answer to `pendingPermissions`, then the client waits again at `waitUrl`).
+ */
+function answerBlocking(reply: FastifyReply, state: TurnState): FastifyReply {
+  if (state.error) throw ApiError.fromBody(state.error);
+  if (state.completion) return reply.status(200).send(state.completion);
+  return reply.status(202).send(turnStateView(state));
 }
 
 export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -27,10 +57,6 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
         streamUrl: streamUrlOf(id, messageId),
         ...(position > 0 ? { queued: true, position } : {}),
       });
-    const answered = (ending: Pick<TurnEnding, 'completion' | 'error'>) => {
-      if (ending.error) throw ApiError.fromBody(ending.error);
-      return reply.status(200).send(ending.completion);
-    };
     return idempotent(request, reply, deps.idempotency, {
       run: async (idempotency) => {
         const { turn, rateLimit, position } = await turns.start(keyOf(request), id, {
@@ -42,12 +68,12 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
         setRateLimitHeaders(reply, rateLimit);
         if (body.stream) return accepted(turn.id, position);
         // The turn runs on even if this client goes away; it is in the history either way.
-        return answered(await turn.done);
+        return answerBlocking(reply, await turns.settle(id, turn.id, deps.settings.turnTimeoutMaxMs));
       },
       replay: async (record) => {
         const messageId = record.messageId ?? '';
         if (body.stream) return accepted(messageId, 0);
-        return answered(await turns.outcome(id, messageId));
+        return answerBlocking(reply, await turns.settle(id, messageId, deps.settings.turnTimeoutMaxMs));
       },
     });
   });
@@ -67,5 +93,15 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
         hasMore: page.offset + result.items.length < result.total,
       },
     };
+  });
+
+  // One turn: its state now, or (`wait=true`) once it ended or waits for an approval, at most
+  // `timeout` ms, answered like a blocking `POST …/messages`.
+  app.get('/sessions/:id/messages/:messageId', { config: { scope: 'read' } }, async (request, reply) => {
+    const { id, messageId } = parseOrThrow(messageParams, request.params, 'path');
+    const query = parseOrThrow(turnStateQuery(deps.settings.turnTimeoutMaxMs), request.query, 'query');
+    const key = keyOf(request);
+    if (!query.wait) return turnStateView(await turns.state(key, id, messageId));
+    return answerBlocking(reply, await turns.settle(id, messageId, query.timeout, key));
   });
 }
