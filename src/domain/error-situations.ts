@@ -190,6 +190,17 @@ export const budgetExceeded = (
     Math.max(1, Math.ceil((resetsAt - now) / 1000)),
   );
 
+/** The Retry-After of MAX_STREAMS_REACHED: streams close when their turns end or clients leave. */
+const STREAMS_RETRY_AFTER_SECONDS = 5;
+
+export const streamsCap = (limit: number): ApiError =>
+  new ApiError(
+    'MAX_STREAMS_REACHED',
+    `This key may have at most ${limit} event streams open at once. Close one (or wait for its turn to end) and retry.`,
+    { policy: 'maxOpenStreams', limit },
+    STREAMS_RETRY_AFTER_SECONDS,
+  );
+
 export const shuttingDown = (): ApiError =>
   new ApiError(
     'SERVICE_UNAVAILABLE',

@@ -99,6 +99,18 @@ export const POLICY_FIELDS = {
     summary: (n) => `running ${n}`,
     detail: String,
   }),
+  maxOpenStreams: row<number, number>({
+    schema: positiveInt,
+    flag: 'max-streams',
+    kind: 'int',
+    help: 'SSE streams open at once',
+    type: 'integer ≥ 1',
+    // A client's tabs or workers each hold one; hundreds from one key is a leak or an attack.
+    absent: { env: 'KEY_MAX_OPEN_STREAMS', parse: intFrom(1, 100_000).default(50) },
+    fallback: 50,
+    summary: (n) => `streams ${n}`,
+    detail: String,
+  }),
   maxTurns: row<number, null>({
     schema: z.number().int().min(1).max(1000),
     flag: 'max-turns',

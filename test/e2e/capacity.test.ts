@@ -176,3 +176,84 @@ describe('SESSION_BUSY', () => {
     }
   });
 });
+
+describe('a key’s cap on open streams (maxOpenStreams)', () => {
+  const MAX = 2;
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { KEY_MAX_OPEN_STREAMS: String(MAX) } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('the next stream is 429 MAX_STREAMS_REACHED with Retry-After, before it starts a turn; a closed one frees a place', async () => {
+    const sessionId = await createSession(stack, KEY_A);
+    const controllers: AbortController[] = [];
+    const openStream = async (key: string): Promise<Response> => {
+      const abort = new AbortController();
+      controllers.push(abort);
+      return fetch(`${stack.base}/sessions/${sessionId}/stream?after=0`, {
+        headers: { 'x-api-key': key, accept: 'text/event-stream' },
+        signal: abort.signal,
+      });
+    };
+    try {
+      // A slow turn keeps the streams open.
+      const started = await call<{ messageId: string }>(
+        stack.base,
+        'POST',
+        `/sessions/${sessionId}/messages`,
+        {
+          key: KEY_A,
+          body: { prompt: 'slowly [[slow:40:250]]', stream: true },
+        },
+      );
+      expect(started.status).toBe(202);
+      const open = [await openStream(KEY_A), await openStream(KEY_A)];
+      expect(open.map((r) => r.status)).toEqual([200, 200]);
+
+      const third = await openStream(KEY_A);
+      const body = (await third.json()) as { error: { code: string; details: unknown } };
+      expect(third.status).toBe(429);
+      expect(body.error).toMatchObject({
+        code: 'MAX_STREAMS_REACHED',
+        details: { policy: 'maxOpenStreams', limit: MAX },
+      });
+      expect(third.headers.get('retry-after')).toBe('5');
+      // A stream that would start a turn is refused before the turn: the session stays busy with
+      // the first turn only, and no message is spent.
+      const before = rateLimitOf(
+        (await fetch(`${stack.base}/sessions`, { headers: { 'x-api-key': KEY_A } })).headers,
+      );
+      const post = await call(stack.base, 'POST', `/sessions/${sessionId}/stream`, {
+        key: KEY_A,
+        body: { prompt: 'another', queue: true },
+      });
+      expectError(post, 429, 'MAX_STREAMS_REACHED');
+      const after = rateLimitOf(
+        (await fetch(`${stack.base}/sessions`, { headers: { 'x-api-key': KEY_A } })).headers,
+      );
+      expect(after.remaining).toBe(before.remaining);
+      // Another key's streams are its own.
+      const other = await createSession(stack, KEY_B);
+      expect(
+        (await fetch(`${stack.base}/sessions/${other}/stream?after=0`, { headers: { 'x-api-key': KEY_B } }))
+          .status,
+      ).toBe(204);
+      await deleteSession(stack, KEY_B, other);
+
+      // One closes: its place is free again (once the server has seen the connection go).
+      controllers[0]!.abort();
+      let status = 0;
+      for (const deadline = Date.now() + 10_000; status !== 200 && Date.now() < deadline;) {
+        status = (await openStream(KEY_A)).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status).toBe(200);
+    } finally {
+      for (const c of controllers) c.abort();
+      await deleteSession(stack, KEY_A, sessionId);
+    }
+  });
+});

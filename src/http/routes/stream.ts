@@ -16,10 +16,15 @@ import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
 import { sessionParams, streamBody, streamQuery } from '../schemas.js';
 import { SseStream } from '../sse.js';
+import type { StreamSlot } from '../stream-registry.js';
 import { parseOrThrow } from '../validate.js';
 
 export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { registry, turns, streamAttach, events, rateLimits, settings, clock } = deps;
+  const { registry, turns, streamAttach, events, rateLimits, settings, clock, policies } = deps;
+
+  /** The key's place for one more stream (MAX_STREAMS_REACHED when it holds its cap). */
+  const takeStreamSlot = (key: ApiKeyRecord): StreamSlot =>
+    deps.streams.reserve(key.id, policies.of(key).maxOpenStreams);
   const bodySchema = streamBody(settings.turnTimeoutMaxMs);
 
   const open = async (
@@ -27,6 +32,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     reply: FastifyReply,
     key: ApiKeyRecord,
     plan: StreamPlan,
+    slot: StreamSlot,
   ): Promise<void> => {
     reply.hijack();
     const sse = new SseStream(reply.raw, {
@@ -36,7 +42,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       stallTimeoutMs: settings.sseStallTimeoutMs,
       headers: reply.getHeaders() as Record<string, string | number | string[]>,
     });
-    deps.streams.add(sse);
+    slot.bind(sse);
     await streamEvents(sse, plan, {
       events,
       rateLimits,
@@ -53,23 +59,30 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     const key = keyOf(request);
     const partial = body.partial === true;
     // A stream nobody may read is refused before its turn runs (and spends a message).
-    const budget = await rateLimits.peek(key, 'events');
-    if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
-    await idempotent(request, reply, deps.idempotency, {
-      run: async (idempotency) => {
-        const { turn, rateLimit } = await turns.start(key, id, {
-          prompt: body.prompt,
-          timeoutMs: body.timeout,
-          idempotency,
-          queue: body.queue,
-        });
-        setRateLimitHeaders(reply, rateLimit);
-        await open(request, reply, key, await streamAttach.ofTurn(id, turn, partial));
-      },
-      // A retry attaches to the first request's turn, from its first event.
-      replay: async (record) =>
-        open(request, reply, key, await streamAttach.ofStoredTurn(id, record.messageId ?? '', partial)),
-    });
+    // Nor one past the key's cap on open streams: checked (and the place held) first as well.
+    const slot = takeStreamSlot(key);
+    try {
+      const budget = await rateLimits.peek(key, 'events');
+      if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
+      await idempotent(request, reply, deps.idempotency, {
+        run: async (idempotency) => {
+          const { turn, rateLimit } = await turns.start(key, id, {
+            prompt: body.prompt,
+            timeoutMs: body.timeout,
+            idempotency,
+            queue: body.queue,
+          });
+          setRateLimitHeaders(reply, rateLimit);
+          await open(request, reply, key, await streamAttach.ofTurn(id, turn, partial), slot);
+        },
+        // A retry attaches to the first request's turn, from its first event.
+        replay: async (record) =>
+          open(request, reply, key, await streamAttach.ofStoredTurn(id, record.messageId ?? '', partial), slot),
+      });
+    } finally {
+      // Kept by the stream when one opened; given back when the request ended without one.
+      slot.release();
+    }
   });
 
   app.get(
@@ -92,7 +105,12 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       const budget = await rateLimits.peek(key, 'events');
       setRateLimitHeaders(reply, budget);
       if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
-      await open(request, reply, key, decision.plan);
+      const slot = takeStreamSlot(key);
+      try {
+        await open(request, reply, key, decision.plan, slot);
+      } finally {
+        slot.release();
+      }
     },
   );
 }
