@@ -157,7 +157,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     admission,
     clock,
     logger,
-    settings: { maxLiveProcesses: config.maxLiveProcesses },
+    settings: { maxLiveProcesses: config.maxLiveProcesses, processWaitMaxMs: config.processWaitMaxMs },
   });
   const permissions = new PermissionBroker({
     events,

@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   MAX_LIVE_SESSIONS: intFrom(1, 100_000).default(64),
   /** Claude Code processes at once (about 200 MB RSS each); past it, the longest-idle one is parked. */
   MAX_LIVE_PROCESSES: intFrom(1, 10_000).default(16),
+  /** How long a turn waits for a free process slot when every process is busy, before a 503. */
+  PROCESS_WAIT_MAX_MS: intFrom(1000, 3_600_000).default(120_000),
   SESSION_IDLE_EXPIRY_SECONDS: intFrom(60, 365 * 24 * 3600).default(7 * 24 * 3600),
   /** An idle session's Claude Code process is stopped after this long (0: never); the session stays. */
   SESSION_PARK_AFTER_SECONDS: intFrom(0, 365 * 24 * 3600).default(600),
@@ -133,6 +135,7 @@ export interface Config {
   bodyLimitBytes: number;
   maxLiveSessions: number;
   maxLiveProcesses: number;
+  processWaitMaxMs: number;
   sessionIdleExpiryMs: number;
   sessionParkAfterMs: number;
   turnTimeoutMaxMs: number;
@@ -241,6 +244,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     maxLiveSessions: e.MAX_LIVE_SESSIONS,
     maxLiveProcesses: e.MAX_LIVE_PROCESSES,
+    processWaitMaxMs: e.PROCESS_WAIT_MAX_MS,
     sessionIdleExpiryMs: e.SESSION_IDLE_EXPIRY_SECONDS * 1000,
     sessionParkAfterMs: e.SESSION_PARK_AFTER_SECONDS * 1000,
     turnTimeoutMaxMs: e.TURN_TIMEOUT_MAX_MS,

@@ -201,6 +201,17 @@ export const streamsCap = (limit: number): ApiError =>
     STREAMS_RETRY_AFTER_SECONDS,
   );
 
+/** The Retry-After of a turn that found no Claude Code process slot in time. */
+const PROCESS_CAPACITY_RETRY_AFTER_SECONDS = 10;
+
+export const processCapacity = (maxLiveProcesses: number, waitedMs: number): ApiError =>
+  new ApiError(
+    'SERVICE_UNAVAILABLE',
+    `Every Claude Code process of this server (MAX_LIVE_PROCESSES = ${maxLiveProcesses}) is busy with a turn, and none was freed within ${Math.round(waitedMs / 1000)} s. Retry later.`,
+    { reason: 'process_capacity', maxLiveProcesses, waitedMs },
+    PROCESS_CAPACITY_RETRY_AFTER_SECONDS,
+  );
+
 export const shuttingDown = (): ApiError =>
   new ApiError(
     'SERVICE_UNAVAILABLE',

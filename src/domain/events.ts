@@ -84,6 +84,8 @@ const statusBase = { sessionId: z.string(), messageId: z.string(), at: isoTime }
 export const StatusEventSchema = z.discriminatedUnion('status', [
   z.object({ ...statusBase, status: z.literal('queued'), position: z.number().int().min(1) }),
   z.object({ ...statusBase, status: z.literal('running') }),
+  /** Every Claude Code process slot (MAX_LIVE_PROCESSES) is taken: the turn waits for one. */
+  z.object({ ...statusBase, status: z.literal('waiting_for_process'), position: z.number().int().min(1) }),
   z.object({ ...statusBase, status: z.literal('waiting_for_permission'), toolName: z.string() }),
   z.object({
     ...statusBase,
@@ -204,7 +206,8 @@ export const EVENT_CATALOGUE = {
     retained: false,
     billed: true,
     optIn: false,
-    description: 'The turn changed state: queued, running, waiting_for_permission, retrying, idle.',
+    description:
+      'The turn changed state: queued, running, waiting_for_process, waiting_for_permission, retrying, idle.',
   },
   permission_request: {
     schema: PermissionRequestSchema,

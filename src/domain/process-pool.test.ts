@@ -1,5 +1,6 @@
 /** The Claude Code processes of the sessions: started, counted, parked and resumed, stopped. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { reply, result } from '../../test/helpers/fake-agent-runner.js';
 import { addKeys, codeOf, setup, T0 } from '../../test/helpers/session-setup.js';
 import { SessionRegistry } from './session-registry.js';
 import { SessionService } from './session-service.js';
@@ -75,6 +76,85 @@ describe('ProcessPool', () => {
       await turn.interrupt();
       await turn.done;
       expect(h.registry.runningCount).toBe(0);
+    });
+  });
+
+  describe('MAX_LIVE_PROCESSES is never exceeded', () => {
+    /** The live (started, not exited) processes of the fake runner. */
+    const live = (): number => h.runner.processes.filter((p) => !p.closed && !p.exited).length;
+
+    /** Three sessions, the cap two: the first two busy with turns that wait for `release`. */
+    async function threeSessions(settings: Parameters<typeof setup>[0] = {}) {
+      await h.stop();
+      h = setup({ maxLiveProcesses: 2, ...settings });
+      [keyA] = await addKeys(h.store);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await h.sessions.create(keyA, {})).session.id);
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      h.runner.script({ waitFor: released, end: { result: result({ text: 'one' }) } });
+      h.runner.script({ waitFor: released, end: { result: result({ text: 'two' }) } });
+      const first = await h.turns.start(keyA, ids[0]!, { prompt: 'one' });
+      const second = await h.turns.start(keyA, ids[1]!, { prompt: 'two' });
+      await h.runner.until(() => h.runner.prompts.length === 2);
+      return { ids, first, second, release };
+    }
+
+    const statusesOf = async (sessionId: string) =>
+      (await h.store.listEvents(sessionId, 0, 100))
+        .filter((e) => e.type === 'status')
+        .map((e) => JSON.parse(e.data) as { status: string; position?: number });
+
+    it('a turn that finds every process busy waits in line, says so, and runs when one frees', async () => {
+      const { ids, first, second, release } = await threeSessions();
+      h.runner.script(reply('three'));
+      const third = await h.turns.start(keyA, ids[2]!, { prompt: 'three' });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(live()).toBe(2);
+      expect(h.pool.waiting).toBe(1);
+      expect(await statusesOf(ids[2]!)).toEqual([
+        expect.objectContaining({ status: 'running' }),
+        expect.objectContaining({ status: 'waiting_for_process', position: 1 }),
+      ]);
+      release();
+      expect((await first.turn.done).status).toBe('completed');
+      expect((await second.turn.done).status).toBe('completed');
+      expect((await third.turn.done).completion?.response).toBe('three');
+      // A busy session's process was parked to free the slot; never more than two at once.
+      expect(h.runner.maxLive).toBeLessThanOrEqual(2);
+      expect((await statusesOf(ids[2]!)).map((s) => s.status)).toEqual([
+        'running',
+        'waiting_for_process',
+        'running',
+        'idle',
+      ]);
+    });
+
+    it('past PROCESS_WAIT_MAX_MS the turn fails with 503 SERVICE_UNAVAILABLE (process_capacity)', async () => {
+      const { ids, release } = await threeSessions({ processWaitMaxMs: 5000 });
+      const third = await h.turns.start(keyA, ids[2]!, { prompt: 'three' });
+      await vi.advanceTimersByTimeAsync(5000);
+      const ending = await third.turn.done;
+      expect(ending.error).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        details: { reason: 'process_capacity', maxLiveProcesses: 2 },
+      });
+      expect(h.pool.waiting).toBe(0);
+      release();
+    });
+
+    it('an interrupt, or the turn’s own timeout, ends a waiting turn before it ever runs', async () => {
+      const { ids, release } = await threeSessions();
+      const third = await h.turns.start(keyA, ids[2]!, { prompt: 'three' });
+      await vi.advanceTimersByTimeAsync(0);
+      await third.turn.interrupt();
+      expect((await third.turn.done).status).toBe('interrupted');
+      const fourth = await h.turns.start(keyA, ids[2]!, { prompt: 'four', timeoutMs: 2000 });
+      await vi.advanceTimersByTimeAsync(2000);
+      expect((await fourth.turn.done).error).toMatchObject({ code: 'REQUEST_TIMEOUT' });
+      expect(h.pool.waiting).toBe(0);
+      expect(h.runner.prompts).toEqual(['one', 'two']);
+      release();
     });
   });
 });

@@ -1,10 +1,16 @@
 /**
  * The Claude Code processes of the live sessions: started on demand (a new session's at once,
  * so its first message finds it warm; a parked session's at its next message, resuming the
- * conversation), never more than MAX_LIVE_PROCESSES when an idle one can be parked to make room,
- * and parked when idle for SESSION_PARK_AFTER_SECONDS.
+ * conversation), and parked when idle for SESSION_PARK_AFTER_SECONDS.
+ *
+ * Never more than MAX_LIVE_PROCESSES at once: each process holds one of that many slots from
+ * its start to its exit. A start that finds every slot taken first parks the session idle the
+ * longest; when no session is idle, it waits in line for a slot (first come, first served, its
+ * turn's status says so with its place), for at most PROCESS_WAIT_MAX_MS, then gives up with a
+ * 503 and a Retry-After. A running turn is never stopped to make room.
  */
 import type { Admission } from './admission.js';
+import { processCapacity, shuttingDown } from './error-situations.js';
 import type { AgentProcess, AgentRunner, Clock, Logger } from './ports.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { SessionRuntime } from './session-runtime.js';
@@ -21,14 +27,40 @@ export interface ProcessPoolDeps {
   settings: {
     /** Claude Code processes at once; starting one more parks the longest-idle session first. */
     maxLiveProcesses: number;
+    /** How long a start may wait for a slot when none can be freed (then 503). */
+    processWaitMaxMs: number;
   };
 }
 
+/** How a start that must wait for a slot is told about it, and stopped. */
+export interface SlotWait {
+  /** Aborts the wait (the turn was interrupted): the start then throws WaitAborted. */
+  signal?: AbortSignal;
+  /** Called when the start waits in line, with its place (1 = next). */
+  onQueued?: (position: number) => void;
+}
+
+/** A start whose wait for a slot was aborted by its caller. */
+export class WaitAborted extends Error {
+  override name = 'WaitAborted';
+}
+
+interface Waiter {
+  /** Hands over a slot that was freed. */
+  grant: () => void;
+  fail: (err: Error) => void;
+}
+
 export class ProcessPool {
+  /** Slots held by processes that run or are being started. */
+  private slotsInUse = 0;
+  /** Starts waiting for a slot, in order. */
+  private readonly line: Waiter[] = [];
+
   constructor(private readonly deps: ProcessPoolDeps) {}
 
   /** The session's live process, started (or resumed) if it has none. */
-  ensure(session: SessionRuntime): Promise<AgentProcess> {
+  ensure(session: SessionRuntime, wait: SlotWait = {}): Promise<AgentProcess> {
     // Once the server stopped its processes, none starts again. (Not an async function: a turn
     // reaches its live process without an extra hop.)
     if (this.deps.admission.stopped) {
@@ -38,12 +70,22 @@ export class ProcessPool {
         return Promise.reject(err as Error);
       }
     }
-    return session.ensureProcess(() => this.start(session));
+    return session.ensureProcess(() => this.start(session, wait));
   }
 
-  /** Starts a new session's process now, if there is room: its first message then finds it warm. */
+  /** Slots in use now (processes running or starting). */
+  get inUse(): number {
+    return this.slotsInUse;
+  }
+
+  /** Starts waiting for a slot now. */
+  get waiting(): number {
+    return this.line.length;
+  }
+
+  /** Starts a new session's process now, if a slot is free: its first message then finds it warm. */
   warmUp(session: SessionRuntime): void {
-    if (this.deps.registry.processCount >= this.deps.settings.maxLiveProcesses) return;
+    if (this.slotsInUse >= this.deps.settings.maxLiveProcesses || this.line.length > 0) return;
     this.ensure(session).catch((err: unknown) =>
       this.deps.logger.warn(
         { err, sessionId: session.id },
@@ -65,6 +107,17 @@ export class ProcessPool {
     return parked;
   }
 
+  /**
+   * A session has nothing left to do: while turns wait in line for a slot, its process gives its
+   * slot up now (parked; its next message resumes it) rather than at the idle sweep.
+   */
+  async sessionIdle(session: SessionRuntime): Promise<void> {
+    if (this.line.length === 0 || !session.parkable) return;
+    await this.park(session).catch((err: unknown) =>
+      this.deps.logger.error({ err, sessionId: session.id }, 'could not park a session'),
+    );
+  }
+
   /** Parks every session idle for at least `afterMs` (the housekeeping sweep). */
   async parkIdle(afterMs: number): Promise<void> {
     if (afterMs <= 0) return;
@@ -80,11 +133,25 @@ export class ProcessPool {
   /** Stops every Claude Code process (the sessions stay active in the store). */
   async stopAll(): Promise<void> {
     this.deps.admission.stop();
+    for (const waiter of this.line.splice(0)) waiter.fail(shuttingDown());
     await Promise.all(this.deps.registry.all().map((s) => s.closeProcess()));
   }
 
-  private async start(session: SessionRuntime): Promise<AgentProcess> {
-    await this.makeRoom(session);
+  private async start(session: SessionRuntime, wait: SlotWait): Promise<AgentProcess> {
+    await this.acquireSlot(session, wait);
+    let process: AgentProcess;
+    try {
+      process = await this.spawn(session);
+    } catch (err) {
+      this.releaseSlot();
+      throw err;
+    }
+    // The slot is the process's until it exits (parked, ended, crashed, or killed).
+    process.onExit(() => this.releaseSlot());
+    return process;
+  }
+
+  private async spawn(session: SessionRuntime): Promise<AgentProcess> {
     const { config } = session.record;
     const { costUsd } = await this.deps.stores.usage.sessionUsage(session.id);
     const process = await this.deps.runner.start({
@@ -108,17 +175,66 @@ export class ProcessPool {
   }
 
   /**
-   * At MAX_LIVE_PROCESSES, parks the session idle the longest (its next message resumes it).
-   * When every process is busy, the new one starts anyway: a running turn is never stopped to
-   * make room, and the cap is exceeded only by turns that run at once.
+   * A slot for a new process: a free one; else the one of the session idle the longest, parked
+   * (its next message resumes it); else the next one freed, in line, for at most
+   * PROCESS_WAIT_MAX_MS.
    */
-  private async makeRoom(starting: SessionRuntime): Promise<void> {
-    while (this.deps.registry.processCount >= this.deps.settings.maxLiveProcesses) {
+  private async acquireSlot(starting: SessionRuntime, wait: SlotWait): Promise<void> {
+    const { maxLiveProcesses, processWaitMaxMs } = this.deps.settings;
+    for (;;) {
+      if (wait.signal?.aborted) throw new WaitAborted('stopped before it had a process');
+      // Those in line go first: a freed slot is handed to them, never taken past them.
+      if (this.slotsInUse < maxLiveProcesses && this.line.length === 0) {
+        this.slotsInUse++;
+        return;
+      }
       const idle = this.deps.registry
         .all()
         .filter((s) => s !== starting && s.parkable)
         .sort((a, b) => a.record.lastActivityAt - b.record.lastActivityAt)[0];
-      if (!idle || !(await this.park(idle))) return;
+      // Its exit frees a slot (handed to the first in line, if any); then look again.
+      if (idle && (await this.park(idle))) continue;
+      await this.waitInLine(wait, maxLiveProcesses, processWaitMaxMs);
+      return;
     }
+  }
+
+  /** Waits for a slot handed over by `releaseSlot`, or gives up (aborted, too long, shutdown). */
+  private waitInLine(wait: SlotWait, maxLiveProcesses: number, maxWaitMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const started = this.deps.clock.now();
+      const leave = (): void => {
+        const index = this.line.indexOf(waiter);
+        if (index >= 0) this.line.splice(index, 1);
+        clearTimeout(timer);
+        wait.signal?.removeEventListener('abort', onAbort);
+      };
+      const waiter: Waiter = {
+        grant: () => {
+          leave();
+          resolve();
+        },
+        fail: (err) => {
+          leave();
+          reject(err);
+        },
+      };
+      const onAbort = (): void => waiter.fail(new WaitAborted('stopped while it waited for a process'));
+      const timer = setTimeout(
+        () => waiter.fail(processCapacity(maxLiveProcesses, this.deps.clock.now() - started)),
+        maxWaitMs,
+      );
+      timer.unref();
+      wait.signal?.addEventListener('abort', onAbort, { once: true });
+      this.line.push(waiter);
+      wait.onQueued?.(this.line.length);
+    });
+  }
+
+  /** A process exited: its slot goes to the first in line, or is free. */
+  private releaseSlot(): void {
+    const next = this.line[0];
+    if (next) next.grant();
+    else this.slotsInUse--;
   }
 }

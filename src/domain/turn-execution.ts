@@ -4,6 +4,7 @@
  * death becomes the turn's ending. Storing the terminal event is the TurnService's job.
  */
 import { ApiError } from './errors.js';
+import { WaitAborted } from './process-pool.js';
 import type { EventLog } from './event-log.js';
 import type { StatusDetails, StatusEvent, TurnStatusName } from './events.js';
 import type { SessionRuntime } from './session-runtime.js';
@@ -103,16 +104,21 @@ export class TurnExecution {
   async execute(): Promise<TurnEnding> {
     const { run, session } = this;
     let outcome: AgentTurnOutcome;
+    // The turn's timeout counts from here: a wait for a process slot is part of the turn.
+    const timer = setTimeout(() => {
+      this.timedOutAfterMs = run.timeoutMs;
+      void run.interrupt();
+    }, run.timeoutMs);
     try {
-      const process = await this.deps.pool.ensure(session);
+      const process = await this.deps.pool.ensure(session, {
+        signal: run.stopSignal,
+        onQueued: (position) => this.setStatus('waiting_for_process', { position }),
+      });
+      if (this.status === 'waiting_for_process') this.setStatus('running', {});
       if (run.interrupted) {
         // Stopped before the prompt reached Claude Code: it never runs.
         outcome = { kind: 'result', result: { ...NOT_RUN } };
       } else {
-        const timer = setTimeout(() => {
-          this.timedOutAfterMs = run.timeoutMs;
-          void run.interrupt();
-        }, run.timeoutMs);
         try {
           const turn = process.runTurn(run.prompt, {
             onEvent: (event) => this.onEvent(event),
@@ -123,21 +129,28 @@ export class TurnExecution {
           run.attach(process);
           outcome = await turn;
         } finally {
-          clearTimeout(timer);
           run.detach();
         }
       }
     } catch (err) {
-      // A refusal to start Claude Code (its workspace was moved) is the turn's error as it is.
-      if (err instanceof ApiError)
+      if (run.interrupted && err instanceof WaitAborted) {
+        // Stopped (interrupted, timed out, ended) while it waited for a process: it never ran.
+        outcome = { kind: 'result', result: { ...NOT_RUN } };
+      } else if (err instanceof ApiError) {
+        // A refusal to start Claude Code (its workspace was moved, no slot freed in time) is the
+        // turn's error as it is.
         return { status: 'failed', completion: null, error: err.toBody(), usage: ZERO_USAGE, costUsd: 0 };
-      this.log.error({ err }, 'turn failed to run');
-      outcome = {
-        kind: 'crashed',
-        message: err instanceof Error ? err.message : String(err),
-        exitCode: null,
-        signal: null,
-      };
+      } else {
+        this.log.error({ err }, 'turn failed to run');
+        outcome = {
+          kind: 'crashed',
+          message: err instanceof Error ? err.message : String(err),
+          exitCode: null,
+          signal: null,
+        };
+      }
+    } finally {
+      clearTimeout(timer);
     }
     this.deltas.flush();
     return endTurn(outcome, {

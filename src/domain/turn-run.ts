@@ -28,6 +28,8 @@ export class TurnRun implements RunningTurn {
   private resolveDone!: (ending: TurnEnding) => void;
   private process: AgentProcess | null = null;
   private interruptRequested = false;
+  /** Aborts when the turn is to stop: also before it has a process (waiting for one). */
+  private readonly stopping = new AbortController();
   private killTimer: NodeJS.Timeout | null = null;
   /** Permission questions of this turn waiting for an answer. */
   private pendingApprovals = 0;
@@ -107,6 +109,11 @@ export class TurnRun implements RunningTurn {
     return this.interruptRequested;
   }
 
+  /** Aborts when the turn is interrupted (or times out): whatever it waits for should give up. */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
   /**
    * Esc for Claude Code; if Claude Code does not end the turn within the grace period, its process
    * is stopped, so no turn can hang forever. A queued turn is cancelled instead.
@@ -120,6 +127,7 @@ export class TurnRun implements RunningTurn {
       return;
     }
     this.interruptRequested = true;
+    this.stopping.abort();
     const process = this.process;
     if (!process) return;
     this.killTimer ??= setTimeout(() => void process.close(), INTERRUPT_GRACE_MS);

@@ -452,6 +452,7 @@ export class TurnService {
     run.end(final);
     log.info({ status: final.status, costUsd: final.costUsd, code: final.error?.code }, 'turn ended');
     this.pump(session);
+    await this.deps.pool.sessionIdle(session);
   }
 
   private record(sessionId: string, run: TurnRun, status: TurnStatus, firstSeq: number): TurnRecord {

@@ -257,3 +257,58 @@ describe('a key’s cap on open streams (maxOpenStreams)', () => {
     }
   });
 });
+
+describe('MAX_LIVE_PROCESSES with more concurrent turns than processes', () => {
+  const MAX = 2;
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { MAX_LIVE_PROCESSES: String(MAX), RATE_LIMIT_SESSIONS_PER_HOUR: '50' },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('four turns in four sessions all complete, never more than two Claude Code processes at once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await createSession(stack, KEY_A));
+    const { deps, pool } = stack.server.server;
+    let most = 0;
+    const sampler = setInterval(() => {
+      const pids = new Set(ids.map((id) => deps.registry.pidOf(id)).filter((pid) => pid !== null));
+      most = Math.max(most, pids.size, pool.inUse);
+    }, 10);
+    try {
+      const answers = await Promise.all(
+        ids.map((id, i) =>
+          call<Completion>(stack.base, 'POST', `/sessions/${id}/messages`, {
+            key: KEY_A,
+            body: { prompt: `turn ${i} [[slow:8:100]]` },
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+      for (const a of answers) expect(a.body.response).toContain('[8/8]');
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(MAX);
+      // At least one of them had to wait in line, and its stream said so.
+      const waited = await Promise.all(
+        ids.map(async (id) => {
+          const page = await call<{ messages: unknown[] }>(stack.base, 'GET', `/sessions/${id}/messages`, {
+            key: KEY_A,
+          });
+          expect(page.status).toBe(200);
+          const events = await fetch(`${stack.base}/sessions/${id}/stream?after=0`, {
+            headers: { 'x-api-key': KEY_A },
+          }).then((r) => (r.status === 200 ? r.text() : ''));
+          return events.includes('"status":"waiting_for_process"');
+        }),
+      );
+      expect(waited.filter(Boolean).length).toBeGreaterThan(0);
+    } finally {
+      clearInterval(sampler);
+      for (const id of ids) await deleteSession(stack, KEY_A, id);
+    }
+  });
+});

@@ -48,6 +48,7 @@ const nameOnlyWorkspaces: Workspaces = {
 export interface DomainSettings extends SessionSettings {
   maxLiveSessions: number;
   maxLiveProcesses: number;
+  processWaitMaxMs: number;
   parkAfterMs: number;
   eventRetentionMs: number;
 }
@@ -72,6 +73,7 @@ export function wireDomain(options: DomainOptions = {}) {
   const settings: DomainSettings = {
     maxLiveSessions: 10,
     maxLiveProcesses: 100,
+    processWaitMaxMs: 60_000,
     idleExpiryMs: IDLE_EXPIRY_MS,
     parkAfterMs: 0,
     workspaceRetentionMs: 0,
@@ -91,7 +93,7 @@ export function wireDomain(options: DomainOptions = {}) {
     admission,
     clock,
     logger,
-    settings: { maxLiveProcesses: settings.maxLiveProcesses },
+    settings: { maxLiveProcesses: settings.maxLiveProcesses, processWaitMaxMs: settings.processWaitMaxMs },
   });
   const permissions = new PermissionBroker({
     events,

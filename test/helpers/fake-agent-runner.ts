@@ -22,6 +22,9 @@ import type {
   TurnHandlers,
 } from '../../src/domain/ports.js';
 
+/** Captured at load: vitest's fake timers replace the global one, and must not hold this back. */
+const realSetImmediate: (fn: () => void) => void = globalThis.setImmediate.bind(globalThis);
+
 export type TurnEnd =
   | { result: AgentTurnResult }
   | { crash: string; exitCode?: number | null; signal?: string | null }
@@ -165,12 +168,10 @@ export class FakeAgentRunner implements AgentRunner {
     this.starts.push(structuredClone(spec));
     const process = new FakeAgentProcess(this, 1000 + this.processes.length);
     this.processes.push(process);
-    // After the caller has stored the process (conditions often look at where it is kept): a few
-    // microtask hops, past the caller's `await` (fake timers hold back setImmediate in some tests).
-    void Promise.resolve()
-      .then(() => undefined)
-      .then(() => undefined)
-      .then(() => this.changed());
+    this.maxLive = Math.max(this.maxLive, this.processes.filter((p) => !p.exited).length);
+    // After the caller has stored the process (conditions often look at where it is kept): once
+    // every microtask has run. The real setImmediate, kept before any test fakes the timers.
+    realSetImmediate(() => this.changed());
     return process;
   }
 
@@ -189,6 +190,9 @@ export class FakeAgentRunner implements AgentRunner {
   bypassPermissions(): { allowed: true } | { allowed: false; reason: string } {
     return this.bypassRefusal === null ? { allowed: true } : { allowed: false, reason: this.bypassRefusal };
   }
+
+  /** The most processes that were alive (started, not exited) at once. */
+  maxLive = 0;
 
   async listModels(): Promise<ModelInfo[]> {
     return structuredClone(this.models);
