@@ -73,6 +73,22 @@ export interface TurnStore {
   listUnfinishedTurns(): Promise<TurnRecord[]>;
 }
 
+/**
+ * An event numbered at or below what its session's log already gave out: another writer (another
+ * instance of the server, sharing the database) appended to the log since this one last looked.
+ * Stores that several processes share throw it from every write that carries an event, with
+ * nothing of that write stored; EventLog then reads the log's head again and renumbers.
+ */
+export class EventSeqTaken extends Error {
+  override name = 'EventSeqTaken';
+  constructor(
+    readonly sessionId: string,
+    readonly seq: number,
+  ) {
+    super(`event ${seq} of session ${sessionId} is already taken`);
+  }
+}
+
 /** The sessions' append-only event logs (src/domain/event-log.ts is their only writer). */
 export interface EventStore {
   appendEvents(events: SessionEvent[]): Promise<void>;
