@@ -3,6 +3,7 @@
  * variable at once and reports all problems together, so a bad deployment fails at start with
  * one readable list instead of one surprise at a time.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { PERMISSION_MODES } from '../domain/types.js';
@@ -30,6 +31,19 @@ const pairList = z.string().transform((s, ctx) => {
   }
   return out;
 });
+
+/** A URL of one of the given schemes (`postgres:`, …), kept as written. */
+const urlOf = (...schemes: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a ${schemes.map((s) => `${s}//…`).join(' or ')} URL` },
+  );
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -125,6 +139,17 @@ const EnvSchema = z.object({
   CLAUDE_CODE_STDERR_LOG: booleanFlag.default(false),
   /** Trust `X-Forwarded-For` from a reverse proxy (only behind one). */
   TRUST_PROXY: booleanFlag.default(false),
+
+  /** PostgreSQL instead of SQLite: the store several instances share. */
+  DATABASE_URL: urlOf('postgres:', 'postgresql:').optional(),
+  /** Redis: rate limits and live events shared by the instances. */
+  REDIS_URL: urlOf('redis:', 'rediss:').optional(),
+  /** Prefix of this deployment's Redis keys and channel (several deployments may share a Redis). */
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('ccr:'),
+  /** How the other instances reach this one (requests for its sessions are forwarded there). */
+  INSTANCE_URL: urlOf('http:', 'https:').optional(),
+  /** An instance that has not renewed its lease for this long is taken as gone. */
+  INSTANCE_LEASE_MS: intFrom(1000, 600_000).default(15_000),
 });
 
 export interface Config {
@@ -176,6 +201,16 @@ export interface Config {
   sseStallTimeoutMs: number;
   claudeCodeStderrLog: boolean;
   trustProxy: boolean;
+  /** PostgreSQL (several instances may share it); null: SQLite in the data dir. */
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  redisKeyPrefix: string;
+  /**
+   * With PostgreSQL: how the other instances reach this one (INSTANCE_URL, else
+   * `http://<HOST or the host name>:<PORT>`); null with SQLite, where there is one instance.
+   */
+  instanceUrl: string | null;
+  instanceLeaseMs: number;
   /** The environment Claude Code's own variables are taken from (see child-env.ts). */
   agentEnvSource: Readonly<Record<string, string | undefined>>;
 }
@@ -239,6 +274,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       );
     }
   }
+  if (e.DATABASE_URL && !e.INSTANCE_URL && e.PORT === 0) {
+    problems.push(
+      'INSTANCE_URL: needed with DATABASE_URL when PORT is 0 (how other instances reach this one)',
+    );
+  }
+  if (e.INSTANCE_URL && !e.DATABASE_URL) {
+    problems.push(
+      'INSTANCE_URL: only means something with DATABASE_URL (instances share a PostgreSQL database)',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const roots = e.WORKSPACE_ROOTS.map((r) => path.resolve(r));
 
@@ -291,6 +336,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sseStallTimeoutMs: e.SSE_STALL_TIMEOUT_MS,
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
     trustProxy: e.TRUST_PROXY,
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    instanceUrl: e.DATABASE_URL ? (e.INSTANCE_URL ?? defaultInstanceUrl(e.HOST, e.PORT)) : null,
+    instanceLeaseMs: e.INSTANCE_LEASE_MS,
     agentEnvSource: env,
   };
+}
+
+/** Where other instances reach this one when INSTANCE_URL is not set: its address and port. */
+function defaultInstanceUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? os.hostname() : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }

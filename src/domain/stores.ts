@@ -69,8 +69,11 @@ export interface TurnStore {
   getTurn(id: string): Promise<TurnRecord | null>;
   /** The most recent turn of a session (by `firstSeq`), if any. */
   latestTurn(sessionId: string): Promise<TurnRecord | null>;
-  /** Turns left `queued` or `running` (after a crash, at start-up): by session, in log (queue) order. */
-  listUnfinishedTurns(): Promise<TurnRecord[]>;
+  /**
+   * Turns left `queued` or `running` (after a crash, at start-up): by session, in log (queue)
+   * order; of one session only when `sessionId` is given (one taken over from another instance).
+   */
+  listUnfinishedTurns(sessionId?: string): Promise<TurnRecord[]>;
 }
 
 /**

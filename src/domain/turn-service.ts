@@ -90,7 +90,17 @@ export class TurnService {
       if (turn.status === 'queued' && sessionOpen) queued.push(turn);
       else stale.push(turn);
     }
-    for (const turn of stale) {
+    await this.recordInterrupted(stale);
+    return { interrupted: stale.length, queued };
+  }
+
+  /**
+   * Records turns that were running when their server stopped (or their instance died) as
+   * interrupted, each with its terminal `error` event, so no turn is left "running" and every
+   * stream of it can end. Returns how many.
+   */
+  async recordInterrupted(turns: readonly TurnRecord[]): Promise<number> {
+    for (const turn of turns) {
       const error = {
         code: 'AGENT_ERROR' as const,
         message:
@@ -117,7 +127,7 @@ export class TurnService {
           ),
       );
     }
-    return { interrupted: stale.length, queued };
+    return turns.length;
   }
 
   async start(key: ApiKeyRecord, sessionId: string, input: StartTurnInput): Promise<StartedTurn> {

@@ -284,10 +284,11 @@ export class MemoryStore
     this.insertEvents([promptEvent]);
   }
 
-  async listUnfinishedTurns(): Promise<TurnRecord[]> {
+  async listUnfinishedTurns(sessionId?: string): Promise<TurnRecord[]> {
     return (
       [...this.s.turns.values()]
         .filter((turn) => turn.status === 'running' || turn.status === 'queued')
+        .filter((turn) => sessionId === undefined || turn.sessionId === sessionId)
         // Per session in log order: that is queue order.
         .sort((a, b) =>
           a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : a.firstSeq - b.firstSeq,

@@ -12,7 +12,7 @@ import { PostgresTranscriptStore } from './postgres-transcript-store.js';
 
 export { MIGRATIONS } from './migrations.js';
 export { PostgresStore } from './postgres-store.js';
-// ownership export added below
+export { PostgresOwnership } from './postgres-ownership.js';
 export { redactUrl } from './pool.js';
 
 /** The database could not be reached or migrated; `message` is one line, without the password. */

@@ -133,8 +133,10 @@ CREATE TABLE instances (
   volume_mark  TEXT
 );
 
+-- No foreign key to sessions: a session is claimed before it is stored, so that no other
+-- instance can take it for an orphan in between.
 CREATE TABLE session_owners (
-  session_id  TEXT PRIMARY KEY REFERENCES sessions (id),
+  session_id  TEXT PRIMARY KEY,
   instance_id TEXT NOT NULL
 );
 CREATE INDEX session_owners_instance ON session_owners (instance_id);

@@ -167,7 +167,7 @@ export class PostgresStore
 
   async listKeys(): Promise<ApiKeyRecord[]> {
     const { rows } = await this.pool.query<KeyRow>(
-      `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`,
+      `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id COLLATE "C"`,
     );
     return rows.map(keyFromRow);
   }
@@ -234,7 +234,7 @@ export class PostgresStore
     const { rows } = await this.pool.query<SessionRow & { total: number }>(
       `SELECT ${SESSION_COLUMNS}, COUNT(*) OVER () AS total FROM sessions
        WHERE key_id = $1 AND status = 'active'
-       ORDER BY created_at DESC, id ASC LIMIT $2 OFFSET $3`,
+       ORDER BY created_at DESC, id COLLATE "C" ASC LIMIT $2 OFFSET $3`,
       [keyId, page.limit, page.offset],
     );
     const total =
@@ -251,7 +251,7 @@ export class PostgresStore
 
   async listActiveSessions(): Promise<SessionRecord[]> {
     const { rows } = await this.pool.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE status = 'active' ORDER BY created_at, id`,
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE status = 'active' ORDER BY created_at, id COLLATE "C"`,
     );
     return rows.map(sessionFromRow);
   }
@@ -309,13 +309,15 @@ export class PostgresStore
   async finishTurn(turnId: string, patch: TurnFinish, terminalEvent: SessionEvent): Promise<void> {
     const r = turnFinishToRow(turnId, patch);
     await inTransaction(this.pool, async (client) => {
-      // Without the turn the terminal event would be an orphan in the log: refuse both.
+      // Without the turn the terminal event would be an orphan in the log: refuse both. A turn
+      // ends once: when an instance that was cut off finishes a turn that another instance has
+      // recorded as interrupted meanwhile, its late ending is refused too.
       const finished = await client.query(
         `UPDATE turns SET
            status = $2, ended_at = $3, last_seq = $4, completion_json = $5, error_json = $6,
            input_tokens = $7, output_tokens = $8, cache_creation_input_tokens = $9,
            cache_read_input_tokens = $10, cost_usd = $11
-         WHERE id = $1`,
+         WHERE id = $1 AND status IN ('queued', 'running')`,
         [
           turnId,
           r.status,
@@ -330,7 +332,7 @@ export class PostgresStore
           r.cost_usd,
         ],
       );
-      if (finished.rowCount !== 1) throw new Error(`finishTurn: no turn ${turnId}`);
+      if (finished.rowCount !== 1) throw new Error(`finishTurn: no unfinished turn ${turnId}`);
       await this.insertEvents(client, [terminalEvent]);
     });
   }
@@ -350,18 +352,12 @@ export class PostgresStore
     return rows[0] ? turnFromPg(rows[0]) : null;
   }
 
-  async listUnfinishedTurns(): Promise<TurnRecord[]> {
+  async listUnfinishedTurns(sessionId?: string): Promise<TurnRecord[]> {
     const { rows } = await this.pool.query<PgTurnRow>(
-      `SELECT ${TURN_COLUMNS} FROM turns WHERE status IN ('queued', 'running') ORDER BY session_id, first_seq`,
-    );
-    return rows.map(turnFromPg);
-  }
-
-  /** The unfinished turns of one session, in log order (a session taken over from another instance). */
-  async listUnfinishedTurnsOf(sessionId: string): Promise<TurnRecord[]> {
-    const { rows } = await this.pool.query<PgTurnRow>(
-      `SELECT ${TURN_COLUMNS} FROM turns WHERE session_id = $1 AND status IN ('queued', 'running') ORDER BY first_seq`,
-      [sessionId],
+      `SELECT ${TURN_COLUMNS} FROM turns
+       WHERE status IN ('queued', 'running') AND ($1::text IS NULL OR session_id = $1)
+       ORDER BY session_id COLLATE "C", first_seq`,
+      [sessionId ?? null],
     );
     return rows.map(turnFromPg);
   }
@@ -392,7 +388,7 @@ export class PostgresStore
       `SELECT t.session_id AS "sessionId", COUNT(*) AS turns, ${USAGE_SUMS}
        FROM turns t JOIN sessions s ON s.id = t.session_id
        WHERE s.key_id = $1 AND t.created_at >= $2
-       GROUP BY t.session_id ORDER BY t.session_id`,
+       GROUP BY t.session_id ORDER BY t.session_id COLLATE "C"`,
       [keyId, since],
     );
     return rows.map((row) => ({

@@ -1,4 +1,7 @@
-/** `GET /health`, without a key: is the store answering, and what runs here. */
+/**
+ * Probes, without a key. `GET /health` (liveness): is the store answering, and what runs here.
+ * `GET /health/ready` (readiness): should a load balancer send work here now.
+ */
 import type { FastifyInstance } from 'fastify';
 import { iso } from '../../domain/time.js';
 import type { AppDeps } from '../app-deps.js';
@@ -18,6 +21,15 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       sessions: health.sessions,
       store: { ok: health.storeOk },
       claudeCode: { version: runner.version() },
+    });
+  });
+
+  app.get('/health/ready', { config: { public: true } }, async (_request, reply) => {
+    const readiness = await status.readiness();
+    return reply.status(readiness.ready ? 200 : 503).send({
+      status: readiness.ready ? 'ready' : 'not_ready',
+      timestamp: iso(clock.now()),
+      checks: readiness.checks,
     });
   });
 }

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import { rateLimitExceeded } from '../../domain/rate-limits.js';
+import type { SessionActivity } from '../../domain/session-activity.js';
 import type { StreamPlan } from '../../domain/stream-attach.js';
 import type { ApiKeyRecord } from '../../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
@@ -20,7 +21,7 @@ import { SseStream } from '../sse.js';
 import { parseOrThrow } from '../validate.js';
 
 export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { registry, turns, streamAttach, events, rateLimits, settings, clock } = deps;
+  const { placement, turns, streamAttach, events, rateLimits, settings, clock } = deps;
   const bodySchema = streamBody(settings.turnTimeoutMaxMs);
 
   const open = async (
@@ -28,6 +29,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     reply: FastifyReply,
     key: ApiKeyRecord,
     plan: StreamPlan,
+    activity: SessionActivity,
   ): Promise<void> => {
     reply.hijack();
     const sse = new SseStream(reply.raw, {
@@ -42,13 +44,13 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       events,
       rateLimits,
       key,
-      isRunning: () => registry.peek(plan.sessionId)?.hasWork ?? false,
+      activity,
       now: () => clock.now(),
       keyStillValid: () => deps.keys.isStillValid(key.id),
     }).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
   };
 
-  app.post('/sessions/:id/stream', { config: { scope: 'write' } }, async (request, reply) => {
+  app.post('/sessions/:id/stream', { config: { scope: 'write', owner: true } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
     const key = keyOf(request);
@@ -65,11 +67,23 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
           queue: body.queue,
         });
         setRateLimitHeaders(reply, rateLimit);
-        await open(request, reply, key, await streamAttach.ofTurn(id, turn, partial));
+        await open(
+          request,
+          reply,
+          key,
+          await streamAttach.ofTurn(id, turn, partial),
+          await placement.view(key, id),
+        );
       },
       // A retry attaches to the first request's turn, from its first event.
       replay: async (record) =>
-        open(request, reply, key, await streamAttach.ofStoredTurn(id, record.messageId ?? '', partial)),
+        open(
+          request,
+          reply,
+          key,
+          await streamAttach.ofStoredTurn(id, record.messageId ?? '', partial),
+          await placement.view(key, id),
+        ),
     });
   });
 
@@ -80,8 +94,9 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       const { id } = parseOrThrow(sessionParams, request.params, 'path');
       const query = parseOrThrow(streamQuery, request.query, 'query');
       const key = keyOf(request);
-      const session = registry.find(key, id);
-      const decision = await streamAttach.attach(session, {
+      // Any instance serves a stream, from the shared store and event bus.
+      const activity = await placement.view(key, id);
+      const decision = await streamAttach.attach(activity, {
         messageId: query.messageId,
         cursor: lastEventId(request) ?? query.after ?? null,
         partial: query.partial,
@@ -93,7 +108,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       const budget = await rateLimits.peek(key, 'events');
       setRateLimitHeaders(reply, budget);
       if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
-      await open(request, reply, key, decision.plan);
+      await open(request, reply, key, decision.plan, activity);
     },
   );
 }
