@@ -2,6 +2,7 @@
  * The composition root: the one place that picks the adapters for the ports, from config.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
@@ -144,7 +145,9 @@ function workspacesDir(config: Config): string {
 function instanceStateDir(config: Config): string {
   if (!config.instanceUrl) return config.dataDir;
   const name = createHash('sha256').update(config.instanceUrl).digest('hex').slice(0, 16);
-  return path.join(config.dataDir, 'instances', name);
+  const dir = path.join(config.dataDir, 'instances', name);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 /** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
