@@ -4,7 +4,7 @@
  * right: migrations by two instances at once, and event numbers under concurrent writers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type PostgresDatabase } from '../../src/adapters/postgres/index.js';
+import { openPostgres, PostgresOwnership, type PostgresDatabase } from '../../src/adapters/postgres/index.js';
 import { EventSeqTaken } from '../../src/domain/stores.js';
 import { startPostgres, type TestPostgres } from '../helpers/services.js';
 import { makeEvent, makeTurn, seedSession } from './fixtures.js';
@@ -129,6 +129,52 @@ describe('PostgreSQL shared by several instances', () => {
     } finally {
       await a.stores.close();
       await b.stores.close();
+    }
+  });
+});
+
+describe('PostgresOwnership: the instances’ leases and the sessions’ owners', () => {
+  it('a session is its claimer’s while its lease lives; then exactly one of several claimers takes it over', async () => {
+    const db = await openPostgres(await server.freshSchemaUrl(), { poolSize: 8 });
+    const ownership = new PostgresOwnership(db.pool);
+    try {
+      await seedSession(db.stores);
+      const a = { id: 'inst_a', url: 'http://a:1' };
+      const b = { id: 'inst_b', url: 'http://b:1' };
+      await ownership.register(a, 60_000, 'mark-a');
+      await ownership.register(b, 60_000, 'mark-b');
+      expect(await ownership.orphans(10)).toEqual(['ses_1']);
+      expect(await ownership.claim('ses_1', a.id)).toEqual({ kind: 'mine', takenOver: true });
+      expect(await ownership.claim('ses_1', a.id)).toEqual({ kind: 'mine', takenOver: false });
+      expect(await ownership.claim('ses_1', b.id)).toEqual({ kind: 'elsewhere', owner: a });
+      expect(await ownership.orphans(10)).toEqual([]);
+      expect(await ownership.liveInstances(b.id)).toEqual([{ ...a, volumeMark: 'mark-a' }]);
+
+      // A's lease runs out: it cannot renew, its session is an orphan, and of five instances
+      // claiming it at once exactly one gets it.
+      await db.pool.query(`UPDATE instances SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+        a.id,
+      ]);
+      expect(await ownership.renew(a.id, 60_000)).toBe(false);
+      expect(await ownership.renew(b.id, 60_000)).toBe(true);
+      expect(await ownership.orphans(10)).toEqual(['ses_1']);
+      const claimers = ['inst_c', 'inst_d', 'inst_e', 'inst_f', b.id];
+      for (const id of claimers.slice(0, 4))
+        await ownership.register({ id, url: `http://${id}:1` }, 60_000, id);
+      const claims = await Promise.all(claimers.map((id) => ownership.claim('ses_1', id)));
+      expect(claims.filter((c) => c.kind === 'mine')).toEqual([{ kind: 'mine', takenOver: true }]);
+      const winner = claimers[claims.findIndex((c) => c.kind === 'mine')];
+      expect(
+        new Set(
+          claims.filter((c) => c.kind === 'elsewhere').map((c) => c.kind === 'elsewhere' && c.owner.id),
+        ),
+      ).toEqual(new Set([winner]));
+
+      // A clean leave gives the sessions up at once.
+      await ownership.leave(winner ?? '');
+      expect(await ownership.orphans(10)).toEqual(['ses_1']);
+    } finally {
+      await db.stores.close();
     }
   });
 });
