@@ -5,7 +5,6 @@
  * Agent SDK) at every call.
  */
 import fs from 'node:fs';
-import { openPostgres, PostgresOwnership } from './adapters/postgres/index.js';
 import { databasePath, openSqliteStores, StoreOpenError } from './adapters/sqlite/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import type { Config } from './config/config.js';
@@ -34,6 +33,8 @@ export interface OpenedStores {
 export async function openDatabase(config: StoreLocation): Promise<OpenedStores> {
   if (config.databaseUrl) {
     try {
+      // Loaded only when used: a single instance on SQLite (and the key CLI) never loads pg.
+      const { openPostgres, PostgresOwnership } = await import('./adapters/postgres/index.js');
       const db = await openPostgres(config.databaseUrl);
       return { stores: db.stores, ownership: new PostgresOwnership(db.pool) };
     } catch (err) {

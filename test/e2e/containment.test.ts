@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolResultView } from '../../src/fake-anthropic/index.js';
 import { loadConfig } from '../../src/config/config.js';
 import { call } from '../helpers/http.js';
+import { secretServerSettings } from '../helpers/services.js';
 import { startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 import { attempt, expectNotLeaked, toldOf } from './attempts.js';
 import { claudeTranscriptPath, createSession, deleteSession, expectError, until } from './support.js';
@@ -35,12 +36,14 @@ const TAG = randomBytes(4).toString('hex');
 const PREFIX = `ccr-leak-${TAG}-`;
 const secret = (): string => `${PREFIX}${randomBytes(8).toString('hex')}`;
 
-/** The server's own secrets, in its environment. */
-const SERVER_SECRETS = {
-  DATABASE_URL: `postgres://ccr:${secret()}@db.invalid/ccr`,
-  REDIS_URL: `redis://:${secret()}@redis.invalid:6379`,
+/**
+ * The server's own secrets, in its environment: its real database and Redis URLs (with a
+ * password in each) are filled in before the server starts.
+ */
+const SERVER_SECRETS: Record<string, string> = {
   ADMIN_API_KEYS: `admin-${secret()}`,
 };
+let services: Awaited<ReturnType<typeof secretServerSettings>> | undefined;
 
 /** A command Claude Code cannot analyse: only the sandbox stands between it and the file. */
 const pythonFinds = (file: string): string =>
@@ -79,6 +82,8 @@ describe('with the sandbox (the default where bubblewrap works)', () => {
   const escapes: string[] = [];
 
   beforeAll(async () => {
+    services = await secretServerSettings(secret);
+    Object.assign(SERVER_SECRETS, services.env);
     stack = await startStack({ env: SERVER_SECRETS });
     ({ secret: bypassKey } = await stack.server.server.deps.keyAdmin.create({
       name: 'containment bypass',
@@ -90,6 +95,7 @@ describe('with the sandbox (the default where bubblewrap works)', () => {
   afterAll(async () => {
     for (const file of escapes) fs.rmSync(file, { force: true });
     await stack?.close();
+    await services?.close();
     if (stack) removeClaudeTemp(path.basename(stack.dataDir).replace(/_/g, '-'));
   });
 
@@ -451,6 +457,7 @@ describe('without the sandbox (SANDBOX_MODE=off): the same probes get through', 
   afterAll(async () => {
     if (sessionId) await deleteSession(stack, TENANT, sessionId);
     await stack?.close();
+    await services?.close();
     if (stack) removeClaudeTemp(path.basename(stack.dataDir).replace(/_/g, '-'));
   });
 

@@ -221,3 +221,31 @@ export async function startRedis(): Promise<TestRedis> {
     close: () => server.stop(),
   };
 }
+
+/**
+ * The server's secret settings for a test of what must never leak (to the agent, to a client):
+ * a real PostgreSQL and Redis, reached with URLs that carry a password (local servers that trust
+ * the loopback ignore it), and the INSTANCE_URL a server on PORT 0 needs with them. `close`
+ * drops the database and stops what was started.
+ */
+export async function secretServerSettings(
+  password: () => string,
+): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const database = new URL(await postgres.freshSchemaUrl());
+  database.password = password();
+  const cache = new URL(redis.url);
+  cache.password = password();
+  return {
+    env: {
+      DATABASE_URL: database.toString(),
+      REDIS_URL: cache.toString(),
+      REDIS_KEY_PREFIX: redis.freshPrefix(),
+      INSTANCE_URL: 'http://127.0.0.1:9',
+    },
+    async close() {
+      await postgres.close();
+      await redis.close();
+    },
+  };
+}
