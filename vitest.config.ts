@@ -10,6 +10,7 @@ const UNIT = [
   'src/**/*.test.ts',
   'test/http/**/*.test.ts',
   'test/store/**/*.test.ts',
+  'test/redis/**/*.test.ts',
   'test/repo/**/*.test.ts',
 ];
 const E2E = ['test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/clients/**/*.test.ts'];

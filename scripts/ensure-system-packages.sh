@@ -7,7 +7,11 @@
 #                                       secrets from their environment. Without them the server
 #                                       still starts and says loudly what it cannot do.
 #   ensure-system-packages.sh test      runtime, plus what the seed's client examples run with:
-#                                       Debian's python3 with `requests`, go, curl, jq.
+#                                       Debian's python3 with `requests`, go, curl, jq; and the
+#                                       PostgreSQL and Redis servers the multi-instance tests run
+#                                       against (test/helpers/services.ts uses the ones already
+#                                       running on 127.0.0.1:5432 and :6379, or starts throwaway
+#                                       servers from these binaries on free ports).
 #
 # Quiet and idempotent when everything is there. When something is missing and we are root with
 # apt-get, installs it from Debian (PyPI and Go toolchain downloads are not used); otherwise prints
@@ -17,7 +21,7 @@ set -euo pipefail
 mode="${1:-runtime}"
 case "$mode" in
   runtime) packages=(bubblewrap socat) ;;
-  test) packages=(bubblewrap socat python3-requests golang-go jq curl) ;;
+  test) packages=(bubblewrap socat python3-requests golang-go jq curl postgresql redis-server) ;;
   *) echo "usage: $0 runtime|test" >&2; exit 2 ;;
 esac
 
@@ -32,6 +36,8 @@ missing_tools() {
     command -v go >/dev/null 2>&1 || missing+=("go (Debian package golang-go)")
     command -v jq >/dev/null 2>&1 || missing+=("jq (Debian package jq)")
     command -v curl >/dev/null 2>&1 || missing+=("curl (Debian package curl)")
+    compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=("postgres (Debian package postgresql)")
+    command -v redis-server >/dev/null 2>&1 || missing+=("redis-server (Debian package redis-server)")
   fi
   if ((${#missing[@]} > 0)); then printf '%s\n' "${missing[@]}"; fi
 }

@@ -1,15 +1,19 @@
 /**
  * The composition root: the one place that picks the adapters for the ports, from config.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { ClaudeSdkRunner } from './adapters/claude-sdk/claude-sdk-runner.js';
 import { probeIsolation } from './adapters/claude-sdk/isolation-probe.js';
+import { FsSharedVolume } from './adapters/fs/shared-volume.js';
 import { FsWorkspaces } from './adapters/fs/fs-workspaces.js';
 import { MemoryEventBus } from './adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from './adapters/memory/memory-rate-limiter.js';
+import { openRedis, type RedisServices } from './adapters/redis/index.js';
 import { systemClock } from './adapters/system-clock.js';
 import { Admission } from './domain/admission.js';
 import { EventLog } from './domain/event-log.js';
@@ -19,9 +23,11 @@ import { KeyAdmin } from './domain/key-admin.js';
 import { KeyService } from './domain/key-service.js';
 import { Policies } from './domain/key-policy.js';
 import { PermissionBroker } from './domain/permissions.js';
-import type { AgentRunner, Clock } from './domain/ports.js';
+import type { AgentRunner, Clock, InstanceInfo, Ownership } from './domain/ports.js';
 import type { Stores } from './domain/stores.js';
-import { openStores } from './composition-stores.js';
+import { openDatabase, StartupError } from './composition-stores.js';
+import { ClusterPlacement } from './domain/cluster-placement.js';
+import { SoloPlacement, type Placement } from './domain/placement.js';
 
 export { openKeyAdmin, openStores, StartupError } from './composition-stores.js';
 import { ProcessPool } from './domain/process-pool.js';
@@ -37,6 +43,7 @@ import { StreamRegistry } from './http/stream-registry.js';
 import { createLogger } from './logging.js';
 
 export interface Overrides {
+  /** Stores to run on instead of the configured ones (always a single instance). */
   stores?: Stores;
   runner?: AgentRunner;
   clock?: Clock;
@@ -49,8 +56,10 @@ export interface Server {
   stores: Stores;
   pool: ProcessPool;
   housekeeping: Housekeeping;
+  /** Where sessions are served: here only, or across the instances sharing the database. */
+  placement: Placement;
   logger: Logger;
-  /** Stops every Claude Code process and closes the store. */
+  /** Stops every Claude Code process, gives this instance's sessions up, and closes the store. */
   shutdown(): Promise<void>;
 }
 
@@ -112,8 +121,23 @@ function workspacesDir(config: Config): string {
   return path.join(config.dataDir, 'workspaces');
 }
 
+/**
+ * This instance's own files in the data dir: the registry of its Claude Code processes and the
+ * marker of its temp dir, which its next start cleans up. Several instances share one data dir
+ * (the workspaces must be shared), so each keeps them in a folder named after its INSTANCE_URL,
+ * which stays the same across its restarts; a single instance keeps them where they always were.
+ */
+export function instanceStateDir(config: Pick<Config, 'dataDir' | 'instanceUrl'>): string {
+  if (!config.instanceUrl) return config.dataDir;
+  const name = createHash('sha256').update(config.instanceUrl).digest('hex').slice(0, 16);
+  const dir = path.join(config.dataDir, 'instances', name);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
 /** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
 function claudeSdkRunner(config: Config, stores: Stores, logger: Logger): ClaudeSdkRunner {
+  const ownDir = instanceStateDir(config);
   const sandbox = sandboxDecision(config, logger);
   return new ClaudeSdkRunner({
     claudeConfigDir: path.join(config.dataDir, 'claude'),
@@ -132,8 +156,8 @@ function claudeSdkRunner(config: Config, stores: Stores, logger: Logger): Claude
         }
       : null,
     confineFileTools: config.fileToolsConfined,
-    tmpMarkerFile: path.join(config.dataDir, 'agent-tmp-dir'),
-    processRegistryDir: path.join(config.dataDir, 'processes'),
+    tmpMarkerFile: path.join(ownDir, 'agent-tmp-dir'),
+    processRegistryDir: path.join(ownDir, 'processes'),
     transcripts: stores.transcripts,
     logger,
   });
@@ -142,11 +166,14 @@ function claudeSdkRunner(config: Config, stores: Stores, logger: Logger): Claude
 export async function compose(config: Config, overrides: Overrides = {}): Promise<Server> {
   const logger = overrides.logger ?? createLogger(config);
   const clock = overrides.clock ?? systemClock;
-  const stores = overrides.stores ?? openStores(config);
+  const { stores, ownership } = overrides.stores
+    ? { stores: overrides.stores, ownership: null }
+    : await openDatabase(config);
+  const redis = config.redisUrl ? await openSharedServices(config, logger, stores) : null;
   const runner = overrides.runner ?? claudeSdkRunner(config, stores, logger);
-  const events = new EventLog(stores.events, new MemoryEventBus(), clock);
+  const events = new EventLog(stores.events, redis?.bus ?? new MemoryEventBus(), clock);
   const policies = new Policies(config.policyDefaults);
-  const rateLimits = new RateLimits(new MemoryRateLimiter(clock), policies, clock);
+  const rateLimits = new RateLimits(redis?.limiter ?? new MemoryRateLimiter(clock), policies, clock);
   const keys = new KeyService(stores.keys, clock);
   const admission = new Admission();
   const registry = new SessionRegistry(config.maxLiveSessions);
@@ -176,6 +203,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     rateLimits,
     policies,
     admission,
+    placement: { claimNew: (sessionId) => placement.claimNew(sessionId) },
     clock,
     logger,
     settings: {
@@ -220,16 +248,24 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     },
   });
 
-  const recovered = await turns.recoverInterrupted();
-  if (recovered.interrupted > 0) {
-    logger.warn(
-      { turns: recovered.interrupted },
-      'marked turns left running by a previous server as interrupted',
-    );
+  const placement: Placement = ownership
+    ? clusterPlacement(config, ownership, { registry, stores, events, turns, logger })
+    : new SoloPlacement(registry, events);
+  if (!placement.clustered) {
+    // One instance: every session is this one's, and what a previous run left is recovered now.
+    // With several, each session is taken over (and recovered) by one instance, when its owner
+    // is gone (ClusterPlacement, once the server listens).
+    const recovered = await turns.recoverInterrupted();
+    if (recovered.interrupted > 0) {
+      logger.warn(
+        { turns: recovered.interrupted },
+        'marked turns left running by a previous server as interrupted',
+      );
+    }
+    await sessions.load();
+    const requeued = await turns.requeue(recovered.queued);
+    if (requeued > 0) logger.info({ turns: requeued }, 'queued turns of a previous server run again');
   }
-  await sessions.load();
-  const requeued = await turns.requeue(recovered.queued);
-  if (requeued > 0) logger.info({ turns: requeued }, 'queued turns of a previous server run again');
   housekeeping.start();
 
   const deps: AppDeps = {
@@ -243,6 +279,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       trustProxy: config.trustProxy,
       modelMap: config.modelMap,
       defaultModel: config.defaultModel,
+      instanceUrl: config.instanceUrl,
     },
     keys,
     keyAdmin: new KeyAdmin(stores.keys, clock),
@@ -252,7 +289,15 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     events,
     streamAttach: new StreamAttach({ stores, events }),
     usage: new UsageReport({ stores, policies, clock, costsSimulated: config.costsSimulated }),
-    status: new ServerStatus({ stores, registry, admission, runner }),
+    status: new ServerStatus({
+      stores,
+      registry,
+      admission,
+      runner,
+      services: redis ? { redis: () => redis.ping() } : {},
+      leaseAlive: () => placement.healthy(),
+    }),
+    placement,
     admission,
     idempotency,
     streams: new StreamRegistry(),
@@ -269,12 +314,56 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     stores,
     pool,
     housekeeping,
+    placement,
     logger,
     async shutdown() {
       housekeeping.stop();
       await pool.stopAll();
+      // Only once no process of ours runs: the other instances take the sessions over now.
+      await placement.stop().catch((err: unknown) => logger.error({ err }, 'could not leave the instances'));
       await runner.close();
+      await redis?.close();
       await stores.close();
     },
   };
+}
+
+/** Redis (REDIS_URL): the rate limits and live events the instances share. */
+async function openSharedServices(config: Config, logger: Logger, stores: Stores): Promise<RedisServices> {
+  try {
+    return await openRedis(config.redisUrl ?? '', config.redisKeyPrefix, logger);
+  } catch (err) {
+    await stores.close();
+    throw new StartupError((err as Error).message);
+  }
+}
+
+/** Several instances share the database: this one, its lease, and the shared workspaces check. */
+function clusterPlacement(
+  config: Config,
+  ownership: Ownership,
+  deps: Pick<
+    ConstructorParameters<typeof ClusterPlacement>[0],
+    'registry' | 'stores' | 'events' | 'turns' | 'logger'
+  >,
+): ClusterPlacement {
+  if (!config.redisUrl) {
+    deps.logger.warn(
+      {},
+      'DATABASE_URL without REDIS_URL: with more than one instance, streams see only the events of ' +
+        'turns on their own instance, and rate limits count per instance',
+    );
+  }
+  const instance: InstanceInfo = {
+    // New at every start: a restarted instance's old lease runs out, and its sessions are taken over.
+    id: `inst_${randomBytes(8).toString('hex')}`,
+    url: config.instanceUrl ?? '',
+  };
+  return new ClusterPlacement({
+    ...deps,
+    instance,
+    leaseMs: config.instanceLeaseMs,
+    ownership,
+    volume: new FsSharedVolume(workspacesDir(config)),
+  });
 }

@@ -7,7 +7,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { compose, StartupError, type Server } from './composition.js';
+import { compose, instanceStateDir, StartupError, type Server } from './composition.js';
+import { UnsharedVolumeError } from './domain/cluster-placement.js';
 import { buildApp } from './http/app.js';
 import { DataDirLockedError, lockDataDir } from './startup/data-dir-lock.js';
 import { PortUnavailableError, probePort } from './startup/port-probe.js';
@@ -15,7 +16,8 @@ import { PortUnavailableError, probePort } from './startup/port-probe.js';
 export async function startServer(
   config: Config,
 ): Promise<{ server: Server; close: () => Promise<void>; url: string }> {
-  const lock = lockDataDir(config.dataDir);
+  // One server per data dir; with several instances sharing it (PostgreSQL), one per instance.
+  const lock = lockDataDir(instanceStateDir(config));
   try {
     await probePort(config.host, config.port);
     const started = await listenOn(config);
@@ -50,11 +52,25 @@ async function listenOn(
 
   const app = await buildApp(deps, logger);
   await app.listen({ port: config.port, host: config.host });
+  // With several instances: join them once this one can answer the requests they forward.
+  try {
+    await server.placement.start();
+  } catch (err) {
+    await app.close();
+    await server.shutdown();
+    if (err instanceof UnsharedVolumeError) throw new StartupError(err.message);
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info(
-    { url: `${url}/api/v1`, dataDir: config.dataDir, claudeCode: deps.runner.version() },
+    {
+      url: `${url}/api/v1`,
+      dataDir: config.dataDir,
+      claudeCode: deps.runner.version(),
+      ...(config.instanceUrl ? { instanceUrl: config.instanceUrl } : {}),
+    },
     'claude-code-rest listening',
   );
 

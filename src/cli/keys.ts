@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openKeyAdmin, StartupError } from '../composition-stores.js';
+import { openKeyAdmin, StartupError, type StoreLocation } from '../composition-stores.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { ApiError } from '../domain/errors.js';
 import type { KeyAdmin } from '../domain/key-admin.js';
@@ -104,8 +104,9 @@ async function create(args: string[], ctx: Context): Promise<void> {
   });
   if (values.name === undefined) throw new UsageError('--name is required.', 'keys create');
   const policy = validatePolicy(applyPolicyChange({}, policyChangeFrom(values)));
-  const dataDir = resolveDataDir(values['data-dir'], ctx);
-  const { key, secret, fresh } = await withKeyAdmin(dataDir, { create: true }, async (admin, created) => ({
+  const store = resolveStore(values['data-dir'], ctx);
+  const { dataDir } = store;
+  const { key, secret, fresh } = await withKeyAdmin(store, { create: true }, async (admin, created) => ({
     ...(await admin.create({ name: values.name ?? '', role: values.admin ? 'admin' : 'user', policy })),
     fresh: created,
   }));
@@ -136,7 +137,7 @@ async function create(args: string[], ctx: Context): Promise<void> {
 
 async function list(args: string[], ctx: Context): Promise<void> {
   const { values } = parse('list', args, 0, { ...COMMON, all: { type: 'boolean' } });
-  const keys = await withKeyAdmin(resolveDataDir(values['data-dir'], ctx), { create: false }, (admin) =>
+  const keys = await withKeyAdmin(resolveStore(values['data-dir'], ctx), { create: false }, (admin) =>
     admin.list(),
   );
   const shown = values.all ? keys : keys.filter((k) => k.revokedAt === null);
@@ -152,7 +153,7 @@ async function list(args: string[], ctx: Context): Promise<void> {
 async function show(args: string[], ctx: Context): Promise<void> {
   const { values, positionals } = parse('show', args, 1, COMMON);
   const idOrPrefix = keyArg(positionals, 'show');
-  const key = await withKeyAdmin(resolveDataDir(values['data-dir'], ctx), { create: false }, (admin) =>
+  const key = await withKeyAdmin(resolveStore(values['data-dir'], ctx), { create: false }, (admin) =>
     admin.find(idOrPrefix),
   );
   ctx.io.out(values.json ? json(keyJson(key)) : keyDetails(key));
@@ -162,7 +163,7 @@ async function revoke(args: string[], ctx: Context): Promise<void> {
   const { values, positionals } = parse('revoke', args, 1, COMMON);
   const idOrPrefix = keyArg(positionals, 'revoke');
   const { before, after } = await withKeyAdmin(
-    resolveDataDir(values['data-dir'], ctx),
+    resolveStore(values['data-dir'], ctx),
     { create: false },
     async (admin) => {
       const found = await admin.find(idOrPrefix);
@@ -188,7 +189,7 @@ async function rename(args: string[], ctx: Context): Promise<void> {
   const idOrPrefix = keyArg(positionals, 'rename');
   const name = positionals[1] ?? '';
   const { before, after } = await withKeyAdmin(
-    resolveDataDir(values['data-dir'], ctx),
+    resolveStore(values['data-dir'], ctx),
     { create: false },
     async (admin) => {
       const found = await admin.find(idOrPrefix);
@@ -216,14 +217,10 @@ async function policy(args: string[], ctx: Context): Promise<void> {
       'keys policy',
     );
   }
-  const key = await withKeyAdmin(
-    resolveDataDir(values['data-dir'], ctx),
-    { create: false },
-    async (admin) => {
-      const found = await admin.find(idOrPrefix);
-      return admin.update(found.id, { policy: validatePolicy(applyPolicyChange(found.policy, change)) });
-    },
-  );
+  const key = await withKeyAdmin(resolveStore(values['data-dir'], ctx), { create: false }, async (admin) => {
+    const found = await admin.find(idOrPrefix);
+    return admin.update(found.id, { policy: validatePolicy(applyPolicyChange(found.policy, change)) });
+  });
   ctx.io.out(
     values.json
       ? json(keyJson(key))
@@ -268,6 +265,15 @@ function keyArg(positionals: string[], command: string): string {
   return value;
 }
 
+/**
+ * The server's store: PostgreSQL when DATABASE_URL is set (as for the server), else the SQLite
+ * database of the data dir.
+ */
+function resolveStore(flag: string | undefined, ctx: Context): StoreLocation {
+  const databaseUrl = ctx.io.env.DATABASE_URL?.trim() || null;
+  return { dataDir: resolveDataDir(flag, ctx), databaseUrl };
+}
+
 function resolveDataDir(flag: string | undefined, ctx: Context): string {
   const given = flag ?? ctx.dataDir;
   if (given !== undefined) {
@@ -289,18 +295,18 @@ function resolveDataDir(flag: string | undefined, ctx: Context): string {
 }
 
 /**
- * Opens the store of `dataDir`, runs `fn` with a KeyAdmin on it, and closes it. Without
- * `create`, a data dir that has no database is an error (most likely a wrong --data-dir).
+ * Opens the server's store, runs `fn` with a KeyAdmin on it, and closes it. Without `create`, a
+ * data dir that has no database is an error (most likely a wrong --data-dir).
  * The domain's errors become the tool's: an unknown key fails (1), bad input is a usage error (2).
  */
 async function withKeyAdmin<T>(
-  dataDir: string,
+  store: StoreLocation,
   options: { create: boolean },
   fn: (admin: KeyAdmin, created: boolean) => Promise<T>,
 ): Promise<T> {
   let opened: Awaited<ReturnType<typeof openKeyAdmin>>;
   try {
-    opened = openKeyAdmin({ dataDir }, options);
+    opened = await openKeyAdmin(store, options);
   } catch (err) {
     if (err instanceof StartupError) throw new CliFailure(err.message);
     throw err;

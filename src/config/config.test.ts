@@ -234,4 +234,57 @@ describe('loadConfig', () => {
       expect.stringMatching(/^SANDBOX_EXTRA_READ_PATHS: "\/srv\/ccr\/data\/workspaces" overlaps DATA_DIR/),
     ]);
   });
+
+  describe('several instances', () => {
+    it('without DATABASE_URL: SQLite, no Redis, no instance URL', () => {
+      expect(loadConfig({})).toMatchObject({
+        databaseUrl: null,
+        redisUrl: null,
+        redisKeyPrefix: 'ccr:',
+        instanceUrl: null,
+        instanceLeaseMs: 15_000,
+      });
+    });
+
+    it('with DATABASE_URL: the instance URL defaults to HOST and PORT (the host name for 0.0.0.0)', () => {
+      const db = 'postgres://u:p@db:5432/ccr';
+      expect(loadConfig({ DATABASE_URL: db, PORT: '4000' })).toMatchObject({
+        databaseUrl: db,
+        instanceUrl: 'http://127.0.0.1:4000',
+      });
+      expect(loadConfig({ DATABASE_URL: db, HOST: '0.0.0.0' }).instanceUrl).toMatch(/^http:\/\/.+:3050$/);
+      const given = loadConfig({
+        DATABASE_URL: db,
+        REDIS_URL: 'rediss://cache:6380',
+        REDIS_KEY_PREFIX: 'team-a:',
+        INSTANCE_URL: 'http://10.0.0.11:3050',
+        INSTANCE_LEASE_MS: '5000',
+      });
+      expect(given).toMatchObject({
+        redisUrl: 'rediss://cache:6380',
+        redisKeyPrefix: 'team-a:',
+        instanceUrl: 'http://10.0.0.11:3050',
+        instanceLeaseMs: 5000,
+      });
+    });
+
+    it('refuses URLs of the wrong kind, an instance URL without a database, and PORT 0 without one', () => {
+      const problems = problemsOf({
+        DATABASE_URL: 'mysql://db/ccr',
+        REDIS_URL: 'http://cache',
+        INSTANCE_LEASE_MS: '10',
+      });
+      expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'DATABASE_URL',
+        'INSTANCE_LEASE_MS',
+        'REDIS_URL',
+      ]);
+      expect(problemsOf({ INSTANCE_URL: 'http://10.0.0.11:3050' })).toEqual([
+        'INSTANCE_URL: only means something with DATABASE_URL (instances share a PostgreSQL database)',
+      ]);
+      expect(problemsOf({ DATABASE_URL: 'postgres://db/ccr', PORT: '0' })[0]).toMatch(
+        /^INSTANCE_URL: needed/,
+      );
+    });
+  });
 });

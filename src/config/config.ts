@@ -3,6 +3,7 @@
  * variable at once and reports all problems together, so a bad deployment fails at start with
  * one readable list instead of one surprise at a time.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { POLICY_ENV_VARIABLES, policyDefaultsFrom, type PolicyDefaults } from '../domain/policy-fields.js';
@@ -23,6 +24,19 @@ const pairList = z.string().transform((s, ctx) => {
   }
   return out;
 });
+
+/** A URL of one of the given schemes (`postgres:`, …), kept as written. */
+const urlOf = (...schemes: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a ${schemes.map((s) => `${s}//…`).join(' or ')} URL` },
+  );
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -112,6 +126,17 @@ const EnvSchema = z.object({
   COSTS_SIMULATED: booleanFlag.default(false),
   /** Trust `X-Forwarded-For` from a reverse proxy (only behind one). */
   TRUST_PROXY: booleanFlag.default(false),
+
+  /** PostgreSQL instead of SQLite: the store several instances share. */
+  DATABASE_URL: urlOf('postgres:', 'postgresql:').optional(),
+  /** Redis: rate limits and live events shared by the instances. */
+  REDIS_URL: urlOf('redis:', 'rediss:').optional(),
+  /** Prefix of this deployment's Redis keys and channel (several deployments may share a Redis). */
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('ccr:'),
+  /** How the other instances reach this one (requests for its sessions are forwarded there). */
+  INSTANCE_URL: urlOf('http:', 'https:').optional(),
+  /** An instance that has not renewed its lease for this long is taken as gone. */
+  INSTANCE_LEASE_MS: intFrom(1000, 600_000).default(15_000),
 });
 
 /**
@@ -167,6 +192,16 @@ export interface Config {
   claudeCodeStderrLog: boolean;
   trustProxy: boolean;
   costsSimulated: boolean;
+  /** PostgreSQL (several instances may share it); null: SQLite in the data dir. */
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  redisKeyPrefix: string;
+  /**
+   * With PostgreSQL: how the other instances reach this one (INSTANCE_URL, else
+   * `http://<HOST or the host name>:<PORT>`); null with SQLite, where there is one instance.
+   */
+  instanceUrl: string | null;
+  instanceLeaseMs: number;
   /** The environment Claude Code's own variables are taken from (see child-env.ts). */
   agentEnvSource: Readonly<Record<string, string | undefined>>;
 }
@@ -230,6 +265,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       `DEFAULT_PERMISSION_MODE: "${e.DEFAULT_PERMISSION_MODE}" is not in ALLOWED_PERMISSION_MODES (${allowedModes.join(', ')})`,
     );
   }
+  if (e.DATABASE_URL && !e.INSTANCE_URL && e.PORT === 0) {
+    problems.push(
+      'INSTANCE_URL: needed with DATABASE_URL when PORT is 0 (how other instances reach this one)',
+    );
+  }
+  if (e.INSTANCE_URL && !e.DATABASE_URL) {
+    problems.push(
+      'INSTANCE_URL: only means something with DATABASE_URL (instances share a PostgreSQL database)',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -272,6 +317,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,
     trustProxy: e.TRUST_PROXY,
     costsSimulated: e.COSTS_SIMULATED,
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    instanceUrl: e.DATABASE_URL ? (e.INSTANCE_URL ?? defaultInstanceUrl(e.HOST, e.PORT)) : null,
+    instanceLeaseMs: e.INSTANCE_LEASE_MS,
     agentEnvSource: env,
   };
+}
+
+/** Where other instances reach this one when INSTANCE_URL is not set: its address and port. */
+function defaultInstanceUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? os.hostname() : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }

@@ -212,6 +212,28 @@ export const processCapacity = (maxLiveProcesses: number, waitedMs: number): Api
     PROCESS_CAPACITY_RETRY_AFTER_SECONDS,
   );
 
+/** The Retry-After of a session found moving between instances. */
+const MOVING_RETRY_AFTER_SECONDS = 1;
+/** The Retry-After of a session whose instance did not answer (its lease expires soon). */
+const OWNER_DOWN_RETRY_AFTER_SECONDS = 2;
+
+export const sessionMoving = (sessionId: string): ApiError =>
+  new ApiError(
+    'SERVICE_UNAVAILABLE',
+    'This session is moving between server instances. Retry in a moment.',
+    { sessionId },
+    MOVING_RETRY_AFTER_SECONDS,
+  );
+
+export const sessionOwnerDown = (): ApiError =>
+  new ApiError(
+    'SERVICE_UNAVAILABLE',
+    'The server instance that runs this session did not answer. Retry in a moment: another ' +
+      'instance takes the session over once that one is gone.',
+    {},
+    OWNER_DOWN_RETRY_AFTER_SECONDS,
+  );
+
 export const shuttingDown = (): ApiError =>
   new ApiError(
     'SERVICE_UNAVAILABLE',

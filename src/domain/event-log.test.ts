@@ -68,6 +68,24 @@ describe('EventLog', () => {
   const append = (n: number): Promise<SessionEvent> =>
     log.append(SID, 'turn_1', 'message', (meta) => marker({ n, seq: meta.seq, at: meta.createdAt }));
 
+  it('renumbers an event when another writer of the shared store took its number (another instance)', async () => {
+    await append(1);
+    await append(2);
+    // A second instance, with its own log over the same store, appends meanwhile.
+    const other = new EventLog(store, new MemoryEventBus(), clock);
+    const theirs = await other.append(SID, 'turn_1', 'message', (meta) =>
+      marker({ n: 'other', seq: meta.seq }),
+    );
+    expect(theirs.seq).toBe(3);
+    // This log's cached head says 2: its next event is refused at 3 and stored as 4, its data
+    // built again with the number it really has.
+    const mine = await append(4);
+    expect(mine.seq).toBe(4);
+    expect(JSON.parse(mine.data)).toMatchObject({ n: 4, seq: 4 });
+    expect((await store.listEvents(SID, 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(bus.published.map((e) => e.seq)).toEqual([1, 2, 4]);
+  });
+
   /** Pulls `n` events from a reader. */
   async function take(reader: AsyncGenerator<SessionEvent>, n: number): Promise<number[]> {
     const seqs: number[] = [];

@@ -5,7 +5,7 @@
  * message history is its `message` entries.
  */
 import type { Clock, EventBus } from './ports.js';
-import type { EventStore } from './stores.js';
+import { EventSeqTaken, type EventStore } from './stores.js';
 import type { Page, SessionEvent } from './types.js';
 import type { EphemeralEventType, EventPayload, StoredEventType } from './events.js';
 
@@ -17,6 +17,11 @@ export interface EventMeta {
 /** How many events a slow reader may have waiting in memory before it re-reads from the store. */
 const MAX_BUFFERED_EVENTS = 1000;
 const REPLAY_PAGE = 500;
+/**
+ * How often one append renumbers after its number was taken by another writer of the log (an
+ * instance that shares the database); each retry reads the log's head again.
+ */
+const MAX_RENUMBERS = 20;
 
 export class EventLog {
   private readonly lastSeq = new Map<string, number>();
@@ -51,20 +56,30 @@ export class EventLog {
     persist: (event: SessionEvent) => Promise<void>,
   ): Promise<SessionEvent> {
     return this.serialize(sessionId, async () => {
-      const seq = (await this.currentSeq(sessionId)) + 1;
-      const createdAt = this.clock.now();
-      const event: SessionEvent = {
-        sessionId,
-        seq,
-        turnId,
-        type,
-        data: JSON.stringify(data({ seq, createdAt })),
-        createdAt,
-      };
-      await persist(event);
-      this.lastSeq.set(sessionId, seq);
-      this.bus.publish(event);
-      return event;
+      for (let renumbers = 0; ; renumbers++) {
+        const seq = (await this.currentSeq(sessionId)) + 1;
+        const createdAt = this.clock.now();
+        const event: SessionEvent = {
+          sessionId,
+          seq,
+          turnId,
+          type,
+          data: JSON.stringify(data({ seq, createdAt })),
+          createdAt,
+        };
+        try {
+          await persist(event);
+        } catch (err) {
+          // The cached head was stale: another instance appended to this log (one that took the
+          // session over, or recorded its cut turn). Read the head again and renumber.
+          if (!(err instanceof EventSeqTaken) || renumbers >= MAX_RENUMBERS) throw err;
+          this.lastSeq.delete(sessionId);
+          continue;
+        }
+        this.lastSeq.set(sessionId, seq);
+        this.bus.publish(event);
+        return event;
+      }
     });
   }
 

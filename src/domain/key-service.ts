@@ -55,7 +55,13 @@ export class KeyService {
     ];
     for (const { secret, name, role } of seeds) {
       if (await this.store.findKeyByHash(hashKey(secret))) continue;
-      await this.store.insertKey(keyRecordFor(secret, { name, role, now: this.clock.now() }));
+      try {
+        await this.store.insertKey(keyRecordFor(secret, { name, role, now: this.clock.now() }));
+      } catch (err) {
+        // Another instance starting on the same database seeded it meanwhile.
+        if (await this.store.findKeyByHash(hashKey(secret))) continue;
+        throw err;
+      }
       seeded++;
     }
     if ((await this.store.countKeys()) > 0) return { generatedSecret: null, seeded };

@@ -221,3 +221,43 @@ export interface AgentRunner {
   /** Releases what the runner holds (temp directories); after every process has exited. */
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Several instances: which one runs each session's Claude Code process.
+// ---------------------------------------------------------------------------------------------
+
+export interface InstanceInfo {
+  id: string;
+  /** Where the other instances reach it (INSTANCE_URL). */
+  url: string;
+}
+
+/** Whose a session is, after a claim. */
+export type SessionClaim =
+  /** This instance's now; `takenOver`: from an instance whose lease had expired (or from none). */
+  | { kind: 'mine'; takenOver: boolean }
+  /** Another live instance's. */
+  | { kind: 'elsewhere'; owner: InstanceInfo };
+
+/**
+ * The instances' leases and the sessions' owners, in the shared database. A session belongs to
+ * one instance while that instance's lease is alive; then any instance may take it over, and the
+ * take-over is one atomic step, so exactly one instance wins it.
+ */
+export interface Ownership {
+  /** Adds this instance with a lease of `leaseMs`, and the mark of its workspaces folder. */
+  register(instance: InstanceInfo, leaseMs: number, volumeMark: string): Promise<void>;
+  /** Extends the lease; false when it had already expired (its sessions may be taken over). */
+  renew(instanceId: string, leaseMs: number): Promise<boolean>;
+  /** The other instances whose lease is alive, with the mark of their workspaces folder. */
+  liveInstances(exceptId: string): Promise<Array<InstanceInfo & { volumeMark: string | null }>>;
+  /**
+   * Makes the session this instance's, unless a live instance owns it. A session not stored yet
+   * (being created) may be claimed too.
+   */
+  claim(sessionId: string, instanceId: string): Promise<SessionClaim>;
+  /** Active sessions whose owner is gone (its lease expired, or it left), at most `limit`. */
+  orphans(limit: number): Promise<string[]>;
+  /** Gives up every session of the instance and its lease (a clean shutdown). */
+  leave(instanceId: string): Promise<void>;
+}

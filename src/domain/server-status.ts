@@ -27,6 +27,12 @@ export interface ServerHealth {
   };
 }
 
+/** Whether this instance should get traffic now, and why not (GET /health/ready). */
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
 export class ServerStatus {
   constructor(
     private readonly deps: {
@@ -34,8 +40,35 @@ export class ServerStatus {
       registry: SessionRegistry;
       admission: Admission;
       runner: Pick<AgentRunner, 'health'>;
+      /** Other services the server needs to serve (Redis), by name: each resolves when it answers. */
+      services?: Record<string, () => Promise<void>>;
+      /** Whether this instance's lease is alive (always, for a single instance). */
+      leaseAlive?: () => boolean;
     },
   ) {}
+
+  /**
+   * Readiness: the store and every other service answer, the instance's lease is alive, and it
+   * is not shutting down. A load balancer sends work only to a ready instance; `/health` stays
+   * the liveness probe.
+   */
+  async readiness(): Promise<Readiness> {
+    const answers = async (ping: () => Promise<void>): Promise<boolean> =>
+      ping().then(
+        () => true,
+        () => false,
+      );
+    const services = Object.entries(this.deps.services ?? {});
+    const results = await Promise.all([
+      answers(() => this.deps.stores.ping()),
+      ...services.map(([, ping]) => answers(ping)),
+    ]);
+    const checks: Record<string, boolean> = { store: results[0] ?? false };
+    services.forEach(([name], i) => (checks[name] = results[i + 1] ?? false));
+    checks.lease = this.deps.leaseAlive?.() ?? true;
+    checks.accepting = !this.deps.admission.draining;
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
 
   async health(): Promise<ServerHealth> {
     const { registry, admission } = this.deps;

@@ -10,6 +10,7 @@ import { newClaudeSessionId, newSessionId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
 import type { Policies } from './key-policy.js';
 import type { PermissionBroker } from './permissions.js';
+import type { Placement } from './placement.js';
 import type { AgentRunner, Clock, Logger, Workspaces } from './ports.js';
 import type { ProcessPool } from './process-pool.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
@@ -65,6 +66,8 @@ export interface SessionServiceDeps {
   rateLimits: RateLimits;
   policies: Policies;
   admission: Admission;
+  /** With several instances, a new session is claimed for this one before it is stored. */
+  placement?: Pick<Placement, 'claimNew'>;
   clock: Clock;
   logger: Logger;
   settings: SessionSettings;
@@ -126,6 +129,7 @@ export class SessionService {
     try {
       rateLimit = await rateLimits.take(key, 'sessions');
       record = await this.newRecord(key, input, grant, external);
+      await this.deps.placement?.claimNew(record.id);
       await stores.sessions.insertSession(record, idempotency?.record(record.id, null));
     } finally {
       release();

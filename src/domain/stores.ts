@@ -69,8 +69,27 @@ export interface TurnStore {
   getTurn(id: string): Promise<TurnRecord | null>;
   /** The most recent turn of a session (by `firstSeq`), if any. */
   latestTurn(sessionId: string): Promise<TurnRecord | null>;
-  /** Turns left `queued` or `running` (after a crash, at start-up): by session, in log (queue) order. */
-  listUnfinishedTurns(): Promise<TurnRecord[]>;
+  /**
+   * Turns left `queued` or `running` (after a crash, at start-up): by session, in log (queue)
+   * order; of one session only when `sessionId` is given (one taken over from another instance).
+   */
+  listUnfinishedTurns(sessionId?: string): Promise<TurnRecord[]>;
+}
+
+/**
+ * An event numbered at or below what its session's log already gave out: another writer (another
+ * instance of the server, sharing the database) appended to the log since this one last looked.
+ * Stores that several processes share throw it from every write that carries an event, with
+ * nothing of that write stored; EventLog then reads the log's head again and renumbers.
+ */
+export class EventSeqTaken extends Error {
+  override name = 'EventSeqTaken';
+  constructor(
+    readonly sessionId: string,
+    readonly seq: number,
+  ) {
+    super(`event ${seq} of session ${sessionId} is already taken`);
+  }
 }
 
 /** The sessions' append-only event logs (src/domain/event-log.ts is their only writer). */

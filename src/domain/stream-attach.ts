@@ -5,7 +5,7 @@
  */
 import { idempotentTurnGone, messageNotInSession } from './error-situations.js';
 import type { EventLog } from './event-log.js';
-import type { SessionRuntime } from './session-runtime.js';
+import type { SessionActivity } from './session-activity.js';
 import type { Stores } from './stores.js';
 
 export interface StreamPlan {
@@ -56,7 +56,7 @@ export class StreamAttach {
   }
 
   /** `GET …/stream`: what to serve a client that attaches to the session. */
-  async attach(session: SessionRuntime, request: AttachRequest): Promise<AttachDecision> {
+  async attach(session: SessionActivity, request: AttachRequest): Promise<AttachDecision> {
     const sessionId = session.id;
     const { cursor, partial } = request;
     if (request.messageId !== undefined) {
@@ -70,11 +70,10 @@ export class StreamAttach {
     }
     if (cursor !== null) {
       // Nothing runs or waits, and the client has every event: nothing to send.
-      if (!session.hasWork && cursor >= (await this.deps.events.currentSeq(sessionId)))
-        return { kind: 'nothing' };
+      if (!(await session.hasWork()) && cursor >= (await session.lastSeq())) return { kind: 'nothing' };
       return this.stream(sessionId, cursor, null, partial);
     }
-    const turn = session.turn ?? (await this.deps.stores.turns.latestTurn(sessionId));
+    const turn = (await session.runningTurn()) ?? (await this.deps.stores.turns.latestTurn(sessionId));
     if (!turn) return { kind: 'nothing' };
     return this.stream(sessionId, turn.firstSeq - 1, turn.id, partial);
   }

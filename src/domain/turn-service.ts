@@ -116,7 +116,17 @@ export class TurnService {
       if (turn.status === 'queued' && sessionOpen) queued.push(turn);
       else stale.push(turn);
     }
-    for (const turn of stale) {
+    await this.recordInterrupted(stale);
+    return { interrupted: stale.length, queued };
+  }
+
+  /**
+   * Records turns that were running when their server stopped (or their instance died) as
+   * interrupted, each with its terminal `error` event, so no turn is left "running" and every
+   * stream of it can end. Returns how many.
+   */
+  async recordInterrupted(turns: readonly TurnRecord[]): Promise<number> {
+    for (const turn of turns) {
       const error = turnCutByRestart(turn.id).toBody();
       await this.deps.events.appendWith(
         turn.sessionId,
@@ -138,7 +148,7 @@ export class TurnService {
           ),
       );
     }
-    return { interrupted: stale.length, queued };
+    return turns.length;
   }
 
   async start(key: ApiKeyRecord, sessionId: string, input: StartTurnInput): Promise<StartedTurn> {

@@ -7,6 +7,7 @@ import type { Idempotency } from '../domain/idempotency.js';
 import type { KeyAdmin } from '../domain/key-admin.js';
 import type { Policies } from '../domain/key-policy.js';
 import type { PermissionBroker } from '../domain/permissions.js';
+import type { Placement } from '../domain/placement.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { Admission } from '../domain/admission.js';
 import type { AgentRunner, Clock } from '../domain/ports.js';
@@ -29,6 +30,8 @@ export interface HttpSettings {
   trustProxy: boolean;
   modelMap: Record<string, string>;
   defaultModel: string | null;
+  /** This instance's INSTANCE_URL (several instances), named in the requests it forwards. */
+  instanceUrl: string | null;
 }
 
 export interface AppDeps {
@@ -44,6 +47,11 @@ export interface AppDeps {
   streamAttach: StreamAttach;
   usage: UsageReport;
   status: ServerStatus;
+  /**
+   * Where a session's requests are served: here, or (several instances) forwarded to the
+   * instance that runs its Claude Code process.
+   */
+  placement: Placement;
   /** Whether the server takes new work (false once shutdown begins). */
   admission: Admission;
   idempotency: Idempotency;

@@ -10,6 +10,7 @@ import { clientErrorHandler } from './plugins/client-errors.js';
 import { invalidUrl } from '../domain/error-situations.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
+import { registerPlacement } from './plugins/placement.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerControlRoutes } from './routes/control.js';
@@ -53,6 +54,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
         }
       });
       registerAuth(api, deps.keys, deps.rateLimits);
+      registerPlacement(api, deps.placement, deps.settings.instanceUrl ?? '');
       registerHealthRoutes(api, deps);
       registerModelRoutes(api, deps);
       registerSessionRoutes(api, deps);

@@ -6,6 +6,7 @@
  */
 import type { EventLog } from '../domain/event-log.js';
 import type { RateLimits } from '../domain/rate-limits.js';
+import type { SessionActivity } from '../domain/session-activity.js';
 import type { StreamPlan } from '../domain/stream-attach.js';
 import { rateLimitExceeded } from '../domain/error-situations.js';
 import { type ApiKeyRecord } from '../domain/types.js';
@@ -21,7 +22,8 @@ export interface EventStreamDeps {
   events: EventLog;
   rateLimits: RateLimits;
   key: ApiKeyRecord;
-  isRunning: () => boolean;
+  /** Whether the session still has work, and its log's head: when a whole-session stream ends. */
+  activity: SessionActivity;
   now: () => number;
   /** Is the key still valid? A stream of a revoked key ends within KEY_RECHECK_MS. */
   keyStillValid: () => Promise<boolean>;
@@ -63,7 +65,7 @@ export async function streamEvents(sse: SseStream, plan: StreamPlan, deps: Event
       if (!TERMINAL_EVENT_TYPES.has(event.type)) continue;
       if (plan.untilTurnId !== null) {
         if (event.turnId === plan.untilTurnId) break;
-      } else if (!deps.isRunning() && event.seq >= (await deps.events.currentSeq(plan.sessionId))) {
+      } else if (!(await deps.activity.hasWork()) && event.seq >= (await deps.activity.lastSeq())) {
         break;
       }
     }

@@ -35,10 +35,12 @@ const TAG = randomBytes(4).toString('hex');
 const PREFIX = `ccr-leak-${TAG}-`;
 const secret = (): string => `${PREFIX}${randomBytes(8).toString('hex')}`;
 
-/** The server's own secrets, in its environment. */
-const SERVER_SECRETS = {
-  DATABASE_URL: `postgres://ccr:${secret()}@db.invalid/ccr`,
-  REDIS_URL: `redis://:${secret()}@redis.invalid:6379`,
+/**
+ * The server's own secrets, in its environment. (Its database and Redis URLs are secrets too:
+ * secrets.test.ts checks those, on a server really using PostgreSQL and Redis; this suite's server
+ * keeps SQLite, whose file the agent must not read either.)
+ */
+const SERVER_SECRETS: Record<string, string> = {
   ADMIN_API_KEYS: `admin-${secret()}`,
 };
 

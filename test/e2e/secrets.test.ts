@@ -2,18 +2,20 @@
  * The agent's environment does not hold the server's secrets: Claude Code runs `env` and what
  * the model is told (the tool result in the next API request) has none of them.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserMessage, toolResults, type ToolResultView } from '../../src/fake-anthropic/index.js';
 import { call, type JsonResponse } from '../helpers/http.js';
+import { secretServerSettings } from '../helpers/services.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 import { createSession, deleteSession, type Completion } from './support.js';
 
 const KEY = TEST_KEYS[0];
-const SECRETS = {
-  DATABASE_URL: 'postgres://secret',
-  REDIS_URL: 'redis://secret',
+/** Its real database and Redis URLs (each with a password) are filled in before it starts. */
+const SECRETS: Record<string, string> = {
   ADMIN_API_KEY: 'admin-secret',
 };
+let services: Awaited<ReturnType<typeof secretServerSettings>> | undefined;
 /** The server's credential for the model API (serverEnv sets it). */
 const MODEL_API_KEY = 'sk-ant-fake-test-key';
 
@@ -25,6 +27,8 @@ let told: ToolResultView;
 
 beforeAll(async () => {
   // API_KEYS (the test keys) is already in the server's environment.
+  services = await secretServerSettings(() => `secret${randomBytes(6).toString('hex')}`);
+  Object.assign(SECRETS, services.env);
   stack = await startStack({ env: SECRETS });
   // Plain `env` is not read-only to Claude Code: it needs approval unless allowed.
   sessionId = await createSession(stack, KEY, { allowedTools: ['Bash(env)'] });
@@ -44,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (sessionId) await deleteSession(stack, KEY, sessionId);
   await stack?.close();
+  await services?.close();
 });
 
 describe("the agent's environment", () => {

@@ -245,11 +245,16 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
  */
 export function claudeConfigDirs(dataDir: string): string[] {
   const dirs = [path.join(dataDir, 'claude')];
-  const marker = path.join(dataDir, 'agent-tmp-dir');
-  const base = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : null;
   const children = (dir: string): string[] =>
     fs.existsSync(dir) ? fs.readdirSync(dir).map((name) => path.join(dir, name)) : [];
-  if (base) dirs.push(...children(base).map((dir) => path.join(dir, 'config')));
+  // The temp base's marker: in the data dir, or (several instances) in each instance's folder.
+  const markers = [dataDir, ...children(path.join(dataDir, 'instances'))].map((d) =>
+    path.join(d, 'agent-tmp-dir'),
+  );
+  for (const marker of markers.filter((m) => fs.existsSync(m))) {
+    const base = fs.readFileSync(marker, 'utf8').trim();
+    dirs.push(...children(base).map((dir) => path.join(dir, 'config')));
+  }
   dirs.push(...children(os.tmpdir()).filter((dir) => path.basename(dir).startsWith('claude-resume-')));
   return dirs;
 }

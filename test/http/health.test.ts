@@ -134,3 +134,34 @@ describe('GET /health', () => {
     expect(res.body).not.toContain('locked');
   });
 });
+
+describe('GET /health/ready', () => {
+  const READY = '/api/v1/health/ready';
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('200 ready, without a key: the store answers, the instance takes work', async () => {
+    h = await startApp();
+    const res = await h.app.inject({ method: 'GET', url: READY });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      status: 'ready',
+      timestamp: expect.any(String),
+      checks: { store: true, lease: true, accepting: true },
+    });
+  });
+
+  it('503 not ready while draining, and when the store does not answer', async () => {
+    h = await startApp();
+    h.deps.admission.drain();
+    const draining = await h.app.inject({ method: 'GET', url: READY });
+    expect(draining.statusCode).toBe(503);
+    expect(draining.json()).toMatchObject({ status: 'not_ready', checks: { store: true, accepting: false } });
+    h.store.ping = () => Promise.reject(new Error('database is locked'));
+    const down = await h.app.inject({ method: 'GET', url: READY });
+    expect(down.json()).toMatchObject({ status: 'not_ready', checks: { store: false } });
+    expect(down.body).not.toContain('locked');
+  });
+});

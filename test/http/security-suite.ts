@@ -60,7 +60,7 @@ export const AUTHENTICATED_ROUTES: readonly RouteCase[] = [
   { method: 'POST', url: '/api/v1/admin/keys/:id/revoke', ok: 200, access: 'admin' },
 ];
 
-export const PUBLIC_ROUTES: readonly string[] = ['GET /api/v1/health'];
+export const PUBLIC_ROUTES: readonly string[] = ['GET /api/v1/health', 'GET /api/v1/health/ready'];
 
 /** Every `METHOD /path` the app serves (HEAD, which Fastify adds to each GET, left out). */
 export function routesOf(app: FastifyInstance): string[] {

@@ -7,18 +7,19 @@
  * Every record is structuredClone'd on the way in and on the way out, so neither the caller's
  * object nor a returned one is the stored state: mutating them changes nothing here, as with SQL.
  */
-import type {
-  EventStore,
-  IdempotencyStore,
-  KeyPatch,
-  KeyStore,
-  SessionPatch,
-  SessionStore,
-  Stores,
-  TranscriptEntry,
-  TurnFinish,
-  TurnStore,
-  UsageStore,
+import {
+  EventSeqTaken,
+  type EventStore,
+  type IdempotencyStore,
+  type KeyPatch,
+  type KeyStore,
+  type SessionPatch,
+  type SessionStore,
+  type Stores,
+  type TranscriptEntry,
+  type TurnFinish,
+  type TurnStore,
+  type UsageStore,
 } from '../../domain/stores.js';
 import { MemoryTranscriptStore } from './memory-transcript-store.js';
 import {
@@ -283,10 +284,11 @@ export class MemoryStore
     this.insertEvents([promptEvent]);
   }
 
-  async listUnfinishedTurns(): Promise<TurnRecord[]> {
+  async listUnfinishedTurns(sessionId?: string): Promise<TurnRecord[]> {
     return (
       [...this.s.turns.values()]
         .filter((turn) => turn.status === 'running' || turn.status === 'queued')
+        .filter((turn) => sessionId === undefined || turn.sessionId === sessionId)
         // Per session in log order: that is queue order.
         .sort((a, b) =>
           a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : a.firstSeq - b.firstSeq,
@@ -360,7 +362,7 @@ export class MemoryStore
       if (!this.s.sessions.has(event.sessionId)) throw new Error(`event: no session ${event.sessionId}`);
       const id = `${event.sessionId}\u0000${event.seq}`;
       const duplicate = seen.has(id) || this.log(event.sessionId).some((stored) => stored.seq === event.seq);
-      if (duplicate) throw new Error(`event: duplicate seq ${event.seq} in session ${event.sessionId}`);
+      if (duplicate) throw new EventSeqTaken(event.sessionId, event.seq);
       seen.add(id);
     }
   }

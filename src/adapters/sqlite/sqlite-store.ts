@@ -246,8 +246,9 @@ export class SqliteStore
     this.startTurnTx(turnId, promptEvent);
   }
 
-  async listUnfinishedTurns(): Promise<TurnRecord[]> {
-    return this.sql.unfinishedTurns.all().map(turnFromRow);
+  async listUnfinishedTurns(sessionId?: string): Promise<TurnRecord[]> {
+    const all = this.sql.unfinishedTurns.all().map(turnFromRow);
+    return sessionId === undefined ? all : all.filter((turn) => turn.sessionId === sessionId);
   }
 
   async sessionUsage(sessionId: string): Promise<{ usage: TokenUsage; costUsd: number }> {

@@ -12,7 +12,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: AppDeps): void
 
   // 202 when a turn was interrupted (its stream ends with `complete`, status interrupted);
   // 200 when nothing ran: a harmless no-op.
-  app.post('/sessions/:id/interrupt', { config: { scope: 'write' } }, async (request, reply) => {
+  app.post('/sessions/:id/interrupt', { config: { scope: 'write', owner: true } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const { interrupted, messageId } = await turns.interrupt(keyOf(request), id);
     const session = registry.find(keyOf(request), id);
@@ -25,16 +25,20 @@ export function registerControlRoutes(app: FastifyInstance, deps: AppDeps): void
     });
   });
 
-  app.get('/sessions/:id/permissions', { config: { scope: 'read' } }, async (request) => {
+  app.get('/sessions/:id/permissions', { config: { scope: 'read', owner: true } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     registry.find(keyOf(request), id);
     return { sessionId: id, permissions: permissions.list(id) };
   });
 
-  app.post('/sessions/:id/permissions/:requestId', { config: { scope: 'write' } }, async (request) => {
-    const { id, requestId } = parseOrThrow(permissionParams, request.params, 'path');
-    const body = parseOrThrow(permissionDecisionBody, request.body, 'decision');
-    registry.find(keyOf(request), id);
-    return permissions.answer(id, requestId, body);
-  });
+  app.post(
+    '/sessions/:id/permissions/:requestId',
+    { config: { scope: 'write', owner: true } },
+    async (request) => {
+      const { id, requestId } = parseOrThrow(permissionParams, request.params, 'path');
+      const body = parseOrThrow(permissionDecisionBody, request.body, 'decision');
+      registry.find(keyOf(request), id);
+      return permissions.answer(id, requestId, body);
+    },
+  );
 }

@@ -1,9 +1,10 @@
 /**
- * `GET /health`. Without a key (or with one that is not valid: a health check must not fail on
- * it) it says only whether the server is up: `status`, `timestamp`, `version`. How busy it is,
- * what is wrong and whether it has model credentials are for the server's own users: any valid
- * key (admin or user) sees the same server-wide figures, which are counts, never another key's
- * data.
+ * Probes, without a key. `GET /health` (liveness): is the store answering, and what runs here.
+ * Without a key (or with one that is not valid: a health check must not fail on it) it says only
+ * whether the server is up: `status`, `timestamp`, `version`. How busy it is, what is wrong and
+ * whether it has model credentials are for the server's own users: any valid key (admin or user)
+ * sees the same server-wide figures, which are counts, never another key's data.
+ * `GET /health/ready` (readiness): should a load balancer send work here now.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { iso } from '../../domain/time.js';
@@ -38,6 +39,15 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       claudeCode: { version: runner.version() },
       credentials: health.agent.credentials,
       problems: health.agent.problems,
+    });
+  });
+
+  app.get('/health/ready', { config: { public: true } }, async (_request, reply) => {
+    const readiness = await status.readiness();
+    return reply.status(readiness.ready ? 200 : 503).send({
+      status: readiness.ready ? 'ready' : 'not_ready',
+      timestamp: iso(clock.now()),
+      checks: readiness.checks,
     });
   });
 }

@@ -44,10 +44,10 @@ function answerBlocking(reply: FastifyReply, state: TurnState): FastifyReply {
 }
 
 export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { registry, turns, events } = deps;
+  const { placement, turns, events } = deps;
   const bodySchema = sendMessageBody(deps.settings.turnTimeoutMaxMs);
 
-  app.post('/sessions/:id/messages', { config: { scope: 'write' } }, async (request, reply) => {
+  app.post('/sessions/:id/messages', { config: { scope: 'write', owner: true } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
     const accepted = (messageId: string, position: number) =>
@@ -81,7 +81,8 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
   app.get('/sessions/:id/messages', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const page = parseOrThrow(listMessagesQuery, request.query, 'query');
-    registry.find(keyOf(request), id);
+    // Any instance reads the history from the shared store.
+    await placement.view(keyOf(request), id);
     const result = await events.history(id, page);
     return {
       sessionId: id,

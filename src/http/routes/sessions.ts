@@ -45,12 +45,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     };
   });
 
-  app.get('/sessions/:id', { config: { scope: 'read' } }, async (request) => {
+  app.get('/sessions/:id', { config: { scope: 'read', owner: true } }, async (request) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     return sessionDetails(await sessions.details(keyOf(request), id));
   });
 
-  app.delete('/sessions/:id', { config: { scope: 'write' } }, async (request, reply) => {
+  app.delete('/sessions/:id', { config: { scope: 'write', owner: true } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     await sessions.end(keyOf(request), id);
     return reply.status(204).send();

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidField, rateLimitExceeded } from '../../domain/error-situations.js';
+import type { SessionActivity } from '../../domain/session-activity.js';
 import type { StreamPlan } from '../../domain/stream-attach.js';
 import type { ApiKeyRecord } from '../../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
@@ -20,7 +21,7 @@ import type { StreamSlot } from '../stream-registry.js';
 import { parseOrThrow } from '../validate.js';
 
 export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { registry, turns, streamAttach, events, rateLimits, settings, clock, policies } = deps;
+  const { placement, turns, streamAttach, events, rateLimits, settings, clock, policies } = deps;
 
   /** The key's place for one more stream (MAX_STREAMS_REACHED when it holds its cap). */
   const takeStreamSlot = (key: ApiKeyRecord): StreamSlot =>
@@ -32,6 +33,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
     reply: FastifyReply,
     key: ApiKeyRecord,
     plan: StreamPlan,
+    activity: SessionActivity,
     slot: StreamSlot,
   ): Promise<void> => {
     reply.hijack();
@@ -47,13 +49,13 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       events,
       rateLimits,
       key,
-      isRunning: () => registry.peek(plan.sessionId)?.hasWork ?? false,
+      activity,
       now: () => clock.now(),
       keyStillValid: () => deps.keys.isStillValid(key.id),
     }).catch((err: unknown) => request.log.error({ err }, 'event stream failed'));
   };
 
-  app.post('/sessions/:id/stream', { config: { scope: 'write' } }, async (request, reply) => {
+  app.post('/sessions/:id/stream', { config: { scope: 'write', owner: true } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
     const body = parseOrThrow(bodySchema, request.body, 'message');
     const key = keyOf(request);
@@ -73,11 +75,25 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
             queue: body.queue,
           });
           setRateLimitHeaders(reply, rateLimit);
-          await open(request, reply, key, await streamAttach.ofTurn(id, turn, partial), slot);
+          await open(
+            request,
+            reply,
+            key,
+            await streamAttach.ofTurn(id, turn, partial),
+            await placement.view(key, id),
+            slot,
+          );
         },
         // A retry attaches to the first request's turn, from its first event.
         replay: async (record) =>
-          open(request, reply, key, await streamAttach.ofStoredTurn(id, record.messageId ?? '', partial), slot),
+          open(
+            request,
+            reply,
+            key,
+            await streamAttach.ofStoredTurn(id, record.messageId ?? '', partial),
+            await placement.view(key, id),
+            slot,
+          ),
       });
     } finally {
       // Kept by the stream when one opened; given back when the request ended without one.
@@ -92,8 +108,9 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       const { id } = parseOrThrow(sessionParams, request.params, 'path');
       const query = parseOrThrow(streamQuery, request.query, 'query');
       const key = keyOf(request);
-      const session = registry.find(key, id);
-      const decision = await streamAttach.attach(session, {
+      // Any instance serves a stream, from the shared store and event bus.
+      const activity = await placement.view(key, id);
+      const decision = await streamAttach.attach(activity, {
         messageId: query.messageId,
         cursor: lastEventId(request) ?? query.after ?? null,
         partial: query.partial,
@@ -107,7 +124,7 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
       if (budget.remaining <= 0) throw rateLimitExceeded(budget, clock.now());
       const slot = takeStreamSlot(key);
       try {
-        await open(request, reply, key, decision.plan, slot);
+        await open(request, reply, key, decision.plan, activity, slot);
       } finally {
         slot.release();
       }

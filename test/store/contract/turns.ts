@@ -135,6 +135,9 @@ export function turnsContract(ctx: ContractContext): void {
         ['turn_y', 5000],
         ['turn_x', 7000],
       ]);
+      const ofB = await ctx.stores().turns.listUnfinishedTurns('ses_b');
+      expect(ofB.map((t) => t.id)).toEqual(['turn_z', 'turn_y', 'turn_x']);
+      expect(await ctx.stores().turns.listUnfinishedTurns('ses_none')).toEqual([]);
     });
 
     it('beginTurn refuses a turn of an unknown session', async () => {

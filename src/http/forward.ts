@@ -1,0 +1,93 @@
+/**
+ * Forwards a request to the instance that runs its session's Claude Code process, and streams
+ * that instance's answer back as it comes (an event stream included). The forwarded request
+ * carries the client's own key and request id: the owner authenticates and answers it exactly as
+ * if the client had asked it directly. It is marked as forwarded, so it is never forwarded again.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sessionOwnerDown } from '../domain/error-situations.js';
+
+/** The mark of a forwarded request (its value: the forwarding instance's URL, for the logs). */
+export const FORWARDED_HEADER = 'x-ccr-forwarded-from';
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and what the body's new encoding replaces. */
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+  'content-length',
+]);
+
+/** How long the owner may take to answer the connection before the request fails (503). */
+const CONNECT_TIMEOUT_MS = 5000;
+
+function copyHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !NOT_FORWARDED.has(name.toLowerCase())) out[name] = value;
+  }
+  return out;
+}
+
+export async function forwardRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ownerUrl: string,
+  selfUrl: string,
+): Promise<void> {
+  const target = new URL(request.url, ownerUrl);
+  const body = request.body === undefined || request.body === null ? null : JSON.stringify(request.body);
+  const headers = copyHeaders(request.headers);
+  headers[FORWARDED_HEADER] = selfUrl;
+  headers['x-request-id'] = request.id;
+  if (body !== null) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(body));
+  }
+  const transport = target.protocol === 'https:' ? https : http;
+  const upstream = transport.request(target, { method: request.method, headers });
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
+    upstream.once('socket', (socket) => socket.once('connect', () => clearTimeout(timer)));
+    upstream.once('response', (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+    upstream.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    upstream.end(body ?? undefined);
+  }).catch((err: unknown) => {
+    request.log.warn({ err, owner: ownerUrl }, 'the instance that runs this session did not answer');
+    throw sessionOwnerDown();
+  });
+  // From here the owner's answer is the answer, streamed through as it comes.
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(response.statusCode ?? 502, copyHeaders(response.headers));
+  raw.flushHeaders();
+  // A client that goes away closes the forwarded request too (a stream's reader, not its turn).
+  raw.once('close', () => {
+    if (!response.complete) upstream.destroy();
+  });
+  response.on('data', (chunk: Buffer) => {
+    if (!raw.write(chunk)) {
+      response.pause();
+      raw.once('drain', () => response.resume());
+    }
+  });
+  await new Promise<void>((resolve) => {
+    response.once('end', resolve);
+    response.once('error', resolve);
+    response.once('close', resolve);
+  });
+  raw.end();
+}
