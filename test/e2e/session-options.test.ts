@@ -43,10 +43,21 @@ function systemText(request: RecordedRequest): string {
 
 async function send(sessionId: string, prompt: string) {
   const mark = stack.fake.mark();
-  const res = await call<Completion>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+  let res = await call<Completion>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
     key: KEY,
     body: { prompt },
   });
+  // A turn that asks an approval answers 202 requires_action at once; nobody answers here, so
+  // wait for the turn's end (the server's approval timeout decides).
+  const messageId = (res.body as { messageId?: string }).messageId;
+  const turnUrl = `/sessions/${sessionId}/messages/${messageId}`;
+  for (let tries = 0; res.status === 202 && tries < 200; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const state = await call<{ status: string }>(stack.base, 'GET', turnUrl, { key: KEY });
+    if (state.body.status !== 'requires_action') {
+      res = await call<Completion>(stack.base, 'GET', `${turnUrl}?wait=true&timeout=60000`, { key: KEY });
+    }
+  }
   const requests = stack.fake.messagesRequests().filter((r) => r.id > mark);
   return { res, requests };
 }
