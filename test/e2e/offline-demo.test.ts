@@ -2,7 +2,10 @@
  * `npm run start:offline`: the real server and Claude Code against the project's scripted fake
  * model API, with no credentials from the environment, labelled as such.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok } from '../cli/run-cli.js';
 import { call } from '../helpers/http.js';
@@ -64,4 +67,34 @@ describe('offline demo mode', () => {
     const listed = await ok(printed!.split(' '));
     expect(listed.stdout).toContain(key.slice(0, 12));
   });
+
+  it("runs the README's curl walk-through as written: a file, an approval, an interrupt, a reconnect", async () => {
+    const key = /\b(ccr_[A-Za-z0-9]{40})\b/.exec(server.stdout())![1]!;
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', walkThrough()], {
+      env: { ...process.env, KEY: key, H: server.base.replace(/\/api\/v1$/, '') },
+      timeout: 120_000,
+    });
+    // 1. The agent's Write tool wrote the file (and step 2 runs it).
+    expect(stdout).toMatch(/"response": "Tool result: File created successfully at: \/.*\/hello\.py/);
+    // 2. The command asked, was allowed at the curl's answer, and ran.
+    expect(stdout).toContain('"status": "requires_action"');
+    expect(stdout).toContain('"toolName": "Bash"');
+    expect(stdout).toMatch(/"response": "Tool result: 42/);
+    // 3. The interrupt cut the slow turn.
+    expect(stdout).toContain('"status": "interrupting"');
+    expect(stdout).toMatch(/^data: .*"status":"interrupted"/m);
+    // 4. The reconnect got the rest of the turn, up to its end.
+    expect(stdout).toMatch(/^\s+1 event: complete$/m);
+    // The end: DELETE answered 204.
+    expect(stdout.trimEnd().endsWith('204')).toBe(true);
+  }, 180_000);
 });
+
+/** The runnable block of the README's "A walk through with curl" (its second bash block). */
+function walkThrough(): string {
+  const readme = fs.readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8');
+  const section = readme.split('## A walk through with curl')[1]!.split('\n## ')[0]!;
+  const blocks = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  expect(blocks).toHaveLength(2);
+  return blocks[1]!;
+}

@@ -45,6 +45,9 @@ export function serverEnv(
     SHUTDOWN_DRAIN_MS: '1000',
     // Tests look at a workspace right after DELETE; retention is covered by unit tests.
     WORKSPACE_RETENTION_SECONDS: '0',
+    // The suite tests the sandboxed server: without bubblewrap (`npm test` installs it) every
+    // turn fails with the reason, rather than tests failing far from the cause.
+    SANDBOX_MODE: 'required',
     ...extra,
   };
 }
