@@ -282,7 +282,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       instanceUrl: config.instanceUrl,
     },
     keys,
-    keyAdmin: new KeyAdmin(stores.keys, clock),
+    keyAdmin: new KeyAdmin(stores.keys, clock, () => keys.forget()),
     sessions,
     registry,
     turns,

@@ -343,6 +343,53 @@ describe('EventLog', () => {
     });
   });
 
+  describe('text deltas', () => {
+    const delta = (text: string, index = 0) =>
+      log.publishEphemeral(SID, 'turn_1', 'delta', {
+        sessionId: SID,
+        messageId: 'turn_1',
+        kind: 'text',
+        index,
+        text,
+      });
+    const textOf = (event: SessionEvent) => (JSON.parse(event.data) as { text: string }).text;
+
+    it('reach a reader that keeps up one by one, as they were published', async () => {
+      const abort = new AbortController();
+      const reader = log.read(SID, 0, abort.signal);
+      const seen: string[] = [];
+      for (const text of ['a', 'b', 'c']) {
+        const next = reader.next();
+        await delta(text);
+        seen.push(textOf((await next).value as SessionEvent));
+      }
+      abort.abort();
+      expect(seen).toEqual(['a', 'b', 'c']);
+    });
+
+    it('that piled up while the reader was busy come joined, per content block, in order', async () => {
+      const abort = new AbortController();
+      const reader = log.read(SID, 0, abort.signal);
+      const first = reader.next();
+      await delta('a');
+      expect(textOf((await first).value as SessionEvent)).toBe('a');
+      // The reader is busy (its client's socket is full): these queue up for it meanwhile.
+      await delta('b');
+      await delta('c');
+      await delta('x', 1);
+      await append(1);
+      await delta('d');
+      const rest: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const event = (await reader.next()).value as SessionEvent;
+        rest.push(event.type === 'delta' ? textOf(event) : `message ${event.seq}`);
+      }
+      abort.abort();
+      // Another block or a stored event in between ends a join: order is kept.
+      expect(rest).toEqual(['bc', 'x', 'message 1', 'd']);
+    });
+  });
+
   it('forget() drops the cached sequence number; the store is asked again', async () => {
     await append(1);
     await store.appendEvents([eventAt(2)]); // written by someone else (another instance)

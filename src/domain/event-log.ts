@@ -7,7 +7,7 @@
 import type { Clock, EventBus } from './ports.js';
 import { EventSeqTaken, type EventStore } from './stores.js';
 import type { Page, SessionEvent } from './types.js';
-import type { EphemeralEventType, EventPayload, StoredEventType } from './events.js';
+import { joinDeltas, type EphemeralEventType, type EventPayload, type StoredEventType } from './events.js';
 
 export interface EventMeta {
   seq: number;
@@ -179,7 +179,7 @@ export class EventLog {
           if (event.ephemeral) {
             // Published after stored event `seq`: it belongs here unless the reader is already
             // past that point (it replayed later events from the store).
-            if (event.seq >= cursor) yield event;
+            if (event.seq >= cursor) yield joinQueuedDeltas(event, buffer);
             if (signal.aborted) return;
             continue;
           }
@@ -224,4 +224,20 @@ export class EventLog {
     );
     return next;
   }
+}
+
+/**
+ * The delta and the deltas queued right behind it for the same content block, as one event. Deltas
+ * pile up only while the reader is busy (its client's socket is not keeping up), so a reader that
+ * keeps up gets each delta as it was published, and a slow one gets fewer, larger ones.
+ */
+function joinQueuedDeltas(event: SessionEvent, queue: SessionEvent[]): SessionEvent {
+  let joined = event;
+  for (let next = queue[0]; next !== undefined; next = queue[0]) {
+    const both = joinDeltas(joined, next);
+    if (both === null) break;
+    joined = both;
+    queue.shift();
+  }
+  return joined;
 }

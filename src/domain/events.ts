@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { ErrorBodySchema } from './errors.js';
+import type { SessionEvent } from './types.js';
 
 const isoTime = z.string().describe('ISO 8601 time, UTC');
 
@@ -155,6 +156,26 @@ export const DeltaEventSchema = z.object({
   text: z.string(),
 });
 export type DeltaEvent = z.infer<typeof DeltaEventSchema>;
+
+/**
+ * Two deltas published one after the other as one (the second's text appended), or null when
+ * they are not of the same content block of the same turn, at the same point of the log. A
+ * reader that lags behind gets the deltas that piled up for it joined this way.
+ */
+export function joinDeltas(first: SessionEvent, next: SessionEvent): SessionEvent | null {
+  const sameSpot =
+    first.type === 'delta' &&
+    next.type === 'delta' &&
+    first.ephemeral === true &&
+    next.ephemeral === true &&
+    first.turnId === next.turnId &&
+    first.seq === next.seq;
+  if (!sameSpot) return null;
+  const a = JSON.parse(first.data) as DeltaEvent;
+  const b = JSON.parse(next.data) as DeltaEvent;
+  if (a.kind !== b.kind || a.index !== b.index) return null;
+  return { ...first, data: JSON.stringify({ ...a, text: a.text + b.text }) };
+}
 
 // --- complete --------------------------------------------------------------------------------
 

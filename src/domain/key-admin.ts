@@ -59,6 +59,8 @@ export class KeyAdmin {
   constructor(
     private readonly store: KeyStore,
     private readonly clock: Clock,
+    /** Told of every change to a key, so the server's key cache drops it at once. */
+    private readonly changed: () => void = () => undefined,
   ) {}
 
   async create(input: NewKeyInput): Promise<{ key: ApiKeyRecord; secret: string }> {
@@ -88,6 +90,7 @@ export class KeyAdmin {
     const name = patch.name === undefined ? undefined : validName(patch.name);
     const policy = patch.policy === undefined ? undefined : validPolicy(patch.policy);
     await this.store.updateKey(key.id, { name, policy });
+    this.changed();
     return (await this.store.getKey(key.id)) ?? key;
   }
 
@@ -95,6 +98,7 @@ export class KeyAdmin {
   async revoke(idOrPrefix: string): Promise<ApiKeyRecord> {
     const key = await this.find(idOrPrefix);
     if (key.revokedAt === null) await this.store.updateKey(key.id, { revokedAt: this.clock.now() });
+    this.changed();
     return (await this.store.getKey(key.id)) ?? key;
   }
 }

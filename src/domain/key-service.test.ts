@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../adapters/memory/memory-store.js';
 import { hashKey, keyRecordFor } from './api-keys.js';
 import { ApiError } from './errors.js';
-import { KeyService } from './key-service.js';
+import { KeyAdmin } from './key-admin.js';
+import { KEY_CACHE_MS, KeyService } from './key-service.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -124,6 +125,36 @@ describe('KeyService', () => {
       await addKey('ccr_old', T0);
       expect(await keys.bootstrap([])).toEqual({ generatedSecret: null, seeded: 0 });
       expect(await store.countKeys()).toBe(1);
+    });
+  });
+
+  describe('the key cache', () => {
+    it('spares the store a read per request, and a change made elsewhere counts within KEY_CACHE_MS', async () => {
+      const id = await addKey('ccr_cached');
+      const reads = vi.spyOn(store, 'findKeyByHash');
+      await keys.authenticate('ccr_cached');
+      await keys.authenticate('ccr_cached');
+      expect(reads).toHaveBeenCalledTimes(1);
+      // Revoked by the key CLI or another instance: straight in the store.
+      await store.updateKey(id, { revokedAt: T0 });
+      clock.t += KEY_CACHE_MS - 1;
+      await expect(keys.authenticate('ccr_cached')).resolves.toMatchObject({ id });
+      clock.t += 1;
+      expect(await failure('ccr_cached')).toMatchObject({ code: 'INVALID_API_KEY' });
+    });
+
+    it("a change through this server's admin counts at once", async () => {
+      const id = await addKey('ccr_admin_revoked');
+      const admin = new KeyAdmin(store, clock, () => keys.forget());
+      await keys.authenticate('ccr_admin_revoked');
+      await admin.revoke(id);
+      expect(await failure('ccr_admin_revoked')).toMatchObject({ code: 'INVALID_API_KEY' });
+    });
+
+    it('does not remember an unknown key: a key made meanwhile works at once', async () => {
+      expect(await failure('ccr_later')).toMatchObject({ code: 'INVALID_API_KEY' });
+      await addKey('ccr_later');
+      await expect(keys.authenticate('ccr_later')).resolves.toMatchObject({ name: 'ccr_later' });
     });
   });
 });

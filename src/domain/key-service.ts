@@ -10,11 +10,36 @@ import type { ApiKeyRecord } from './types.js';
 /** `last_used_at` is a hint for operators; writing it on every request would cost a sync write. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * How long a looked-up key is reused without asking the store again. Every request authenticates,
+ * so this spares a database read per request; a key revoked or changed through the key CLI or
+ * another instance is refused within this time (through this server's admin API, at once:
+ * `forget`). Unknown keys are not cached, so a new key works at once.
+ */
+export const KEY_CACHE_MS = 1000;
+
 export class KeyService {
+  private readonly cache = new Map<string, { key: ApiKeyRecord; until: number }>();
+
   constructor(
     private readonly store: KeyStore,
     private readonly clock: Clock,
   ) {}
+
+  /** Drops what the cache holds: a key was changed here (revoked, its policy edited). */
+  forget(): void {
+    this.cache.clear();
+  }
+
+  private async lookUp(hash: string): Promise<ApiKeyRecord | null> {
+    const now = this.clock.now();
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > now) return cached.key;
+    const key = await this.store.findKeyByHash(hash);
+    if (key === null) this.cache.delete(hash);
+    else this.cache.set(hash, { key, until: now + KEY_CACHE_MS });
+    return key;
+  }
 
   /** Resolves a presented key to its record, or fails with MISSING_API_KEY / INVALID_API_KEY. */
   async authenticate(presented: string | null): Promise<ApiKeyRecord> {
@@ -22,7 +47,7 @@ export class KeyService {
       throw missingApiKey();
     }
     const hash = hashKey(presented);
-    const key = await this.store.findKeyByHash(hash);
+    const key = await this.lookUp(hash);
     if (!key || !sameHash(key.hash, hash) || key.revokedAt !== null) {
       throw invalidApiKey();
     }

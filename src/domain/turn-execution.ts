@@ -47,9 +47,6 @@ const NOT_RUN: AgentTurnResult = {
   costUsd: 0,
 };
 
-/** Text deltas are sent at most this often (joined), so a fast model does not flood streams. */
-const DELTA_FLUSH_MS = 50;
-
 /** The data of a `status` event, stamped with the time the event log gives it. */
 export function statusData<S extends TurnStatusName>(
   sessionId: string,
@@ -84,7 +81,6 @@ export function appendStatus<S extends TurnStatusName>(
 export class TurnExecution {
   private readonly log: Logger;
   private readonly lastText = new AssistantTextTracker();
-  private readonly deltas: DeltaBuffer;
   private status: TurnStatusName = 'running';
   private timedOutAfterMs: number | null = null;
 
@@ -94,11 +90,6 @@ export class TurnExecution {
     private readonly run: TurnRun,
   ) {
     this.log = deps.logger.child({ sessionId: session.id, messageId: run.id });
-    this.deltas = new DeltaBuffer((delta) =>
-      deps.events
-        .publishEphemeral(session.id, run.id, 'delta', { sessionId: session.id, messageId: run.id, ...delta })
-        .catch(() => undefined),
-    );
   }
 
   async execute(): Promise<TurnEnding> {
@@ -152,7 +143,6 @@ export class TurnExecution {
     } finally {
       clearTimeout(timer);
     }
-    this.deltas.flush();
     return endTurn(outcome, {
       sessionId: session.id,
       messageId: run.id,
@@ -166,11 +156,11 @@ export class TurnExecution {
     if (event.kind === 'delta') {
       // The retried call is answering: the session runs again from its first streamed token.
       if (this.status === 'retrying') this.setStatus('running', {});
-      this.deltas.add(event);
+      this.publishDelta(event);
       return;
     }
-    // Everything else is stored; the text so far goes out first, so order is kept.
-    this.deltas.flush();
+    // Everything else is stored. Deltas and stored events go through the log's one chain per
+    // session, so they reach readers in the order Claude Code sent them.
     if (event.kind === 'retry') {
       this.log.warn(
         {
@@ -198,7 +188,6 @@ export class TurnExecution {
   }
 
   private async onPermission(ask: PermissionAsk): Promise<PermissionAnswer> {
-    this.deltas.flush();
     this.setStatus('waiting_for_permission', { toolName: ask.toolName });
     // Registered by the broker at once: a blocking client told "requires_action" finds it listed.
     const asked = this.deps.permissions.ask(this.session.id, this.run.id, ask);
@@ -210,6 +199,23 @@ export class TurnExecution {
     } finally {
       this.run.approvalAnswered();
     }
+  }
+
+  /**
+   * Each delta goes out as it arrives: a reader that keeps up sees the text with no delay. A
+   * reader whose socket lags gets the deltas that piled up meanwhile joined (`EventLog.read`).
+   */
+  private publishDelta(event: Extract<AgentEvent, { kind: 'delta' }>): void {
+    const { session, run } = this;
+    this.deps.events
+      .publishEphemeral(session.id, run.id, 'delta', {
+        sessionId: session.id,
+        messageId: run.id,
+        kind: event.delta,
+        index: event.index,
+        text: event.text,
+      })
+      .catch(() => undefined);
   }
 
   private storeMessage(message: ClaudeMessage): void {
@@ -226,36 +232,6 @@ export class TurnExecution {
     appendStatus(this.deps.events, this.session.id, this.run.id, status, details).catch((err: unknown) =>
       this.log.error({ err }, 'could not store a status event'),
     );
-  }
-}
-
-interface Delta {
-  kind: 'text' | 'thinking';
-  index: number;
-  text: string;
-}
-
-/** Joins the deltas of one content block that arrive within DELTA_FLUSH_MS. */
-class DeltaBuffer {
-  private pending: Delta | null = null;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(private readonly send: (delta: Delta) => void) {}
-
-  add(event: Extract<AgentEvent, { kind: 'delta' }>): void {
-    if (this.pending && (this.pending.kind !== event.delta || this.pending.index !== event.index))
-      this.flush();
-    if (this.pending) this.pending.text += event.text;
-    else this.pending = { kind: event.delta, index: event.index, text: event.text };
-    this.timer ??= setTimeout(() => this.flush(), DELTA_FLUSH_MS);
-  }
-
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const pending = this.pending;
-    this.pending = null;
-    if (pending && pending.text !== '') this.send(pending);
   }
 }
 
