@@ -60,6 +60,8 @@ export interface FakeAnthropicOptions {
   port?: number;
   responder?: Responder;
   log?: (line: string) => void;
+  /** Told of each text delta as it is written to Claude Code (benchmarks time its way from here). */
+  onTextDelta?: (text: string) => void;
 }
 
 export interface FakeAnthropic {
@@ -146,6 +148,7 @@ class FakeAnthropicServer implements FakeAnthropic {
     port: number,
     private readonly initialResponder: Responder,
     private readonly log: ((line: string) => void) | undefined,
+    private readonly onTextDelta: ((text: string) => void) | undefined,
   ) {
     this.port = port;
     this.url = `http://${isIPv6(host) ? `[${host}]` : host}:${port}`;
@@ -440,6 +443,8 @@ class FakeAnthropicServer implements FakeAnthropic {
             if (!(await pause(reply.deltaDelayMs, flight.abort.signal))) return;
           }
           if (!(await writeEvent(res, event))) return;
+          const delta = (event.data as { delta?: { type?: string; text?: string } }).delta;
+          if (delta?.type === 'text_delta' && delta.text !== undefined) this.onTextDelta?.(delta.text);
         }
         res.end();
         return;
@@ -472,6 +477,8 @@ class FakeAnthropicServer implements FakeAnthropic {
           sseErrorEvent(reply.errorType, reply.message),
         ]) {
           if (!(await writeEvent(res, event))) return;
+          const delta = (event.data as { delta?: { type?: string; text?: string } }).delta;
+          if (delta?.type === 'text_delta' && delta.text !== undefined) this.onTextDelta?.(delta.text);
         }
         res.end();
         return;
@@ -621,6 +628,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     address.port,
     opts.responder ?? defaultResponder,
     opts.log,
+    opts.onTextDelta,
   );
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res));
   return fake;
