@@ -126,7 +126,7 @@ try {
       const f = quantile(floor, q);
       const s = quantile(server, q);
       rows.push(
-        `| ${concurrency} | ${name} | ${f.toFixed(1)} ms | ${s.toFixed(1)} ms | +${(s - f).toFixed(1)} ms (${(s / Math.max(f, 0.1)).toFixed(1)}×) |`,
+        `| ${concurrency} | ${name} | ${f.toFixed(1)} ms | ${s.toFixed(1)} ms | ${s - f >= 0 ? '+' : '−'}${Math.abs(s - f).toFixed(1)} ms (${(s / Math.max(f, 0.1)).toFixed(1)}×) |`,
       );
     }
     rows.push(`|   | chunks | ${floor.length} | ${server.length} | |`);
