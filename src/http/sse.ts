@@ -76,6 +76,14 @@ export class SseStream {
   }
 
   /**
+   * An event under a name and id of the caller's choosing (the Managed Agents view of the log,
+   * whose ids are positions inside one log event); `id` null: none, as for a notice.
+   */
+  sendNamed(id: string | null, name: string, data: string): Promise<void> {
+    return this.write(`${id === null ? '' : `id: ${id}\n`}event: ${name}\ndata: ${data}\n\n`);
+  }
+
+  /**
    * A notice about this connection, not part of the log (STREAM_NOTICES: its own rate limit, its
    * cursor, its key, the server's shutdown). It has no `id:`, so a reconnecting client resumes
    * after the last logged event.

@@ -69,7 +69,11 @@ export class FsFileContents implements FileContents {
  * The absolute path of `relativePath` in the workspace, its folders real folders inside it
  * (made when `create`), or null when it would leave the workspace.
  */
-async function insideWorkspace(workspace: string, relativePath: string, create: boolean): Promise<string | null> {
+async function insideWorkspace(
+  workspace: string,
+  relativePath: string,
+  create: boolean,
+): Promise<string | null> {
   const parts = relativePath.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.length === 0 || parts.some((p) => p === '..' || p.includes('\0'))) return null;
   const root = await fs.realpath(workspace);

@@ -76,11 +76,18 @@ export function normalizeTools(tools: readonly ToolsetParams[] | null | undefine
     if (out.length > 0) throw managedFeatureRefused('a second agent toolset', 'an agent has one.');
     const defaults = {
       enabled: tool.default_config?.enabled ?? true,
-      permission_policy: policyOf(tool.default_config?.permission_policy, { type: 'always_allow' }, 'default_config'),
+      permission_policy: policyOf(
+        tool.default_config?.permission_policy,
+        { type: 'always_allow' },
+        'default_config',
+      ),
     };
     const configs = (tool.configs ?? []).map((c): ToolConfig => {
       if (!(c.name in TOOLSET_TOOLS)) {
-        throw managedFeatureRefused(`tool "${c.name}"`, `the toolset's tools are ${Object.keys(TOOLSET_TOOLS).join(', ')}.`);
+        throw managedFeatureRefused(
+          `tool "${c.name}"`,
+          `the toolset's tools are ${Object.keys(TOOLSET_TOOLS).join(', ')}.`,
+        );
       }
       return {
         name: c.name,

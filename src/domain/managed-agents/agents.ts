@@ -3,11 +3,7 @@
  * start from. Every update is a new version; sessions name an agent by id (its latest version)
  * or by id and version. Archived agents start no new session.
  */
-import {
-  agentVersionMismatch,
-  managedFeatureRefused,
-  managedObjectArchived,
-} from '../error-situations.js';
+import { agentVersionMismatch, managedFeatureRefused, managedObjectArchived } from '../error-situations.js';
 import type { ApiKeyRecord } from '../types.js';
 import { normalizeTools, type AgentToolset } from './agent-tools.js';
 import { iso, ManagedRecords, offsetOf, pageTokens, type PageOf, type PageRequest } from './records.js';
@@ -57,7 +53,10 @@ export function refuseUnsupported(fields: AgentFields): void {
     throw managedFeatureRefused('mcp_servers', 'this server runs no MCP servers for a session.');
   }
   if (fields.skills && fields.skills.length > 0) {
-    throw managedFeatureRefused('skills', 'Anthropic-hosted skills do not exist on a self-hosted Claude Code.');
+    throw managedFeatureRefused(
+      'skills',
+      'Anthropic-hosted skills do not exist on a self-hosted Claude Code.',
+    );
   }
   if (fields.multiagent !== undefined && fields.multiagent !== null) {
     throw managedFeatureRefused('multiagent', 'a session here is one Claude Code agent (no threads).');
@@ -74,9 +73,13 @@ export function modelOf(model: AgentFields['model']): ModelConfig {
     throw managedFeatureRefused('model.effort', 'Claude Code chooses its own effort here.');
   }
   if (model.inference_geo !== undefined && model.inference_geo !== null) {
-    throw managedFeatureRefused('model.inference_geo', 'the model API this server calls is its operator’s choice.');
+    throw managedFeatureRefused(
+      'model.inference_geo',
+      'the model API this server calls is its operator’s choice.',
+    );
   }
-  if (model.speed === 'fast') throw managedFeatureRefused('model.speed "fast"', 'not available through Claude Code.');
+  if (model.speed === 'fast')
+    throw managedFeatureRefused('model.speed "fast"', 'not available through Claude Code.');
   return { id: model.id };
 }
 
@@ -127,7 +130,11 @@ export class ManagedAgents {
   }
 
   /** A new version with the given fields changed; the version named (if any) must be the current one. */
-  async update(key: ApiKeyRecord, id: string, fields: AgentFields & { version?: number }): Promise<AgentView> {
+  async update(
+    key: ApiKeyRecord,
+    id: string,
+    fields: AgentFields & { version?: number },
+  ): Promise<AgentView> {
     refuseUnsupported(fields);
     const record = await this.records.owned('agent', key, id);
     const current = JSON.parse(record.data) as AgentView;

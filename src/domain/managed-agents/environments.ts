@@ -65,16 +65,25 @@ function configOf(config: EnvironmentFields['config']): EnvironmentConfig {
       throw managedFeatureRefused(`networking "${networking.type}"`, 'use limited.');
     }
     if ((networking?.allowed_hosts ?? []).length > 0) {
-      throw managedFeatureRefused('networking.allowed_hosts', "the hosts the sandbox reaches are the key's policy.");
+      throw managedFeatureRefused(
+        'networking.allowed_hosts',
+        "the hosts the sandbox reaches are the key's policy.",
+      );
     }
     if (networking?.allow_mcp_servers || networking?.allow_package_managers) {
-      throw managedFeatureRefused('networking.allow_mcp_servers / allow_package_managers', 'the sandbox allows neither.');
+      throw managedFeatureRefused(
+        'networking.allow_mcp_servers / allow_package_managers',
+        'the sandbox allows neither.',
+      );
     }
     const packages = Object.entries(config?.packages ?? {}).filter(
       ([k, v]) => k !== 'type' && Array.isArray(v) && v.length > 0,
     );
     if (packages.length > 0) {
-      throw managedFeatureRefused('packages', 'this server installs nothing into its sandbox per environment.');
+      throw managedFeatureRefused(
+        'packages',
+        'this server installs nothing into its sandbox per environment.',
+      );
     }
     return { type: 'cloud', networking: SANDBOX_NETWORK, packages: NO_PACKAGES };
   }
@@ -142,7 +151,8 @@ export class ManagedEnvironments {
       ...current,
       name: fields.name ?? current.name,
       description: fields.description !== undefined ? fields.description : current.description,
-      config: fields.config !== undefined && fields.config !== null ? configOf(fields.config) : current.config,
+      config:
+        fields.config !== undefined && fields.config !== null ? configOf(fields.config) : current.config,
       metadata: mergeMetadata(current.metadata, fields.metadata),
       updated_at: iso(now) as string,
     };

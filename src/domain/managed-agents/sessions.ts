@@ -20,7 +20,13 @@ import type { Stores } from '../stores.js';
 import type { TurnService } from '../turn-service.js';
 import type { ApiKeyRecord, SessionRecord } from '../types.js';
 import { claudeToolRules, normalizeTools } from './agent-tools.js';
-import { modelOf, refuseUnsupported, type AgentFields, type AgentView, type ManagedAgents } from './agents.js';
+import {
+  modelOf,
+  refuseUnsupported,
+  type AgentFields,
+  type AgentView,
+  type ManagedAgents,
+} from './agents.js';
 import type { ManagedEnvironments } from './environments.js';
 import type { ManagedFiles } from './files.js';
 import { iso, ManagedRecords, offsetOf, pageTokens, type PageOf } from './records.js';
@@ -68,7 +74,12 @@ type Text = { type: string; text?: string };
 export type SentEvent =
   | { type: 'user.message'; content: Text[] }
   | { type: 'user.interrupt'; session_thread_id?: string | null }
-  | { type: 'user.tool_confirmation'; tool_use_id: string; result: 'allow' | 'deny'; deny_message?: string | null }
+  | {
+      type: 'user.tool_confirmation';
+      tool_use_id: string;
+      result: 'allow' | 'deny';
+      deny_message?: string | null;
+    }
   | { type: string; [field: string]: unknown };
 
 export interface AgentRef {
@@ -145,7 +156,10 @@ function checkSendable(event: SentEvent): void {
     case 'user.define_outcome':
       throw managedFeatureRefused('outcomes (user.define_outcome)', 'this server does not grade sessions.');
     default:
-      throw managedFeatureRefused(`sending ${event.type}`, 'clients send user.message, user.interrupt and user.tool_confirmation.');
+      throw managedFeatureRefused(
+        `sending ${event.type}`,
+        'clients send user.message, user.interrupt and user.tool_confirmation.',
+      );
   }
 }
 
@@ -158,12 +172,18 @@ export class ManagedSessions {
       throw managedFeatureRefused('vault_ids', 'credentials come from the server’s own configuration.');
     }
     if (input.budget !== undefined && input.budget !== null) {
-      throw managedFeatureRefused('budget', "spending is capped by the API key's dailyBudgetUsd policy here.");
+      throw managedFeatureRefused(
+        'budget',
+        "spending is capped by the API key's dailyBudgetUsd policy here.",
+      );
     }
     for (const event of input.initial_events ?? []) {
       if (event.type === 'user.define_outcome') checkSendable(event);
       if (event.type !== 'user.message') {
-        throw managedFeatureRefused(`initial_events of type ${event.type}`, 'a session starts with user.message events.');
+        throw managedFeatureRefused(
+          `initial_events of type ${event.type}`,
+          'a session starts with user.message events.',
+        );
       }
       checkSendable(event);
     }
@@ -257,7 +277,8 @@ export class ManagedSessions {
       const after = request.createdAfter;
       if (after && (after.inclusive ? record.createdAt < after.at : record.createdAt <= after.at)) continue;
       const before = request.createdBefore;
-      if (before && (before.inclusive ? record.createdAt > before.at : record.createdAt >= before.at)) continue;
+      if (before && (before.inclusive ? record.createdAt > before.at : record.createdAt >= before.at))
+        continue;
       views.push(await this.get(key, record.id).catch(() => null as never));
     }
     views = views.filter((v) => v && (!request.statuses || request.statuses.includes(v.status)));
@@ -279,10 +300,16 @@ export class ManagedSessions {
     },
   ): Promise<SessionView> {
     if (patch.agent !== undefined) {
-      throw managedFeatureRefused('agent (on a session update)', "Claude Code's tools are fixed when its session starts; start a new session.");
+      throw managedFeatureRefused(
+        'agent (on a session update)',
+        "Claude Code's tools are fixed when its session starts; start a new session.",
+      );
     }
     if (patch.budget !== undefined && patch.budget !== null) {
-      throw managedFeatureRefused('budget', "spending is capped by the API key's dailyBudgetUsd policy here.");
+      throw managedFeatureRefused(
+        'budget',
+        "spending is capped by the API key's dailyBudgetUsd policy here.",
+      );
     }
     if (patch.vault_ids && patch.vault_ids.length > 0) {
       throw managedFeatureRefused('vault_ids', 'credentials come from the server’s own configuration.');
@@ -381,7 +408,11 @@ export class ManagedSessions {
 
   // --- resources ---------------------------------------------------------------------------
 
-  async listResources(key: ApiKeyRecord, id: string, page: { limit: number; page?: string | null }): Promise<PageOf<FileResourceView>> {
+  async listResources(
+    key: ApiKeyRecord,
+    id: string,
+    page: { limit: number; page?: string | null },
+  ): Promise<PageOf<FileResourceView>> {
     const { extras } = await this.ownExtras(key, id);
     const offset = offsetOf(page.page);
     const data = extras.resources.slice(offset, offset + page.limit);
@@ -402,10 +433,18 @@ export class ManagedSessions {
   ): Promise<FileResourceView> {
     await this.ownExtras(key, id);
     const [file] = await this.checkResources(key, [resource]);
-    return this.addFileResource(key, id, file as { fileId: string; filename: string; mountPath: string | null });
+    return this.addFileResource(
+      key,
+      id,
+      file as { fileId: string; filename: string; mountPath: string | null },
+    );
   }
 
-  async deleteResource(key: ApiKeyRecord, id: string, resourceId: string): Promise<{ id: string; type: 'session_resource_deleted' }> {
+  async deleteResource(
+    key: ApiKeyRecord,
+    id: string,
+    resourceId: string,
+  ): Promise<{ id: string; type: 'session_resource_deleted' }> {
     const { record, extras } = await this.ownExtras(key, id);
     const found = extras.resources.find((r) => r.id === resourceId);
     if (!found) throw managedObjectNotFound('session resource', resourceId);
@@ -492,7 +531,13 @@ export class ManagedSessions {
       updated_at: iso(now) as string,
     };
     const { record, extras } = await this.ownExtras(key, id);
-    await this.saveExtras(key, id, { ...extras, resources: [...extras.resources, view] }, record.createdAt, record.archivedAt);
+    await this.saveExtras(
+      key,
+      id,
+      { ...extras, resources: [...extras.resources, view] },
+      record.createdAt,
+      record.archivedAt,
+    );
     return view;
   }
 
