@@ -42,7 +42,10 @@ const textOf = (events: Ev[], type: string) =>
     .flatMap((e) => (e.content as Array<{ text?: string }>).map((c) => c.text ?? ''))
     .join('\n');
 
-async function newSession(agent: { tools?: Anthropic.Beta.Agents.AgentCreateParams['tools'] } = {}, extra = {}) {
+async function newSession(
+  agent: { tools?: Anthropic.Beta.Agents.AgentCreateParams['tools'] } = {},
+  extra = {},
+) {
   const created = await client.beta.agents.create({ name: 'e2e', model: 'claude-sonnet-4-5', ...agent });
   return client.beta.sessions.create({ agent: created.id, environment_id: environmentId, ...extra });
 }
@@ -85,7 +88,12 @@ describe('Managed Agents through the official SDK', () => {
     expect(answer).toContain('My favourite colour is teal.');
 
     // The same session through the seed API: same id, same history.
-    const seed = await call<{ sessionId: string; messageCount: number }>(stack.base, 'GET', `/sessions/${session.id}`, { key: KEY });
+    const seed = await call<{ sessionId: string; messageCount: number }>(
+      stack.base,
+      'GET',
+      `/sessions/${session.id}`,
+      { key: KEY },
+    );
     expect(seed.status).toBe(200);
     expect(seed.body.sessionId).toBe(session.id);
     // A turn started through /api/v1 shows in the /v1 view of the log.
@@ -146,14 +154,22 @@ describe('Managed Agents through the official SDK', () => {
     });
     let rest = await readUntil(stream, idle);
     expect(rest[0]).toMatchObject({ type: 'user.tool_confirmation', result: 'allow', tool_use_id: allowId });
-    expect(rest.find((e) => e.type === 'agent.tool_result')).toMatchObject({ tool_use_id: allowId, is_error: false });
+    expect(rest.find((e) => e.type === 'agent.tool_result')).toMatchObject({
+      tool_use_id: allowId,
+      is_error: false,
+    });
     expect(rest.at(-1)).toMatchObject({ stop_reason: { type: 'end_turn' } });
 
     const denyId = await ask('mkdir refused_dir');
     stream = await client.beta.sessions.events.stream(session.id);
     await client.beta.sessions.events.send(session.id, {
       events: [
-        { type: 'user.tool_confirmation', tool_use_id: denyId, result: 'deny', deny_message: 'No new folders today.' },
+        {
+          type: 'user.tool_confirmation',
+          tool_use_id: denyId,
+          result: 'deny',
+          deny_message: 'No new folders today.',
+        },
       ],
     });
     rest = await readUntil(stream, idle);
@@ -175,8 +191,13 @@ describe('Managed Agents through the official SDK', () => {
       file: await toFile(Buffer.from('the launch code is 4242\n'), 'notes.txt', { type: 'text/plain' }),
     });
     expect(upload).toMatchObject({ type: 'file', filename: 'notes.txt', size_bytes: 24 });
-    const session = await newSession({}, { resources: [{ type: 'file', file_id: upload.id, mount_path: 'docs/notes.txt' }] });
-    expect(session.resources).toMatchObject([{ type: 'file', file_id: upload.id, mount_path: 'docs/notes.txt' }]);
+    const session = await newSession(
+      { tools: [{ type: 'agent_toolset_20260401' }] },
+      { resources: [{ type: 'file', file_id: upload.id, mount_path: 'docs/notes.txt' }] },
+    );
+    expect(session.resources).toMatchObject([
+      { type: 'file', file_id: upload.id, mount_path: 'docs/notes.txt' },
+    ]);
 
     const read = await turn(session.id, '[[read:docs/notes.txt]]');
     expect(textOf(read, 'agent.tool_result')).toContain('the launch code is 4242');
@@ -203,9 +224,13 @@ describe('Managed Agents through the official SDK', () => {
     for await (const f of client.beta.files.list()) ids.push(f.id);
     expect(ids).toContain(upload.id);
     expect(await (await client.beta.files.download(upload.id)).text()).toBe('the launch code is 4242\n');
-    await expect(sdk(TEST_KEYS[1]).beta.files.retrieveMetadata(upload.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(sdk(TEST_KEYS[1]).beta.files.retrieveMetadata(upload.id)).rejects.toBeInstanceOf(
+      Anthropic.NotFoundError,
+    );
     await client.beta.files.delete(upload.id);
-    await expect(client.beta.files.retrieveMetadata(upload.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(client.beta.files.retrieveMetadata(upload.id)).rejects.toBeInstanceOf(
+      Anthropic.NotFoundError,
+    );
     await client.beta.sessions.delete(session.id);
   }, 120_000);
 
@@ -247,7 +272,9 @@ describe('Managed Agents through the official SDK', () => {
   }, 120_000);
 
   it('typed errors: a missing session, a bad key, a rate limit (with retry-after)', async () => {
-    await expect(client.beta.sessions.retrieve('sess_missing')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(client.beta.sessions.retrieve('sess_missing')).rejects.toBeInstanceOf(
+      Anthropic.NotFoundError,
+    );
     await expect(sdk('not-a-key').beta.sessions.list()).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
     const created = await call<{ secret: string }>(stack.base, 'POST', '/admin/keys', {
       key: ADMIN_KEY,
@@ -258,9 +285,13 @@ describe('Managed Agents through the official SDK', () => {
     const agent = await tiny.beta.agents.create({ name: 'tiny', model: 'claude-sonnet-4-5' });
     const env = await tiny.beta.environments.create({ name: 'tiny' });
     const one = await tiny.beta.sessions.create({ agent: agent.id, environment_id: env.id });
-    const refused = await tiny.beta.sessions.create({ agent: agent.id, environment_id: env.id }).catch((e: unknown) => e);
+    const refused = await tiny.beta.sessions
+      .create({ agent: agent.id, environment_id: env.id })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
-    expect(Number((refused as InstanceType<typeof Anthropic.RateLimitError>).headers?.get('retry-after'))).toBeGreaterThan(0);
+    expect(
+      Number((refused as InstanceType<typeof Anthropic.RateLimitError>).headers?.get('retry-after')),
+    ).toBeGreaterThan(0);
     await tiny.beta.sessions.delete(one.id);
   }, 60_000);
 });
