@@ -11,6 +11,7 @@ import {
   environmentUpdateBody,
   idParams,
   pageQuery,
+  refuseFilters,
 } from './schemas.js';
 
 const versionQuery = z.looseObject({ version: z.coerce.number().int().min(1).optional() });
@@ -25,9 +26,10 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post('/agents', { config: { scope: 'write' } }, async (request) =>
     agents.create(keyOf(request), parseOrThrow(agentCreateBody, request.body, 'agent')),
   );
-  app.get('/agents', { config: { scope: 'read' } }, async (request) =>
-    agents.list(keyOf(request), page(request.query)),
-  );
+  app.get('/agents', { config: { scope: 'read' } }, async (request) => {
+    refuseFilters(request.query, ['created_at[gte]', 'created_at[lte]']);
+    return agents.list(keyOf(request), page(request.query));
+  });
   app.get('/agents/:id', { config: { scope: 'read' } }, async (request) => {
     const { id } = parseOrThrow(idParams, request.params, 'path');
     const { version } = parseOrThrow(versionQuery, request.query, 'query');

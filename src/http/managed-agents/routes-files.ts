@@ -9,7 +9,7 @@ import { fileTooLarge, invalidField } from '../../domain/error-situations.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { parseOrThrow } from '../validate.js';
-import { idParams, pageQuery } from './schemas.js';
+import { idParams, pageQuery, refuseFilters } from './schemas.js';
 
 export async function registerFileRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { files } = deps.managed;
@@ -47,6 +47,7 @@ export async function registerFileRoutes(app: FastifyInstance, deps: AppDeps): P
   });
 
   app.get('/files', { config: { scope: 'read' } }, async (request) => {
+    refuseFilters(request.query, ['scope_id', 'ids[]', 'ids']);
     const q = parseOrThrow(pageQuery, request.query, 'query');
     return files.list(keyOf(request), { limit: q.limit, page: q.page });
   });

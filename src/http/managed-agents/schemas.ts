@@ -4,7 +4,7 @@
  * ignored. Query strings come as the SDK writes them (`types[]=…`, `created_at[gte]=…`).
  */
 import { z } from 'zod';
-import { invalidField } from '../../domain/error-situations.js';
+import { invalidField, managedFeatureRefused } from '../../domain/error-situations.js';
 
 const metadata = z.record(z.string().max(64), z.string().max(512));
 const metadataPatch = z.record(z.string().max(64), z.string().max(512).nullable());
@@ -159,4 +159,17 @@ export function createdAtBounds(query: Record<string, unknown>): {
         ? { before: { at: lte, inclusive: true } }
         : {}),
   };
+}
+
+/** List filters this server does not apply: refused, never ignored (a list would be wrong). */
+export function refuseFilters(query: unknown, names: readonly string[]): void {
+  const given = query as Record<string, unknown>;
+  for (const name of names) {
+    if (given[name] !== undefined) {
+      throw managedFeatureRefused(
+        `the list filter ${name}`,
+        'it is not applied by this server; list without it.',
+      );
+    }
+  }
 }
