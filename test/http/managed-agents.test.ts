@@ -2,8 +2,11 @@
  * The Managed Agents API (`/v1`) through the official SDK against the real HTTP server (with the
  * fake agent runner: Claude Code itself is the e2e suite's, test/e2e/managed-agents.test.ts).
  */
-import Anthropic from '@anthropic-ai/sdk';
+import fs from 'node:fs';
+import path from 'node:path';
+import Anthropic, { toFile } from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { msg, result } from '../helpers/fake-agent-runner.js';
 import { KEY_A, KEY_B, startApp, type Harness } from './harness.js';
 
 let h: Harness;
@@ -145,3 +148,223 @@ describe('/v1 sessions', () => {
     await expect(c.beta.sessions.retrieve(session.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
   });
 });
+
+/** Waits until the session's log, as /v1 lists it, has an event of the type. */
+async function eventsUntil(
+  c: Anthropic,
+  sessionId: string,
+  type: string,
+): Promise<Array<{ id: string; type: string }>> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const all: Array<{ id: string; type: string }> = [];
+    for await (const e of c.beta.sessions.events.list(sessionId)) all.push(e);
+    if (all.some((e) => e.type === type) || Date.now() > deadline) return all;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('/v1 refusals: what cannot mean anything here is a BadRequestError naming it', () => {
+  it('session features, resources, events and stream options', async () => {
+    const c = client();
+    const { agent, environment } = await agentAndEnvironment(c);
+    const refused = async (p: Promise<unknown>, name: string) => {
+      const err = await p.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((err as Error).message).toContain(name);
+    };
+    const base = { agent: agent.id, environment_id: environment.id };
+    await refused(
+      c.beta.sessions.create({
+        ...base,
+        resources: [{ type: 'github_repository', url: 'https://github.com/a/b' }],
+      }),
+      'gitRemotes',
+    );
+    await refused(
+      c.beta.sessions.create({
+        ...base,
+        budget: { type: 'limit', max_list_cost: { amount: '1', currency: 'USD' } },
+      } as never),
+      'budget',
+    );
+    await refused(c.beta.sessions.create({ ...base, vault_ids: ['v1'] }), 'vault_ids');
+    await refused(
+      c.beta.sessions.create({ ...base, resources: [{ type: 'memory_store', memory_store_id: 'm' }] }),
+      'memory_store',
+    );
+    await refused(c.beta.sessions.create({ ...base, unknown_field: 1 } as never), 'unknown_field');
+    const session = await c.beta.sessions.create(base);
+    await refused(
+      c.beta.sessions.events.send(session.id, {
+        events: [
+          { type: 'user.define_outcome', description: 'd', rubric: { type: 'text', content: 'r' } } as never,
+        ],
+      }),
+      'outcomes',
+    );
+    await refused(
+      c.beta.sessions.events.send(session.id, {
+        events: [{ type: 'user.custom_tool_result', custom_tool_use_id: 'x' }],
+      }),
+      'custom_tool_result',
+    );
+    await refused(
+      c.beta.sessions.events.stream(session.id, { event_deltas: ['agent.message'] }),
+      'event_deltas',
+    );
+    await refused(c.beta.sessions.threads.list(session.id), 'threads');
+    await refused(c.beta.agents.list({ 'created_at[gte]': '2026-01-01T00:00:00Z' }), 'created_at');
+    await refused(
+      c.beta.agents.create({
+        name: 'x',
+        model: 'claude-sonnet-4-5',
+        tools: [{ type: 'custom', name: 'c', description: 'd', input_schema: { type: 'object' } }],
+      }),
+      'custom tools',
+    );
+    await refused(
+      c.beta.environments.create({ name: 'x', config: { type: 'cloud', packages: { pip: ['numpy'] } } }),
+      'packages',
+    );
+    // Nothing was half-done: no turn ran for the refused events.
+    expect(h.runner.prompts).toEqual([]);
+    const bad = await fetch(`${base_()}/v1/sessions/${session.id}/events/stream`, {
+      headers: { 'x-api-key': KEY_A, 'last-event-id': 'yesterday' },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+  });
+});
+
+const base_ = () => base;
+
+describe('/v1 files and resources', () => {
+  it('uploads within the size limit only; a mount path cannot leave the workspace', async () => {
+    await h.close();
+    h = await startApp({ MANAGED_FILE_MAX_BYTES: '16' });
+    base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const c = client();
+    await expect(
+      c.beta.files.upload({ file: await toFile(Buffer.alloc(17, 'a'), 'big.txt') }),
+    ).rejects.toMatchObject({ status: 413 });
+    const file = await c.beta.files.upload({ file: await toFile(Buffer.from('small'), 'small.txt') });
+    expect(file).toMatchObject({ size_bytes: 5, filename: 'small.txt' });
+    const { agent, environment } = await agentAndEnvironment(c);
+    await expect(
+      c.beta.sessions.create({
+        agent: agent.id,
+        environment_id: environment.id,
+        resources: [{ type: 'file', file_id: file.id, mount_path: '../outside.txt' }],
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    const session = await c.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+    const added = await c.beta.sessions.resources.add(session.id, { type: 'file', file_id: file.id });
+    expect(added).toMatchObject({ type: 'file', file_id: file.id, mount_path: 'uploads/small.txt' });
+    const cwd = h.deps.registry.peek(session.id)?.record.config.cwd as string;
+    expect(fs.readFileSync(path.join(cwd, 'uploads/small.txt'), 'utf8')).toBe('small');
+    // The same path again: refused, the first copy kept.
+    await expect(
+      c.beta.sessions.resources.add(session.id, { type: 'file', file_id: file.id }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    const listed = [];
+    for await (const r of c.beta.sessions.resources.list(session.id)) listed.push((r as { id: string }).id);
+    expect(listed).toEqual([added.id]);
+    expect(await c.beta.sessions.resources.retrieve(added.id, { session_id: session.id })).toMatchObject({
+      id: added.id,
+    });
+    await c.beta.sessions.resources.delete(added.id, { session_id: session.id });
+    expect(fs.existsSync(path.join(cwd, 'uploads/small.txt'))).toBe(false);
+  });
+});
+
+describe('/v1 events: the view of the log', () => {
+  it('a tool call and its result, positions that resume inside one log event, desc order and pages', async () => {
+    const c = client();
+    const { agent, environment } = await agentAndEnvironment(c);
+    const session = await c.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+    h.runner.script({
+      messages: [
+        msg.init(),
+        {
+          type: 'assistant',
+          message: {
+            id: 'msg_api_1',
+            role: 'assistant',
+            content: [
+              { type: 'text', text: 'Listing.' },
+              { type: 'tool_use', id: 'toolu_9', name: 'Bash', input: { command: 'ls' } },
+            ],
+          },
+          parent_tool_use_id: null,
+        },
+        msg.toolResult('toolu_9', 'a.txt'),
+        msg.assistant('Done.', 'msg_api_2'),
+      ],
+      end: { result: result({ text: 'Done.' }) },
+    });
+    await c.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: 'ls' }] }],
+    });
+    const all = await eventsUntil(c, session.id, 'session.status_idle');
+    expect(all.map((e) => e.type)).toEqual([
+      'user.message',
+      'session.status_running',
+      'agent.message',
+      'agent.tool_use',
+      'agent.tool_result',
+      'agent.message',
+      'session.status_idle',
+    ]);
+    expect(all[3]).toMatchObject({ id: 'sevt_toolu_9', name: 'bash', input: { command: 'ls' } });
+    expect(all[4]).toMatchObject({
+      tool_use_id: 'sevt_toolu_9',
+      is_error: false,
+      content: [{ type: 'text', text: 'a.txt' }],
+    });
+
+    // Resume inside the log event that made both agent.message and agent.tool_use.
+    const raw = await fetch(`${base}/v1/sessions/${session.id}/events/stream`, {
+      headers: { 'x-api-key': KEY_A, 'last-event-id': '0.0' },
+    });
+    const text = await readSse(raw, 7);
+    const ids = [...text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]);
+    const toolUseAt = ids[3] as string;
+    expect(ids[2]?.split('.')[0]).toBe(toolUseAt.split('.')[0]);
+    const resumed = await fetch(`${base}/v1/sessions/${session.id}/events/stream`, {
+      headers: { 'x-api-key': KEY_A, 'last-event-id': ids[2] as string },
+    });
+    const rest = await readSse(resumed, 4);
+    expect([...rest.matchAll(/^event: (.*)$/gm)].map((m) => m[1])).toEqual([
+      'agent.tool_use',
+      'agent.tool_result',
+      'agent.message',
+      'session.status_idle',
+    ]);
+
+    const desc = await c.beta.sessions.events.list(session.id, { order: 'desc', limit: 2 });
+    expect(desc.data.map((e) => e.type)).toEqual(['session.status_idle', 'agent.message']);
+    const next = await desc.getNextPage();
+    expect(next.data.map((e) => e.type)).toEqual(['agent.tool_result', 'agent.tool_use']);
+    const onlyTools = await c.beta.sessions.events.list(session.id, {
+      types: ['agent.tool_use', 'agent.tool_result'],
+    });
+    expect(onlyTools.data.map((e) => e.type)).toEqual(['agent.tool_use', 'agent.tool_result']);
+  });
+});
+
+/** Reads a raw SSE response until it has `count` events with an id, then closes it. */
+async function readSse(res: Response, count: number): Promise<string> {
+  const reader = res.body!.getReader();
+  let text = '';
+  while ((text.match(/^id: /gm) ?? []).length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  return text;
+}
