@@ -254,7 +254,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     },
   });
 
-  const managed = managedAgentsServices(config, stores, clock, { sessions, turns, permissions });
+  const managed = managedAgentsServices(config, stores, clock, { sessions, registry, turns, permissions });
 
   const placement: Placement = ownership
     ? clusterPlacement(config, ownership, { registry, stores, events, turns, logger })
@@ -382,7 +382,12 @@ function managedAgentsServices(
   config: Config,
   stores: Stores,
   clock: Clock,
-  seed: { sessions: SessionService; turns: TurnService; permissions: PermissionBroker },
+  seed: {
+    sessions: SessionService;
+    registry: SessionRegistry;
+    turns: TurnService;
+    permissions: PermissionBroker;
+  },
 ): ManagedAgentsServices {
   const records = new ManagedRecords(stores.managed, clock);
   const contents = new FsFileContents(path.join(config.dataDir, 'files'));

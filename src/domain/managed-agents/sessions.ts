@@ -14,6 +14,7 @@ import {
 } from '../error-situations.js';
 import type { PermissionBroker } from '../permissions.js';
 import type { FileContents } from '../ports.js';
+import type { SessionRegistry } from '../session-registry.js';
 import type { SessionService } from '../session-service.js';
 import type { SessionSnapshot } from '../session-runtime.js';
 import type { Stores } from '../stores.js';
@@ -108,6 +109,8 @@ export interface ManagedSessionsDeps {
   records: ManagedRecords;
   stores: Pick<Stores, 'sessions'>;
   sessions: SessionService;
+  /** The live sessions (is a session still running?). */
+  registry: Pick<SessionRegistry, 'peek'>;
   turns: TurnService;
   permissions: PermissionBroker;
   agents: ManagedAgents;
@@ -360,9 +363,10 @@ export class ManagedSessions {
     if (!seed || seed.keyId !== key.id || seed.status !== 'active') throw sessionNotFound(id);
   }
 
-  /** Whether the session still runs (a stream of an ended session ends). */
-  isLive(key: ApiKeyRecord, id: string): Promise<boolean> {
-    return this.liveDetails(key, id).then((d) => d !== null);
+  /** Whether the session still runs (a stream of an ended session ends); cheap, asked every second. */
+  async isLive(key: ApiKeyRecord, id: string): Promise<boolean> {
+    const session = this.deps.registry.peek(id);
+    return session !== undefined && !session.ending && session.record.keyId === key.id;
   }
 
   /** Every event is checked before any is acted on; returns the events as recorded. */
