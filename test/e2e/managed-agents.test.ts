@@ -293,5 +293,17 @@ describe('Managed Agents through the official SDK', () => {
       Number((refused as InstanceType<typeof Anthropic.RateLimitError>).headers?.get('retry-after')),
     ).toBeGreaterThan(0);
     await tiny.beta.sessions.delete(one.id);
+
+    // Archive and delete: an archived agent or environment starts no session; a deleted
+    // environment is gone.
+    const archivedAgent = await tiny.beta.agents.archive(agent.id);
+    expect(archivedAgent.archived_at).not.toBeNull();
+    const archivedEnv = await tiny.beta.environments.archive(env.id);
+    expect(archivedEnv.archived_at).not.toBeNull();
+    await expect(
+      tiny.beta.sessions.create({ agent: agent.id, environment_id: env.id }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    expect(await tiny.beta.environments.delete(env.id)).toEqual({ id: env.id, type: 'environment_deleted' });
+    await expect(tiny.beta.environments.retrieve(env.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
   }, 60_000);
 });

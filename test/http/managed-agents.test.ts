@@ -243,6 +243,15 @@ describe('/v1 refusals: what cannot mean anything here is a BadRequestError nami
 const base_ = () => base;
 
 describe('/v1 files and resources', () => {
+  it('a file larger than BODY_LIMIT_BYTES (JSON bodies) uploads whole under MANAGED_FILE_MAX_BYTES', async () => {
+    const c = client();
+    const bytes = Buffer.alloc(2 * 1024 * 1024, 7);
+    const file = await c.beta.files.upload({ file: await toFile(bytes, 'blob.bin') });
+    expect(file.size_bytes).toBe(bytes.length);
+    const back = Buffer.from(await (await c.beta.files.download(file.id)).arrayBuffer());
+    expect(back.equals(bytes)).toBe(true);
+  });
+
   it('uploads within the size limit only; a mount path cannot leave the workspace', async () => {
     await h.close();
     h = await startApp({ MANAGED_FILE_MAX_BYTES: '16' });
@@ -261,6 +270,22 @@ describe('/v1 files and resources', () => {
         resources: [{ type: 'file', file_id: file.id, mount_path: '../outside.txt' }],
       }),
     ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    // Two resources at one path: the second cannot mount after the session was made; the
+    // session is not left behind.
+    await expect(
+      c.beta.sessions.create({
+        agent: agent.id,
+        environment_id: environment.id,
+        resources: [
+          { type: 'file', file_id: file.id, mount_path: 'same.txt' },
+          { type: 'file', file_id: file.id, mount_path: 'same.txt' },
+        ],
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    expect(h.deps.registry.all()).toHaveLength(0);
+    const sessionsNow = [];
+    for await (const s of c.beta.sessions.list()) sessionsNow.push(s.id);
+    expect(sessionsNow).toEqual([]);
     const session = await c.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
     const added = await c.beta.sessions.resources.add(session.id, { type: 'file', file_id: file.id });
     expect(added).toMatchObject({ type: 'file', file_id: file.id, mount_path: 'uploads/small.txt' });

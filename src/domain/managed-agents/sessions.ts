@@ -211,11 +211,20 @@ export class ManagedSessions {
       metadata: input.metadata ?? {},
       resources: [],
     };
-    await this.saveExtras(key, session.id, extras, now, null);
-    for (const file of files) {
-      await this.addFileResource(key, session.id, file);
+    try {
+      await this.saveExtras(key, session.id, extras, now, null);
+      for (const file of files) {
+        await this.addFileResource(key, session.id, file);
+      }
+      if ((input.initial_events ?? []).length > 0)
+        await this.send(key, session.id, input.initial_events ?? []);
+    } catch (err) {
+      // All or nothing: a session whose resources or first events failed is not left behind
+      // (it would hold a Claude Code process and a place under the caps).
+      await deps.sessions.end(key, session.id).catch(() => undefined);
+      await deps.records.store.deleteObject('session', session.id).catch(() => undefined);
+      throw err;
     }
-    if ((input.initial_events ?? []).length > 0) await this.send(key, session.id, input.initial_events ?? []);
     return this.get(key, session.id);
   }
 
