@@ -22,6 +22,11 @@ export interface SseOptions {
   stallTimeoutMs: number;
   /** Extra response headers (request id, rate-limit headers). */
   headers: Record<string, string | number | string[]>;
+  /**
+   * The `data:` of a notice (an `error` event about the connection); by default the seed's error
+   * object. The Managed Agents API writes Anthropic's error shape instead.
+   */
+  formatNotice?: (notice: StreamNotice) => string;
 }
 
 export class SseStream {
@@ -33,6 +38,7 @@ export class SseStream {
 
   private readonly maxEventBytes: number;
   private readonly stallTimeoutMs: number;
+  private readonly formatNotice: (notice: StreamNotice) => string;
 
   constructor(
     private readonly res: ServerResponse,
@@ -40,6 +46,7 @@ export class SseStream {
   ) {
     this.maxEventBytes = options.maxEventBytes;
     this.stallTimeoutMs = options.stallTimeoutMs;
+    this.formatNotice = options.formatNotice ?? ((notice) => JSON.stringify(notice.data));
     res.writeHead(200, {
       ...options.headers,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -89,7 +96,7 @@ export class SseStream {
    * after the last logged event.
    */
   sendNotice(notice: StreamNotice): Promise<void> {
-    return this.write(`event: ${notice.type}\ndata: ${JSON.stringify(notice.data)}\n\n`);
+    return this.write(`event: ${notice.type}\ndata: ${this.formatNotice(notice)}\n\n`);
   }
 
   /** Tells an EventSource how long to wait before it reconnects. */

@@ -393,3 +393,28 @@ async function readSse(res: Response, count: number): Promise<string> {
   await reader.cancel();
   return text;
 }
+
+describe('/v1 stream limits', () => {
+  it("a stream that runs out of the key's events bucket ends with an error event in Anthropic's shape", async () => {
+    await h.close();
+    h = await startApp({ RATE_LIMIT_EVENTS_PER_HOUR: '2' });
+    base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const c = client();
+    const { agent, environment } = await agentAndEnvironment(c);
+    const session = await c.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+    const stream = await c.beta.sessions.events.stream(session.id);
+    await c.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: 'hi' }] }],
+    });
+    const seen: string[] = [];
+    const failure = await (async () => {
+      for await (const e of stream) seen.push(e.type);
+    })().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(seen).toEqual(['user.message', 'session.status_running']);
+    expect(failure).toBeInstanceOf(Anthropic.APIError);
+    expect((failure as { error: { error: { type: string } } }).error.error.type).toBe('rate_limit_error');
+  });
+});

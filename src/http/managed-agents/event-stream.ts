@@ -13,7 +13,6 @@ import { BILLED_EVENT_TYPES } from '../../domain/events.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
 import type { ApiKeyRecord } from '../../domain/types.js';
 import type { SseStream } from '../sse.js';
-import { anthropicErrorBody } from './anthropic-errors.js';
 import { isAfter, positionOf, viewOf } from './event-view.js';
 import { ApiError } from '../../domain/errors.js';
 
@@ -22,7 +21,6 @@ export interface ManagedStreamDeps {
   rateLimits: RateLimits;
   key: ApiKeyRecord;
   now: () => number;
-  requestId: string;
   /** Is the session still live? Checked every second: a stream of an ended session ends. */
   sessionLive: () => Promise<boolean>;
   keyStillValid: () => Promise<boolean>;
@@ -49,8 +47,8 @@ export async function streamManagedEvents(
       () => undefined,
     );
   }, RECHECK_MS);
-  const fail = (error: ApiError) =>
-    sse.sendNamed(null, 'error', JSON.stringify(anthropicErrorBody(error, deps.requestId)));
+  // A notice about this connection: no `id:`, so a reconnect resumes after the last event.
+  const fail = (error: ApiError) => sse.sendNotice({ type: 'error', data: error.toBody() });
   try {
     // Events of the log event at `after.seq` past `after.part` are still to send: start there.
     const fromSeq = after.part === Number.MAX_SAFE_INTEGER ? after.seq : Math.max(0, after.seq - 1);

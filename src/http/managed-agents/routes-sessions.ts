@@ -10,7 +10,9 @@ import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
 import { SseStream } from '../sse.js';
 import { parseOrThrow } from '../validate.js';
+import { anthropicErrorBody } from './anthropic-errors.js';
 import { streamManagedEvents } from './event-stream.js';
+import { ApiError } from '../../domain/errors.js';
 import { parsePosition, viewOf, type ManagedEvent } from './event-view.js';
 import {
   createdAtBounds,
@@ -193,6 +195,9 @@ async function openStream(request: FastifyRequest, reply: FastifyReply, deps: Ap
       maxEventBytes: 0,
       stallTimeoutMs: deps.settings.sseStallTimeoutMs,
       headers: reply.getHeaders() as Record<string, string | number | string[]>,
+      // The server's own notices (its shutdown) in Anthropic's error shape, as the SDK reads them.
+      formatNotice: (notice) =>
+        JSON.stringify(anthropicErrorBody(ApiError.fromBody(notice.data), request.id)),
     });
     slot.bind(sse);
     await streamManagedEvents(sse, id, after, {
@@ -200,7 +205,6 @@ async function openStream(request: FastifyRequest, reply: FastifyReply, deps: Ap
       rateLimits: deps.rateLimits,
       key,
       now: () => deps.clock.now(),
-      requestId: request.id,
       sessionLive: () => deps.managed.sessions.isLive(key, id),
       keyStillValid: () => deps.keys.isStillValid(key.id),
     }).catch((err: unknown) => request.log.error({ err }, 'managed event stream failed'));
