@@ -10,7 +10,6 @@ import {
   managedObjectArchived,
   managedObjectNotFound,
   sessionNotFound,
-  toolConfirmationNotPending,
 } from '../error-situations.js';
 import type { PermissionBroker } from '../permissions.js';
 import type { FileContents } from '../ports.js';
@@ -31,15 +30,17 @@ import {
 import type { ManagedEnvironments } from './environments.js';
 import type { ManagedFiles } from './files.js';
 import { iso, ManagedRecords, offsetOf, pageTokens, type PageOf } from './records.js';
+import {
+  checkResources,
+  defaultMountPath,
+  type FileResourceView,
+  type FileToMount,
+  type ResourceParam,
+} from './session-resources.js';
+import { checkSendable, sendEvents, type SentEvent } from './session-events.js';
 
-export interface FileResourceView {
-  id: string;
-  type: 'file';
-  file_id: string;
-  mount_path: string;
-  created_at: string;
-  updated_at: string;
-}
+export type { FileResourceView } from './session-resources.js';
+export { confirmationEventId, toolUseEventId, type SentEvent } from './session-events.js';
 
 /** What `/v1` keeps of a session besides the seed's record. */
 interface SessionExtras {
@@ -69,20 +70,6 @@ export interface SessionView extends SessionExtras {
   vault_ids: never[];
 }
 
-type Text = { type: string; text?: string };
-
-/** One event a client sends (BetaManagedAgentsEventParams), as validated by the HTTP layer. */
-export type SentEvent =
-  | { type: 'user.message'; content: Text[] }
-  | { type: 'user.interrupt'; session_thread_id?: string | null }
-  | {
-      type: 'user.tool_confirmation';
-      tool_use_id: string;
-      result: 'allow' | 'deny';
-      deny_message?: string | null;
-    }
-  | { type: string; [field: string]: unknown };
-
 export interface AgentRef {
   type?: 'agent' | 'agent_with_overrides';
   id: string;
@@ -99,7 +86,7 @@ export interface CreateManagedSession {
   environment_id: string;
   title?: string | null;
   metadata?: Record<string, string>;
-  resources?: Array<{ type: string; file_id?: string; mount_path?: string | null; [f: string]: unknown }>;
+  resources?: ResourceParam[];
   initial_events?: SentEvent[];
   budget?: unknown;
   vault_ids?: string[];
@@ -119,51 +106,6 @@ export interface ManagedSessionsDeps {
   contents: FileContents;
   /** DISALLOWED_TOOLS: no allow rule is made for them. */
   serverDisallowedTools: readonly string[];
-}
-
-/** The id of the tool-use event of a tool call (and so what a tool confirmation names). */
-export const toolUseEventId = (toolUseId: string): string => `sevt_${toolUseId}`;
-export const confirmationEventId = (requestId: string): string => `sevt_${requestId}`;
-
-function promptOf(content: Text[]): string {
-  const texts: string[] = [];
-  for (const block of content) {
-    if (block.type !== 'text' || typeof block.text !== 'string') {
-      throw managedFeatureRefused(
-        `user.message content of type "${block.type}"`,
-        'Claude Code takes text here; upload files and mount them as session resources instead.',
-      );
-    }
-    texts.push(block.text);
-  }
-  const prompt = texts.join('\n\n');
-  if (prompt.trim() === '') throw invalidField('A user.message needs some text.', 'content', 'empty');
-  return prompt;
-}
-
-/** Refuses, before anything happens, an event this server cannot act on. */
-function checkSendable(event: SentEvent): void {
-  switch (event.type) {
-    case 'user.message':
-      promptOf((event as { content: Text[] }).content);
-      return;
-    case 'user.interrupt':
-      if ((event as { session_thread_id?: string | null }).session_thread_id) {
-        throw managedFeatureRefused('session threads', 'a session here is one Claude Code agent.');
-      }
-      return;
-    case 'user.tool_confirmation':
-      return;
-    case 'user.custom_tool_result':
-      throw managedFeatureRefused('user.custom_tool_result', 'custom tools are not supported here.');
-    case 'user.define_outcome':
-      throw managedFeatureRefused('outcomes (user.define_outcome)', 'this server does not grade sessions.');
-    default:
-      throw managedFeatureRefused(
-        `sending ${event.type}`,
-        'clients send user.message, user.interrupt and user.tool_confirmation.',
-      );
-  }
 }
 
 export class ManagedSessions {
@@ -381,42 +323,7 @@ export class ManagedSessions {
   /** Every event is checked before any is acted on; returns the events as recorded. */
   async send(key: ApiKeyRecord, id: string, events: SentEvent[]): Promise<Array<Record<string, unknown>>> {
     await this.assertReadable(key, id);
-    for (const event of events) checkSendable(event);
-    const out: Array<Record<string, unknown>> = [];
-    for (const event of events) {
-      const now = iso(this.deps.records.clock.now());
-      if (event.type === 'user.message') {
-        const content = (event as { content: Text[] }).content;
-        const { turn } = await this.deps.turns.start(key, id, { prompt: promptOf(content), queue: true });
-        out.push({ id: turn.id, type: 'user.message', content, processed_at: now });
-      } else if (event.type === 'user.interrupt') {
-        await this.deps.turns.interrupt(key, id);
-        out.push({ id: ManagedRecords.newId('sevt'), type: 'user.interrupt', processed_at: now });
-      } else {
-        const confirmation = event as Extract<SentEvent, { type: 'user.tool_confirmation' }>;
-        const pending = this.deps.permissions
-          .list(id)
-          .find(
-            (p) =>
-              toolUseEventId(p.toolUseId ?? p.requestId) === confirmation.tool_use_id ||
-              p.toolUseId === confirmation.tool_use_id,
-          );
-        if (!pending) throw toolConfirmationNotPending(confirmation.tool_use_id);
-        await this.deps.permissions.answer(id, pending.requestId, {
-          decision: confirmation.result,
-          ...(confirmation.deny_message ? { message: confirmation.deny_message } : {}),
-        });
-        out.push({
-          id: confirmationEventId(pending.requestId),
-          type: 'user.tool_confirmation',
-          tool_use_id: confirmation.tool_use_id,
-          result: confirmation.result,
-          deny_message: confirmation.deny_message ?? null,
-          processed_at: now,
-        });
-      }
-    }
-    return out;
+    return sendEvents(this.deps, key, id, events);
   }
 
   // --- resources ---------------------------------------------------------------------------
@@ -488,32 +395,11 @@ export class ManagedSessions {
     };
   }
 
-  private async checkResources(
+  private checkResources(
     key: ApiKeyRecord,
     resources: NonNullable<CreateManagedSession['resources']>,
-  ): Promise<Array<{ fileId: string; filename: string; mountPath: string | null }>> {
-    const out: Array<{ fileId: string; filename: string; mountPath: string | null }> = [];
-    for (const resource of resources) {
-      if (resource.type === 'github_repository') {
-        throw managedFeatureRefused(
-          'github_repository resources',
-          "a clone needs the key's allow-list of git remotes (gitRemotes), which this server does not have yet.",
-        );
-      }
-      if (resource.type === 'memory_store') {
-        throw managedFeatureRefused('memory_store resources', 'memory stores do not exist on this server.');
-      }
-      if (resource.type !== 'file' || typeof resource.file_id !== 'string') {
-        throw managedFeatureRefused(`resource type "${resource.type}"`, 'file resources are supported.');
-      }
-      const file = await this.deps.files.get(key, resource.file_id);
-      const mountPath = resource.mount_path ?? null;
-      if (mountPath !== null && mountPath.split('/').includes('..')) {
-        throw invalidField('mount_path must stay inside the workspace.', 'mount_path', 'no ".." segments');
-      }
-      out.push({ fileId: file.id, filename: file.filename, mountPath });
-    }
-    return out;
+  ): Promise<FileToMount[]> {
+    return checkResources(this.deps.files, key, resources);
   }
 
   private async addFileResource(
@@ -523,7 +409,7 @@ export class ManagedSessions {
   ): Promise<FileResourceView> {
     const live = await this.liveDetails(key, id);
     if (!live) throw sessionNotFound(id);
-    const mountPath = file.mountPath ?? `uploads/${file.filename.replace(/[/\\]/g, '_')}`;
+    const mountPath = file.mountPath ?? defaultMountPath(file.filename);
     const mounted = await this.deps.contents.mount(file.fileId, live.session.record.config.cwd, mountPath);
     if (!mounted.ok) {
       const why =
