@@ -394,6 +394,52 @@ async function readSse(res: Response, count: number): Promise<string> {
   return text;
 }
 
+describe('/v1 queued messages', () => {
+  it('a message sent while a turn runs waits behind it; the session is idle only after the last', async () => {
+    const c = client();
+    const { agent, environment } = await agentAndEnvironment(c);
+    const session = await c.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+    let finish!: () => void;
+    h.runner.script({
+      messages: [msg.init(), msg.assistant('first')],
+      end: { result: result({ text: 'first' }) },
+      waitFor: new Promise<void>((resolve) => (finish = resolve)),
+    });
+    h.runner.script({
+      messages: [msg.init(), msg.assistant('second')],
+      end: { result: result({ text: 'second' }) },
+    });
+    const stream = await c.beta.sessions.events.stream(session.id);
+    const say = (text: string) =>
+      c.beta.sessions.events.send(session.id, {
+        events: [{ type: 'user.message', content: [{ type: 'text', text }] }],
+      });
+    await say('one');
+    await say('two');
+    finish();
+    const seen: string[] = [];
+    for await (const e of stream) {
+      seen.push(
+        e.type === 'agent.message'
+          ? `agent.message:${e.content.map((b) => ('text' in b ? b.text : '')).join('')}`
+          : e.type,
+      );
+      if (e.type === 'session.status_idle') break;
+    }
+    expect(seen).toEqual([
+      'user.message',
+      'session.status_running',
+      'agent.message:first',
+      'user.message',
+      'session.status_running',
+      'agent.message:second',
+      'session.status_idle',
+    ]);
+    const listed = await eventsUntil(c, session.id, 'session.status_idle');
+    expect(listed.filter((e) => e.type === 'session.status_idle')).toHaveLength(1);
+  });
+});
+
 describe('/v1 stream limits', () => {
   it("a stream that runs out of the key's events bucket ends with an error event in Anthropic's shape", async () => {
     await h.close();

@@ -11,7 +11,7 @@ import type { EventLog } from '../../domain/event-log.js';
 import { rateLimitExceeded } from '../../domain/error-situations.js';
 import { BILLED_EVENT_TYPES } from '../../domain/events.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
-import type { ApiKeyRecord } from '../../domain/types.js';
+import type { ApiKeyRecord, SessionEvent } from '../../domain/types.js';
 import type { SseStream } from '../sse.js';
 import { isAfter, positionOf, viewOf } from './event-view.js';
 import { ApiError } from '../../domain/errors.js';
@@ -52,8 +52,14 @@ export async function streamManagedEvents(
   try {
     // Events of the log event at `after.seq` past `after.part` are still to send: start there.
     const fromSeq = after.part === Number.MAX_SAFE_INTEGER ? after.seq : Math.max(0, after.seq - 1);
+    // The stored event before the first one read: whether a turn's end is idle depends on it.
+    const before = fromSeq > 0 ? (await deps.events.list(sessionId, fromSeq - 1, 1))[0] : undefined;
+    // (Pruned by retention: unknown, so a turn's end right there is not shown as idle.)
+    let previous: SessionEvent | null = before?.seq === fromSeq ? before : null;
     for await (const logEvent of deps.events.read(sessionId, fromSeq, abort.signal)) {
-      const viewed = viewOf(logEvent).filter((e) => isAfter(e, after));
+      if (logEvent.ephemeral) continue;
+      const viewed = viewOf(logEvent, previous).filter((e) => isAfter(e, after));
+      previous = logEvent;
       if (viewed.length === 0) continue;
       if (BILLED_EVENT_TYPES.has(logEvent.type)) {
         const budget = await deps.rateLimits.consume(deps.key, 'events');

@@ -164,7 +164,17 @@ function permissionResolvedEvents(resolution: PermissionResolution): Draft[] {
   return out;
 }
 
-function draftsOf(event: SessionEvent): Draft[] {
+/**
+ * Whether a turn's terminal event ends the session's work: the seed writes `status` idle just
+ * before it when no turn waits behind it. A turn with one behind it does not make the session
+ * idle here either: the next turn's `session.status_running` follows.
+ */
+function idleBefore(event: SessionEvent, previous: SessionEvent | null): boolean {
+  if (!previous || previous.type !== 'status' || previous.turnId !== event.turnId) return false;
+  return (JSON.parse(previous.data) as StatusEvent).status === 'idle';
+}
+
+function draftsOf(event: SessionEvent, previous: SessionEvent | null): Draft[] {
   const data = JSON.parse(event.data) as unknown;
   switch (event.type) {
     case 'message':
@@ -176,20 +186,27 @@ function draftsOf(event: SessionEvent): Draft[] {
     case 'permission_resolved':
       return permissionResolvedEvents(data as PermissionResolution);
     case 'complete':
-      return [{ type: 'session.status_idle', stop_reason: { type: 'end_turn' }, stop_details: null }];
-    case 'error':
-      return errorEvents(data as ErrorBody);
+      return idleBefore(event, previous)
+        ? [{ type: 'session.status_idle', stop_reason: { type: 'end_turn' }, stop_details: null }]
+        : [];
+    case 'error': {
+      const drafts = errorEvents(data as ErrorBody);
+      return idleBefore(event, previous) ? drafts : drafts.filter((d) => d.type !== 'session.status_idle');
+    }
     default:
       // `delta` (not stored) and anything a later version adds: not part of this view.
       return [];
   }
 }
 
-/** The Managed Agents events of one stored log event, in order, with their positions. */
-export function viewOf(event: SessionEvent): PositionedEvent[] {
+/**
+ * The Managed Agents events of one stored log event, in order, with their positions. `previous`
+ * is the stored event just before it (null: none), which says whether a turn's end is idle.
+ */
+export function viewOf(event: SessionEvent, previous: SessionEvent | null): PositionedEvent[] {
   if (event.ephemeral) return [];
   const processedAt = new Date(event.createdAt).toISOString();
-  return draftsOf(event).map((draft, part) => ({
+  return draftsOf(event, previous).map((draft, part) => ({
     seq: event.seq,
     part,
     event: {

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidField, managedFeatureRefused, rateLimitExceeded } from '../../domain/error-situations.js';
 import type { SentEvent } from '../../domain/managed-agents/sessions.js';
+import type { SessionEvent } from '../../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
@@ -125,10 +126,13 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     const key = keyOf(request);
     await sessions.assertReadable(key, id);
     const all: ManagedEvent[] = [];
+    let previous: SessionEvent | null = null;
     for (let after = 0; all.length < LIST_READ_CAP;) {
       const batch = await deps.events.list(id, after, 500);
       for (const logEvent of batch) {
-        for (const { event } of viewOf(logEvent)) {
+        const viewed = viewOf(logEvent, previous);
+        previous = logEvent;
+        for (const { event } of viewed) {
           if (types && !types.includes(event.type)) continue;
           const at = Date.parse(event.processed_at);
           const a = bounds.after;
