@@ -127,6 +127,20 @@ describe('/v1 sessions', () => {
     });
     const seed = await fetch(`${base}/api/v1/sessions/${session.id}`, { headers: { 'x-api-key': KEY_A } });
     expect(seed.status).toBe(200);
+    // A session started through /api/v1 is retrieved and listed on /v1 too.
+    const viaSeed = await fetch(`${base}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY_A, 'content-type': 'application/json' },
+      body: JSON.stringify({ systemPrompt: 'seed' }),
+    });
+    const seedId = ((await viaSeed.json()) as { sessionId: string }).sessionId;
+    expect(await c.beta.sessions.retrieve(seedId)).toMatchObject({
+      id: seedId,
+      agent: { system: 'seed', version: 0 },
+    });
+    const listedIds = [];
+    for await (const s of c.beta.sessions.list({ order: 'asc' })) listedIds.push(s.id);
+    expect(listedIds).toEqual([session.id, seedId]);
     const sent = await c.beta.sessions.events.send(session.id, {
       events: [{ type: 'user.message', content: [{ type: 'text', text: 'hello' }] }],
     });

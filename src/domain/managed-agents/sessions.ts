@@ -223,9 +223,22 @@ export class ManagedSessions {
       offset: 0,
       includeArchived: request.includeArchived === true,
     });
+    // The key's open sessions started through /api/v1 (no /v1 record) are listed too.
+    const known = new Set(all.items.map((r) => r.id));
+    const seed = await this.deps.sessions.list(key, { limit: 100_000, offset: 0 });
+    const candidates = [
+      ...all.items.map((r) => ({
+        id: r.id,
+        createdAt: r.createdAt,
+        extras: JSON.parse(r.data) as SessionExtras,
+      })),
+      ...seed.items
+        .filter((s) => !known.has(s.record.id))
+        .map((s) => ({ id: s.record.id, createdAt: s.record.createdAt, extras: this.extrasOf(s.record) })),
+    ].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     let views: SessionView[] = [];
-    for (const record of all.items) {
-      const extras = JSON.parse(record.data) as SessionExtras;
+    for (const record of candidates) {
+      const extras = record.extras;
       if (request.agentId !== undefined && extras.agent.id !== request.agentId) continue;
       if (request.agentVersion !== undefined && extras.agent.version !== request.agentVersion) continue;
       const after = request.createdAfter;
