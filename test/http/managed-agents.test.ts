@@ -99,8 +99,14 @@ describe('/v1 agents and environments', () => {
 describe('/v1 errors and headers', () => {
   it('a bad key is AuthenticationError; Bearer works too; the request id is in request-id', async () => {
     await expect(client('nope').beta.agents.list()).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    // No anthropic-version / anthropic-beta at all: accepted; an unknown beta: ignored.
     const res = await fetch(`${base}/v1/agents`, { headers: { authorization: `Bearer ${KEY_A}` } });
     expect(res.status).toBe(200);
+    expect(res.headers.get('anthropic-ratelimit-requests-limit')).toBe(res.headers.get('x-ratelimit-limit'));
+    const odd = await fetch(`${base}/v1/agents`, {
+      headers: { 'x-api-key': KEY_A, 'anthropic-version': '1999-01-01', 'anthropic-beta': 'not-a-beta-2099' },
+    });
+    expect(odd.status).toBe(200);
     const missing = await fetch(`${base}/v1/sessions/sess_nope`, { headers: { 'x-api-key': KEY_A } });
     const body = (await missing.json()) as { type: string; error: { type: string }; request_id: string };
     expect(missing.status).toBe(404);
@@ -407,6 +413,24 @@ async function readSse(res: Response, count: number): Promise<string> {
   await reader.cancel();
   return text;
 }
+
+describe('/v1 initial events', () => {
+  it('a session created with initial_events runs them as its first turn', async () => {
+    const c = client();
+    const { agent, environment } = await agentAndEnvironment(c);
+    const session = await c.beta.sessions.create({
+      agent: agent.id,
+      environment_id: environment.id,
+      initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'start here' }] }],
+    });
+    const events = await eventsUntil(c, session.id, 'session.status_idle');
+    expect(events[0]).toMatchObject({
+      type: 'user.message',
+      content: [{ type: 'text', text: 'start here' }],
+    });
+    expect(h.runner.prompts).toEqual(['start here']);
+  });
+});
 
 describe('/v1 queued messages', () => {
   it('a message sent while a turn runs waits behind it; the session is idle only after the last', async () => {
