@@ -78,11 +78,17 @@ describe('Managed Agents through the official SDK', () => {
       'user.message',
       'session.status_running',
       'agent.message',
+      'session.usage',
       'session.status_idle',
     ]);
     expect(first.at(-1)).toMatchObject({ stop_reason: { type: 'end_turn' } });
+    const usageOf = (events: Ev[]) =>
+      (events.find((e) => e.type === 'session.usage') as Ev & { usage: { input_tokens: number } }).usage;
+    expect(usageOf(first).input_tokens).toBeGreaterThan(0);
 
     const second = await turn(session.id, '[[recall]]');
+    // The session's usage so far grows turn by turn.
+    expect(usageOf(second).input_tokens).toBeGreaterThan(usageOf(first).input_tokens);
     const answer = textOf(second, 'agent.message');
     expect(answer).toContain('2 user message(s)');
     expect(answer).toContain('My favourite colour is teal.');

@@ -159,7 +159,13 @@ describe('/v1 sessions', () => {
       if (types.includes('session.status_idle')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(types).toEqual(['user.message', 'session.status_running', 'agent.message', 'session.status_idle']);
+    expect(types).toEqual([
+      'user.message',
+      'session.status_running',
+      'agent.message',
+      'session.usage',
+      'session.status_idle',
+    ]);
     await expect(client(KEY_B).beta.sessions.retrieve(session.id)).rejects.toBeInstanceOf(
       Anthropic.NotFoundError,
     );
@@ -362,6 +368,7 @@ describe('/v1 events: the view of the log', () => {
       'agent.tool_use',
       'agent.tool_result',
       'agent.message',
+      'session.usage',
       'session.status_idle',
     ]);
     expect(all[3]).toMatchObject({ id: 'sevt_toolu_9', name: 'bash', input: { command: 'ls' } });
@@ -375,25 +382,26 @@ describe('/v1 events: the view of the log', () => {
     const raw = await fetch(`${base}/v1/sessions/${session.id}/events/stream`, {
       headers: { 'x-api-key': KEY_A, 'last-event-id': '0.0' },
     });
-    const text = await readSse(raw, 7);
+    const text = await readSse(raw, 8);
     const ids = [...text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]);
     const toolUseAt = ids[3] as string;
     expect(ids[2]?.split('.')[0]).toBe(toolUseAt.split('.')[0]);
     const resumed = await fetch(`${base}/v1/sessions/${session.id}/events/stream`, {
       headers: { 'x-api-key': KEY_A, 'last-event-id': ids[2] as string },
     });
-    const rest = await readSse(resumed, 4);
+    const rest = await readSse(resumed, 5);
     expect([...rest.matchAll(/^event: (.*)$/gm)].map((m) => m[1])).toEqual([
       'agent.tool_use',
       'agent.tool_result',
       'agent.message',
+      'session.usage',
       'session.status_idle',
     ]);
 
     const desc = await c.beta.sessions.events.list(session.id, { order: 'desc', limit: 2 });
-    expect(desc.data.map((e) => e.type)).toEqual(['session.status_idle', 'agent.message']);
+    expect(desc.data.map((e) => e.type)).toEqual(['session.status_idle', 'session.usage']);
     const next = await desc.getNextPage();
-    expect(next.data.map((e) => e.type)).toEqual(['agent.tool_result', 'agent.tool_use']);
+    expect(next.data.map((e) => e.type)).toEqual(['agent.message', 'agent.tool_result']);
     const onlyTools = await c.beta.sessions.events.list(session.id, {
       types: ['agent.tool_use', 'agent.tool_result'],
     });
@@ -468,13 +476,23 @@ describe('/v1 queued messages', () => {
       'user.message',
       'session.status_running',
       'agent.message:first',
+      'session.usage',
       'user.message',
       'session.status_running',
       'agent.message:second',
+      'session.usage',
       'session.status_idle',
     ]);
     const listed = await eventsUntil(c, session.id, 'session.status_idle');
     expect(listed.filter((e) => e.type === 'session.status_idle')).toHaveLength(1);
+    // session.usage is the session's total so far: each fake turn used 10 input, 5 output tokens.
+    const usages = listed.filter((e) => e.type === 'session.usage') as unknown as Array<{
+      usage: { input_tokens: number; output_tokens: number };
+    }>;
+    expect(usages.map((u) => [u.usage.input_tokens, u.usage.output_tokens])).toEqual([
+      [10, 5],
+      [20, 10],
+    ]);
   });
 });
 

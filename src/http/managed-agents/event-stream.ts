@@ -11,9 +11,9 @@ import type { EventLog } from '../../domain/event-log.js';
 import { rateLimitExceeded } from '../../domain/error-situations.js';
 import { BILLED_EVENT_TYPES } from '../../domain/events.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
-import type { ApiKeyRecord, SessionEvent } from '../../domain/types.js';
+import type { ApiKeyRecord } from '../../domain/types.js';
 import type { SseStream } from '../sse.js';
-import { isAfter, positionOf, viewOf } from './event-view.js';
+import { isAfter, LogView, positionOf } from './event-view.js';
 import { ApiError } from '../../domain/errors.js';
 
 export interface ManagedStreamDeps {
@@ -52,14 +52,17 @@ export async function streamManagedEvents(
   try {
     // Events of the log event at `after.seq` past `after.part` are still to send: start there.
     const fromSeq = after.part === Number.MAX_SAFE_INTEGER ? after.seq : Math.max(0, after.seq - 1);
-    // The stored event before the first one read: whether a turn's end is idle depends on it.
-    const before = fromSeq > 0 ? (await deps.events.list(sessionId, fromSeq - 1, 1))[0] : undefined;
-    // (Pruned by retention: unknown, so a turn's end right there is not shown as idle.)
-    let previous: SessionEvent | null = before?.seq === fromSeq ? before : null;
+    // The view remembers what came before (usage so far, the event just before): read up to
+    // the cursor first, without sending. Retention keeps each turn's end, so usage stays whole.
+    const view = new LogView();
+    for (let seq = 0; seq < fromSeq;) {
+      const page = await deps.events.list(sessionId, seq, 500);
+      for (const event of page) if (event.seq <= fromSeq) view.next(event);
+      if (page.length < 500) break;
+      seq = page[page.length - 1]?.seq ?? fromSeq;
+    }
     for await (const logEvent of deps.events.read(sessionId, fromSeq, abort.signal)) {
-      if (logEvent.ephemeral) continue;
-      const viewed = viewOf(logEvent, previous).filter((e) => isAfter(e, after));
-      previous = logEvent;
+      const viewed = view.next(logEvent).filter((e) => isAfter(e, after));
       if (viewed.length === 0) continue;
       if (BILLED_EVENT_TYPES.has(logEvent.type)) {
         const budget = await deps.rateLimits.consume(deps.key, 'events');

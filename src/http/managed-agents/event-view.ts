@@ -17,6 +17,7 @@ import type {
   PermissionResolution,
   StatusEvent,
   SummaryPart,
+  TurnCompletion,
 } from '../../domain/events.js';
 import type { ErrorBody } from '../../domain/errors.js';
 import type { SessionEvent } from '../../domain/types.js';
@@ -45,6 +46,7 @@ export const VIEW_EVENT_TYPES = [
   'session.status_running',
   'session.status_idle',
   'session.error',
+  'session.usage',
 ] as const;
 
 type Draft = Omit<ManagedEvent, 'id' | 'processed_at'> & { id?: string };
@@ -174,47 +176,79 @@ function idleBefore(event: SessionEvent, previous: SessionEvent | null): boolean
   return (JSON.parse(previous.data) as StatusEvent).status === 'idle';
 }
 
-function draftsOf(event: SessionEvent, previous: SessionEvent | null): Draft[] {
-  const data = JSON.parse(event.data) as unknown;
-  switch (event.type) {
-    case 'message':
-      return messageEvents(data as MessageView);
-    case 'status':
-      return statusEvents(data as StatusEvent);
-    case 'permission_request':
-      return permissionRequestEvents(data as PermissionRequestView);
-    case 'permission_resolved':
-      return permissionResolvedEvents(data as PermissionResolution);
-    case 'complete':
-      return idleBefore(event, previous)
-        ? [{ type: 'session.status_idle', stop_reason: { type: 'end_turn' }, stop_details: null }]
-        : [];
-    case 'error': {
-      const drafts = errorEvents(data as ErrorBody);
-      return idleBefore(event, previous) ? drafts : drafts.filter((d) => d.type !== 'session.status_idle');
-    }
-    default:
-      // `delta` (not stored) and anything a later version adds: not part of this view.
-      return [];
-  }
+/** The session's token usage so far (completed turns), as `session.usage` shows it. */
+interface UsageSoFar {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation: { ephemeral_5m_input_tokens: number };
+}
+
+function completeEvents(completion: TurnCompletion, idle: boolean, usage: UsageSoFar): Draft[] {
+  usage.input_tokens += completion.usage.inputTokens;
+  usage.output_tokens += completion.usage.outputTokens;
+  usage.cache_read_input_tokens += completion.usage.cacheReadInputTokens;
+  usage.cache_creation.ephemeral_5m_input_tokens += completion.usage.cacheCreationInputTokens;
+  const out: Draft[] = [{ type: 'session.usage', usage: structuredClone(usage) }];
+  if (idle) out.push({ type: 'session.status_idle', stop_reason: { type: 'end_turn' }, stop_details: null });
+  return out;
 }
 
 /**
- * The Managed Agents events of one stored log event, in order, with their positions. `previous`
- * is the stored event just before it (null: none), which says whether a turn's end is idle.
+ * The view of a log read in order (a list from its start, a stream from a cursor): it remembers
+ * the stored event before the current one (whether a turn's end is idle) and the session's usage
+ * so far (`session.usage` after each completed turn).
  */
-export function viewOf(event: SessionEvent, previous: SessionEvent | null): PositionedEvent[] {
-  if (event.ephemeral) return [];
-  const processedAt = new Date(event.createdAt).toISOString();
-  return draftsOf(event, previous).map((draft, part) => ({
-    seq: event.seq,
-    part,
-    event: {
-      ...draft,
-      id: draft.id ?? `sevt_${event.seq}_${part}`,
-      processed_at: processedAt,
-    } as ManagedEvent,
-  }));
+export class LogView {
+  private previous: SessionEvent | null = null;
+  private readonly usage: UsageSoFar = {
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation: { ephemeral_5m_input_tokens: 0 },
+  };
+
+  /** The Managed Agents events of the next stored log event, in order, with their positions. */
+  next(event: SessionEvent): PositionedEvent[] {
+    if (event.ephemeral) return [];
+    const drafts = this.draftsOf(event);
+    this.previous = event;
+    const processedAt = new Date(event.createdAt).toISOString();
+    return drafts.map((draft, part) => ({
+      seq: event.seq,
+      part,
+      event: {
+        ...draft,
+        id: draft.id ?? `sevt_${event.seq}_${part}`,
+        processed_at: processedAt,
+      } as ManagedEvent,
+    }));
+  }
+
+  private draftsOf(event: SessionEvent): Draft[] {
+    const data = JSON.parse(event.data) as unknown;
+    switch (event.type) {
+      case 'message':
+        return messageEvents(data as MessageView);
+      case 'status':
+        return statusEvents(data as StatusEvent);
+      case 'permission_request':
+        return permissionRequestEvents(data as PermissionRequestView);
+      case 'permission_resolved':
+        return permissionResolvedEvents(data as PermissionResolution);
+      case 'complete':
+        return completeEvents(data as TurnCompletion, idleBefore(event, this.previous), this.usage);
+      case 'error': {
+        const drafts = errorEvents(data as ErrorBody);
+        return idleBefore(event, this.previous)
+          ? drafts
+          : drafts.filter((d) => d.type !== 'session.status_idle');
+      }
+      default:
+        // `delta` (not stored) and anything a later version adds: not part of this view.
+        return [];
+    }
+  }
 }
 
 export const positionOf = (e: { seq: number; part: number }): string => `${e.seq}.${e.part}`;

@@ -5,7 +5,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidField, managedFeatureRefused, rateLimitExceeded } from '../../domain/error-situations.js';
 import type { SentEvent } from '../../domain/managed-agents/sessions.js';
-import type { SessionEvent } from '../../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
@@ -14,7 +13,7 @@ import { parseOrThrow } from '../validate.js';
 import { anthropicErrorBody } from './anthropic-errors.js';
 import { streamManagedEvents } from './event-stream.js';
 import { ApiError } from '../../domain/errors.js';
-import { parsePosition, viewOf, type ManagedEvent } from './event-view.js';
+import { LogView, parsePosition, type ManagedEvent } from './event-view.js';
 import {
   createdAtBounds,
   idParams,
@@ -126,13 +125,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     const key = keyOf(request);
     await sessions.assertReadable(key, id);
     const all: ManagedEvent[] = [];
-    let previous: SessionEvent | null = null;
+    const view = new LogView();
     for (let after = 0; all.length < LIST_READ_CAP;) {
       const batch = await deps.events.list(id, after, 500);
       for (const logEvent of batch) {
-        const viewed = viewOf(logEvent, previous);
-        previous = logEvent;
-        for (const { event } of viewed) {
+        for (const { event } of view.next(logEvent)) {
           if (types && !types.includes(event.type)) continue;
           const at = Date.parse(event.processed_at);
           const a = bounds.after;
