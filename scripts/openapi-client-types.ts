@@ -8,7 +8,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 export const CLIENT_TYPES_PATH = 'examples/typescript/api.d.ts';
 
 export async function clientTypes(document: Record<string, unknown>): Promise<string> {
-  const ast = await openapiTS(structuredClone(document) as Parameters<typeof openapiTS>[0], {
+  const ast = await openapiTS(structuredClone(document) as unknown as Parameters<typeof openapiTS>[0], {
     // A field with a default (`stream: false`) may be left out of a request: not required.
     defaultNonNullable: false,
   });
