@@ -40,7 +40,13 @@ const oneLine = (s: string, max: number): string => {
 export function toolCall(name: string, input: unknown): string {
   const values = input && typeof input === 'object' ? Object.values(input as Record<string, unknown>) : [];
   const first = values.find((v) => typeof v === 'string') as string | undefined;
-  return `${name}(${oneLine(first ?? (values.length > 0 ? JSON.stringify(input) : ''), 60)})`;
+  const shown = first ?? (values.length > 0 ? JSON.stringify(input) : '');
+  // A long path keeps its end (the file's name), a command its start.
+  const compact =
+    shown.startsWith('/') && !/\s/.test(shown) && shown.length > 60
+      ? `…${shown.slice(-59)}`
+      : oneLine(shown, 60);
+  return `${name}(${compact})`;
 }
 
 /**
