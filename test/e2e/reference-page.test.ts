@@ -85,8 +85,10 @@ describe('the reference page in headless Chromium', () => {
       : path.join(os.tmpdir(), `ccr-reference-${process.pid}.png`);
     // The operation and its answer in view.
     await health.locator('.opblock-summary').scrollIntoViewIfNeeded();
-    await page.evaluate(() => window.scrollBy(0, -20));
-    await live.locator('.response-col_status').first().evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await live
+      .locator('.response-col_status')
+      .first()
+      .evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await page.screenshot({ path: shot, fullPage: false });
     expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
     if (!process.env.UPDATE_SCREENSHOT) fs.rmSync(shot);
