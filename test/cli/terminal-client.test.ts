@@ -179,4 +179,39 @@ describe('the terminal client', () => {
     expect(gone.stderr).toContain('SESSION_NOT_FOUND');
     sessions.splice(sessions.indexOf(answer.sessionId), 1);
   }, 120_000);
+
+  it('colours on a terminal, none with NO_COLOR', async () => {
+    const created = await call<{ sessionId: string }>(stack.base, 'POST', '/sessions', {
+      key: KEY,
+      body: {},
+    });
+    sessions.push(created.body.sessionId);
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    const shown = async (extra: string): Promise<string> => {
+      const name = `ccr-colour-${process.pid}-${extra === '' ? 'on' : 'off'}`;
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        name,
+        '-x',
+        '200',
+        '-y',
+        '20',
+        `env ${vars.join(' ')} ${extra} ${process.execPath} ${bundle()} sessions list; echo "EXITED $?"; sleep 60`,
+      );
+      try {
+        await until(name, 'EXITED 0');
+        return screen(name, true);
+      } finally {
+        spawnSync('tmux', ['kill-session', '-t', name]);
+      }
+    };
+    const coloured = await shown('');
+    expect(coloured).toContain(created.body.sessionId);
+    expect(coloured.includes('\u001b[2m')).toBe(true);
+    const plain = await shown('NO_COLOR=1');
+    expect(plain).toContain(created.body.sessionId);
+    expect(plain.includes('\u001b[2m')).toBe(false);
+  }, 60_000);
 });
