@@ -3,16 +3,11 @@
  * version. `npm run openapi` writes it to docs/openapi.json; a test fails when that file differs.
  * A running server serves the same document built with its own limits.
  */
-import { createRequire } from 'node:module';
+import { packageVersion } from '../../composition.js';
 import { loadConfig } from '../../config/config.js';
 import { buildOpenApiDocument } from './document.js';
 
 export const PUBLISHED_OPENAPI_PATH = 'docs/openapi.json';
-
-export function packageVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require('../../../package.json') as { version: string }).version;
-}
 
 export function publishedOpenApiDocument(): Record<string, unknown> {
   const defaults = loadConfig({});
