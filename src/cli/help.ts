@@ -42,7 +42,8 @@ asks for an approval, answer y (allow), n (deny) or a (allow and remember for th
 Ctrl-C interrupts the running turn, a second Ctrl-C exits. A dropped stream resumes by itself.
 send: without --session, a new session is made (its id is printed on stderr).
 Colours and the spinner only on a terminal, never with NO_COLOR.
-Exit codes: 0 done, 1 the API refused or the turn failed ("error: CODE: message"), 2 usage error.
+Exit codes: 0 done, 1 the API refused or the turn failed ("error: CODE: message"), 2 usage error,
+130 chat left in the middle of a turn.
 `;
 
 export const KEYS_HELP = `Usage: ${PROG} keys <command> [options]

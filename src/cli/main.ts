@@ -39,8 +39,11 @@ async function runCli(argv: string[], io: Io): Promise<number> {
         return await runSend(rest, clientIo(io));
       case 'sessions':
         return await runSessions(rest, clientIo(io));
-      case 'chat':
-        return await runChat(rest, { input: process.stdin, stdout: process.stdout, env: io.env });
+      case 'chat': {
+        const code = await runChat(rest, { input: process.stdin, stdout: process.stdout, env: io.env });
+        // Leaving in the middle of a turn (a second Ctrl-C): its open stream must not hold the process.
+        return process.exit(code);
+      }
       default:
         throw new UsageError(`Unknown command "${command}".`, null);
     }

@@ -106,22 +106,28 @@ describe('the terminal client', () => {
       );
       expect(new Set(history.body.messages.map((m) => m.turnId)).size).toBe(2);
 
+      const untilRunning = async (what: string): Promise<void> => {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const s = await call<{ status: string }>(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY });
+          if (s.body.status === 'running') return;
+          if (Date.now() > deadline) throw new Error(`${what} never ran`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
       tmux('send-keys', '-t', name, 'take your time [[hang]]', 'Enter');
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const s = await call<{ status: string }>(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY });
-        if (s.body.status === 'running') break;
-        if (Date.now() > deadline) throw new Error('the third turn never ran');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilRunning('the third turn');
       tmux('send-keys', '-t', name, 'C-c');
       await until(name, 'interrupting');
       await until(name, /interrupted · /);
       const idle = await call<{ status: string }>(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY });
       expect(idle.body.status).toBe('idle');
 
-      tmux('send-keys', '-t', name, 'C-c');
-      await until(name, 'EXITED 0');
+      // Ctrl-C twice in a row: the first interrupts the turn, the second leaves at once (130).
+      tmux('send-keys', '-t', name, 'once more [[hang]]', 'Enter');
+      await untilRunning('the fourth turn');
+      tmux('send-keys', '-t', name, 'C-c', 'C-c');
+      await until(name, 'EXITED 130');
       expect(screen(name)).toContain(`chat --session ${sessionId}`);
       // A terminal gets colours.
       expect(screen(name, true).includes('\u001b[')).toBe(true);

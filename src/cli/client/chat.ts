@@ -155,8 +155,9 @@ export async function runChat(args: string[], io: ChatIo): Promise<number> {
     if (!running || interrupting) {
       newline();
       out(style.dim(`bye · resume with: chat --session ${sessionId}\n`));
-      rl.close();
+      // Before close(), whose listener would say 0.
       finish(running ? 130 : EXIT_OK);
+      rl.close();
       return;
     }
     interrupting = true;
