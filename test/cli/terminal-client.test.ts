@@ -5,6 +5,8 @@
  * turn and a second one exiting; `send --json` in a pipe, with its exit codes.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
@@ -105,6 +107,15 @@ describe('the terminal client', () => {
         { key: KEY },
       );
       expect(new Set(history.body.messages.map((m) => m.turnId)).size).toBe(2);
+      expect(fs.existsSync(path.join(stack.dataDir, 'workspaces', sessionId, 'note.txt'))).toBe(true);
+
+      // A denial at the prompt: the tool does not run, the turn goes on to its end.
+      tmux('send-keys', '-t', name, 'and this one [[write:other.txt:no]]', 'Enter');
+      await until(name, /\? Allow Write\(.*other\.txt\)\?/);
+      tmux('send-keys', '-t', name, 'n', 'Enter');
+      await until(name, 'denied');
+      await until(name, /denied[\s\S]*tokens · \$/);
+      expect(fs.existsSync(path.join(stack.dataDir, 'workspaces', sessionId, 'other.txt'))).toBe(false);
 
       const untilRunning = async (what: string): Promise<void> => {
         const deadline = Date.now() + 30_000;
