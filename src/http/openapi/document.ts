@@ -214,8 +214,17 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
     }
   }
 
+  // A new event of the catalogue joins by itself: its payload gets a name unless it has one.
   const eventIds = Object.fromEntries(
-    EVENT_TYPES.map((type) => [type, responses.get(EVENT_CATALOGUE[type].schema)?.id ?? '']),
+    EVENT_TYPES.map((type) => {
+      const schema: z.ZodType = EVENT_CATALOGUE[type].schema;
+      let id = responses.get(schema)?.id;
+      if (id === undefined) {
+        id = `${type.split('_').map(capitalised).join('')}Event`;
+        responses.add(schema, { id });
+      }
+      return [type, id];
+    }),
   ) as Record<(typeof EVENT_TYPES)[number], string>;
   const schemas: Record<string, Json> = { ...convert(responses, 'output'), ...convert(requests, 'input') };
   for (const type of EVENT_TYPES) schemas[`Event_${type}`] = eventSchema(type, eventIds[type]);
