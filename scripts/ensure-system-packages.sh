@@ -20,8 +20,8 @@ set -euo pipefail
 
 mode="${1:-runtime}"
 case "$mode" in
-  runtime) packages=(bubblewrap socat) ;;
-  test) packages=(bubblewrap socat python3-requests golang-go jq curl postgresql redis-server) ;;
+  runtime) packages=(bubblewrap socat git) ;;
+  test) packages=(bubblewrap socat git python3-requests golang-go jq curl postgresql redis-server) ;;
   *) echo "usage: $0 runtime|test" >&2; exit 2 ;;
 esac
 
@@ -29,6 +29,7 @@ missing_tools() {
   local missing=()
   command -v bwrap >/dev/null 2>&1 || missing+=("bwrap (Debian package bubblewrap)")
   command -v socat >/dev/null 2>&1 || missing+=("socat (Debian package socat)")
+  command -v git >/dev/null 2>&1 || missing+=("git (Debian package git: the workspace snapshots)")
   if [[ "$mode" == test ]]; then
     if [[ ! -x /usr/bin/python3 ]] || ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
       missing+=("/usr/bin/python3 with the 'requests' module (Debian package python3-requests)")

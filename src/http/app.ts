@@ -14,6 +14,8 @@ import { registerPlacement } from './plugins/placement.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerControlRoutes } from './routes/control.js';
+import { registerFileRoutes } from './routes/files.js';
+import { registerHistoryRoutes } from './routes/history.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -63,6 +65,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
       registerAdminRoutes(api, deps);
       registerUsageRoutes(api, deps);
       registerControlRoutes(api, deps);
+      registerFileRoutes(api, deps);
+      registerHistoryRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );
