@@ -102,7 +102,7 @@ export class WorkspaceHistory {
         : null;
       if (request.conversation) {
         const kept = timeline.turns.slice(0, index).filter((id) => !timeline.rewound.has(id));
-        await this.continueFrom(session, lastAssistantOf(kept, timeline));
+        await this.continueFrom(session, lastAssistantOf(kept, timeline) ?? (await this.inherited(session)));
       }
       const event = await this.deps.events.append(sessionId, null, 'rewound', (meta) => ({
         sessionId,
@@ -176,6 +176,16 @@ export class WorkspaceHistory {
     // The running process knows the whole conversation: the next turn starts a new one on the copy.
     await session.closeProcess();
     await this.deps.sessions.switchConversation(session, next);
+  }
+
+  /** Where a fork's conversation began: the source's last message it was given (null: not a fork). */
+  private async inherited(session: SessionRuntime): Promise<string | null> {
+    const origin = session.record.config.forkedFrom;
+    if (!origin) return null;
+    const source = await this.timeline(origin.sessionId);
+    const index = source.turns.indexOf(origin.messageId);
+    const kept = source.turns.slice(0, index + 1).filter((id) => !source.rewound.has(id));
+    return lastAssistantOf(kept, source);
   }
 
   private async timeline(sessionId: string): Promise<Timeline> {
