@@ -203,7 +203,9 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
     settings: { timeoutMs: config.permissionTimeoutMs, defaultDecision: config.permissionDefaultDecision },
   });
-  const checkpoints = new Checkpoints(new ShadowGitSnapshots(snapshotsDir(config)), logger, () =>
+  // The files API and the snapshots check each workspace as each start of Claude Code does.
+  const places = { dataDir: config.dataDir, workspacesDir: workspacesDir(config) };
+  const checkpoints = new Checkpoints(new ShadowGitSnapshots(snapshotsDir(config), places), logger, () =>
     clock.now(),
   );
   const uploadLimits = {
@@ -212,7 +214,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   };
   const files = new FilesService({
     registry,
-    files: new FsWorkspaceFiles(),
+    files: new FsWorkspaceFiles(places),
     checkpoints,
     logger,
     limits: uploadLimits,

@@ -195,10 +195,13 @@ export const diffQuery = z
     to: turnId.optional(),
     format: z.enum(['diff', 'json']).default('diff'),
   })
-  .refine((q) => (q.messageId !== undefined) !== (q.from !== undefined || q.to !== undefined), {
-    message: 'give messageId, or from (and to)',
-    path: ['messageId'],
-  });
+  .refine(
+    (q) => (q.messageId !== undefined ? q.from === undefined && q.to === undefined : q.from !== undefined),
+    {
+      message: 'give messageId, or from (and to)',
+      path: ['messageId'],
+    },
+  );
 
 export const rewindBody = z
   .strictObject({

@@ -172,6 +172,42 @@ describe('workspace files', () => {
     expect(fs.existsSync(h.dataDir)).toBe(true);
   });
 
+  it('a workspace folder swapped for a symlink (to /) is refused, never followed nor snapshotted', async () => {
+    h = await startApp();
+    const id = await createSession(h);
+    const cwd = await cwdOf(id);
+    fs.renameSync(cwd, `${cwd}.moved`);
+    fs.symlinkSync('/', cwd);
+    try {
+      for (const url of [
+        `${S}/${id}/files`,
+        `${S}/${id}/files/content?path=etc/hostname`,
+        `${S}/${id}/archive`,
+      ]) {
+        const body = expectError(await h.app.inject({ url, headers: auth() }), 403, 'FORBIDDEN');
+        expect(body.error.details).toMatchObject({ policy: 'workspace', reason: 'moved' });
+      }
+      expectError(await put(id, 'tmp/x.txt', 'x'), 403, 'FORBIDDEN');
+      expect(fs.existsSync('/tmp/x.txt')).toBe(false);
+      // A turn's snapshots refuse too: nothing of / is stored.
+      h.runner.script({ messages: [msg.init()], end: { result: result({ text: 'ok' }) } });
+      await h.app.inject({
+        method: 'POST',
+        url: `${S}/${id}/messages`,
+        headers: auth(),
+        payload: { prompt: 'x' },
+      });
+      const snapshots = path.join(h.dataDir, 'snapshots', `${id}.git`);
+      const objects = fs.existsSync(snapshots)
+        ? fs.readdirSync(path.join(snapshots, 'objects')).filter((d) => /^[0-9a-f]{2}$/.test(d))
+        : [];
+      expect(objects).toEqual([]);
+    } finally {
+      fs.rmSync(cwd);
+      fs.renameSync(`${cwd}.moved`, cwd);
+    }
+  });
+
   it("another key's session is 404 on every files route", async () => {
     h = await startApp();
     const id = await createSession(h);

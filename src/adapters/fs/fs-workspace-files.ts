@@ -24,9 +24,17 @@ import type {
   WorkspaceListing,
   WrittenFile,
 } from '../../domain/ports.js';
+import { verifiedWorkspacePath, type WorkspacePlaces } from '../claude-sdk/workspace-handle.js';
 import { resolveInWorkspace, type ResolvedPath } from './workspace-path.js';
 
 export class FsWorkspaceFiles implements WorkspaceFiles {
+  /**
+   * `places`: where workspaces may be. Each call checks the workspace itself first (the same
+   * check as each start of Claude Code): a folder swapped for a symlink (to `/`, to the data dir)
+   * is FORBIDDEN, never followed.
+   */
+  constructor(private readonly places: WorkspacePlaces) {}
+
   async list(
     root: string,
     relPath: string,
@@ -76,7 +84,7 @@ export class FsWorkspaceFiles implements WorkspaceFiles {
     body: AsyncIterable<Uint8Array>,
     limits: UploadLimits,
   ): Promise<WrittenFile> {
-    const target = await resolveInWorkspace(root, relPath);
+    const target = await resolveInWorkspace(this.root(root), relPath);
     if (target.relative === '.') throw workspaceWrongType(relPath, 'file');
     const before = target.exists ? await fs.stat(target.absolute) : null;
     if (before?.isDirectory()) throw workspaceWrongType(relPath, 'file');
@@ -131,8 +139,12 @@ export class FsWorkspaceFiles implements WorkspaceFiles {
     return { path: dir.relative, stream: stream as unknown as AsyncIterable<Uint8Array> };
   }
 
+  private root(recorded: string): string {
+    return verifiedWorkspacePath(recorded, this.places);
+  }
+
   private async existing(root: string, relPath: string): Promise<ResolvedPath> {
-    const resolved = await resolveInWorkspace(root, relPath);
+    const resolved = await resolveInWorkspace(this.root(root), relPath);
     if (!resolved.exists) throw workspaceFileNotFound(relPath);
     return resolved;
   }

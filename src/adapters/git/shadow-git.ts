@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import parseDiff from 'parse-diff';
 import type { DiffFile, FileChange, WorkspaceSnapshots } from '../../domain/ports.js';
+import { verifiedWorkspacePath, type WorkspacePlaces } from '../claude-sdk/workspace-handle.js';
 import { git, runGit } from './run-git.js';
 
 const HEAD_REF = 'refs/ccr/head';
@@ -23,7 +24,15 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
   /** git commands of one session run one after another (they share its index). */
   private readonly chains = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly baseDir: string) {}
+  constructor(
+    private readonly baseDir: string,
+    /**
+     * Where workspaces may be: each snapshot, restore and copy checks its workspace first (the
+     * check of each start of Claude Code), so a folder swapped for a symlink to `/` or to the
+     * data dir is never read into a snapshot nor written through.
+     */
+    private readonly places: WorkspacePlaces,
+  ) {}
 
   snapshot(sessionId: string, cwd: string, name: string, message: string): Promise<string> {
     return this.serialize(sessionId, () => this.snapshotNow(sessionId, cwd, name, message));
@@ -81,8 +90,9 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
     return this.serialize(sessionId, async () => {
       // The index is brought up to the workspace first, so what is not in the snapshot is removed.
       await this.snapshotNow(sessionId, cwd, `restores/${Date.now()}`, 'before a rewind');
-      const env = { GIT_DIR: this.gitDir(sessionId), GIT_WORK_TREE: cwd };
-      await git(['read-tree', '-u', '--reset', id], { env, cwd });
+      const tree = verifiedWorkspacePath(cwd, this.places);
+      const env = { GIT_DIR: this.gitDir(sessionId), GIT_WORK_TREE: tree };
+      await git(['read-tree', '-u', '--reset', id], { env, cwd: tree });
       await git(['update-ref', HEAD_REF, id], { env });
     });
   }
@@ -90,9 +100,10 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
   copyInto(sessionId: string, id: string, targetDir: string): Promise<void> {
     return this.serialize(sessionId, async () => {
       const index = path.join(os.tmpdir(), `ccr-index-${randomUUID()}`);
-      const env = { GIT_DIR: this.gitDir(sessionId), GIT_WORK_TREE: targetDir, GIT_INDEX_FILE: index };
+      const tree = verifiedWorkspacePath(targetDir, this.places);
+      const env = { GIT_DIR: this.gitDir(sessionId), GIT_WORK_TREE: tree, GIT_INDEX_FILE: index };
       try {
-        await git(['read-tree', '-u', '--reset', id], { env, cwd: targetDir });
+        await git(['read-tree', '-u', '--reset', id], { env, cwd: tree });
       } finally {
         await fs.rm(index, { force: true });
       }
@@ -110,11 +121,12 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
 
   private async snapshotNow(sessionId: string, cwd: string, name: string, message: string): Promise<string> {
     const gitDir = this.gitDir(sessionId);
+    const workTree = verifiedWorkspacePath(cwd, this.places);
     await this.ensureRepository(gitDir);
-    const env = { GIT_DIR: gitDir, GIT_WORK_TREE: cwd };
+    const env = { GIT_DIR: gitDir, GIT_WORK_TREE: workTree };
     // A file that cannot be read is left out (with a warning from git), not the whole snapshot.
-    await runGit(['add', '-A', '-f', '--ignore-errors', '--', '.'], { env, cwd });
-    const tree = (await git(['write-tree'], { env, cwd })).trim();
+    await runGit(['add', '-A', '-f', '--ignore-errors', '--', '.'], { env, cwd: workTree });
+    const tree = (await git(['write-tree'], { env, cwd: workTree })).trim();
     const parent = await this.idOf(sessionId, 'head');
     let id: string;
     if (parent && (await git(['rev-parse', `${parent}^{tree}`], { env })).trim() === tree) {
@@ -122,7 +134,7 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
     } else {
       const args = ['commit-tree', tree, '-m', message || EMPTY_TREE_MESSAGE];
       if (parent) args.push('-p', parent);
-      id = (await git(args, { env, cwd })).trim();
+      id = (await git(args, { env, cwd: workTree })).trim();
     }
     await git(['update-ref', refOf(name), id], { env });
     await git(['update-ref', HEAD_REF, id], { env });
