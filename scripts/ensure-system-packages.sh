@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the server and its tests need, when they are missing.
 #
-#   ensure-system-packages.sh runtime   bubblewrap (0.8 or later) and socat: the sandbox around
+#   ensure-system-packages.sh runtime   git: the workspace snapshots and git seeds;
+#                                       bubblewrap (0.8 or later) and socat: the sandbox around
 #                                       each whole Claude Code process, Claude Code's own sandbox
 #                                       for the agent's commands inside it, and scrubbing of
 #                                       secrets from their environment. Without them the server
