@@ -56,15 +56,6 @@ export class Checkpoints {
     return this.snapshots.snapshot(session.id, session.config.cwd, `client/${this.now()}`, what);
   }
 
-  /** The first snapshot of a workspace (after its seed). */
-  async recordSeed(session: SessionRecord): Promise<void> {
-    await this.snapshots
-      .snapshot(session.id, session.config.cwd, 'seed', 'seed')
-      .catch((err: unknown) =>
-        this.logger.warn({ err, sessionId: session.id }, 'snapshot of the seed failed'),
-      );
-  }
-
   /** The snapshots from before the turn `from` to after the turn `to`. */
   async range(sessionId: string, from: string, to: string): Promise<{ from: string; to: string }> {
     const start = await this.snapshots.idOf(sessionId, beforeTurn(from));

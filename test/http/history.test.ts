@@ -2,6 +2,9 @@
  * Diff, rewind and fork through `inject()` (real git snapshots, the FakeAgentRunner): their
  * validation, their errors, and that a fork is a session like any other (bucket and caps).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { msg, result } from '../helpers/fake-agent-runner.js';
 import { auth, createSession, expectError, keyRecord, KEY_A, startApp, type Harness } from './harness.js';
@@ -130,5 +133,38 @@ describe('diff, rewind and fork', () => {
       payload: {},
     });
     expectError(capped, 429, 'MAX_SESSIONS_REACHED');
+  });
+
+  it('a fork of a session with an external cwd gets an owned copy of it', async () => {
+    const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-roots-')));
+    const external = path.join(root, 'project');
+    fs.mkdirSync(external);
+    fs.writeFileSync(path.join(external, 'main.py'), 'print(1)\n');
+    try {
+      h = await startApp({ WORKSPACE_ROOTS: root });
+      const id = await createSession(h, { cwd: external });
+      await oneTurn(id);
+      const fork = await h.app.inject({
+        method: 'POST',
+        url: `${S}/${id}/fork`,
+        headers: auth(),
+        payload: {},
+      });
+      expect(fork.statusCode, fork.body).toBe(201);
+      const forkId = (fork.json() as { sessionId: string }).sessionId;
+      const config = (
+        (await h.app.inject({ url: `${S}/${forkId}`, headers: auth() })).json() as {
+          config: { cwd: string; workspace: string };
+        }
+      ).config;
+      expect(config.workspace).toBe('owned');
+      expect(config.cwd.startsWith(path.join(h.dataDir, 'workspaces'))).toBe(true);
+      expect(fs.readFileSync(path.join(config.cwd, 'main.py'), 'utf8')).toBe('print(1)\n');
+      // The two never share a tree.
+      fs.writeFileSync(path.join(config.cwd, 'main.py'), 'print(2)\n');
+      expect(fs.readFileSync(path.join(external, 'main.py'), 'utf8')).toBe('print(1)\n');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
