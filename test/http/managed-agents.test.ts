@@ -2,7 +2,9 @@
  * The Managed Agents API (`/v1`) through the official SDK against the real HTTP server (with the
  * fake agent runner: Claude Code itself is the e2e suite's, test/e2e/managed-agents.test.ts).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Anthropic, { toFile } from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -203,13 +205,15 @@ describe('/v1 refusals: what cannot mean anything here is a BadRequestError nami
       expect((err as Error).message).toContain(name);
     };
     const base = { agent: agent.id, environment_id: environment.id };
-    await refused(
-      c.beta.sessions.create({
-        ...base,
-        resources: [{ type: 'github_repository', url: 'https://github.com/a/b' }],
-      }),
-      'gitRemotes',
-    );
+    // A repository is cloned only from a remote on the key's allow-list: none here.
+    const notAllowed = await c.beta.sessions
+      .create({ ...base, resources: [{ type: 'github_repository', url: 'https://github.com/a/b' }] })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(notAllowed).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect((notAllowed as Error).message).toContain('gitRemotes');
     await refused(
       c.beta.sessions.create({
         ...base,
@@ -518,5 +522,76 @@ describe('/v1 stream limits', () => {
     expect(seen).toEqual(['user.message', 'session.status_running']);
     expect(failure).toBeInstanceOf(Anthropic.APIError);
     expect((failure as { error: { error: { type: string } } }).error.error.type).toBe('rate_limit_error');
+  });
+});
+
+describe('/v1 github_repository resources', () => {
+  it('clone the repository as the session workspace, from allowed remotes only, at creation only', async () => {
+    const origin = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-origin-'));
+    const env = {
+      ...process.env,
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    };
+    execFileSync('git', ['init', '-q', '-b', 'main', origin], { env });
+    fs.writeFileSync(path.join(origin, 'README.md'), 'from the repository\n');
+    execFileSync('git', ['-C', origin, 'add', '.'], { env });
+    execFileSync('git', ['-C', origin, 'commit', '-q', '-m', 'first'], { env });
+    try {
+      await h.close();
+      h = await startApp({ GIT_REMOTES: `file://${origin}` });
+      base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+      const c = client();
+      const { agent, environment } = await agentAndEnvironment(c);
+      const session = await c.beta.sessions.create({
+        agent: agent.id,
+        environment_id: environment.id,
+        resources: [
+          { type: 'github_repository', url: `file://${origin}`, checkout: { type: 'branch', name: 'main' } },
+        ],
+      });
+      // The same session through the seed API: its workspace is the clone.
+      const seed = await h.app.inject({
+        url: `/api/v1/sessions/${session.id}`,
+        headers: { 'x-api-key': KEY_A },
+      });
+      const cwd = (seed.json() as { config: { cwd: string } }).config.cwd;
+      expect(fs.readFileSync(path.join(cwd, 'README.md'), 'utf8')).toBe('from the repository\n');
+
+      const refused = async (p: Promise<unknown>, name: string) => {
+        const err = await p.then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+        expect((err as Error).message).toContain(name);
+      };
+      const repo = { type: 'github_repository' as const, url: `file://${origin}` };
+      await refused(
+        c.beta.sessions.resources.add(session.id, repo as never),
+        'github_repository resources added to a running session',
+      );
+      await refused(
+        c.beta.sessions.create({
+          agent: agent.id,
+          environment_id: environment.id,
+          resources: [{ ...repo, mount_path: '/workspace/elsewhere' }],
+        }),
+        'mount_path',
+      );
+      await refused(
+        c.beta.sessions.create({
+          agent: agent.id,
+          environment_id: environment.id,
+          resources: [{ ...repo, checkout: { type: 'commit', sha: 'abc' } }],
+        }),
+        'commit checkouts',
+      );
+    } finally {
+      fs.rmSync(origin, { recursive: true, force: true });
+    }
   });
 });

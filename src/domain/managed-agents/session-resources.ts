@@ -1,7 +1,8 @@
 /**
- * A `/v1` session's resources: uploaded files copied into its workspace at their `mount_path`.
- * GitHub repositories need the key's allow-list of git remotes (not here yet) and memory stores
- * do not exist here: both are refused, by name.
+ * A `/v1` session's resources: uploaded files copied into its workspace at their `mount_path`,
+ * and one GitHub repository cloned as the workspace itself, at creation (the seed API's `git`
+ * seed: only from remotes on the key's `gitRemotes`). Memory stores do not exist here: refused,
+ * by name.
  */
 import { invalidField, managedFeatureRefused } from '../error-situations.js';
 import type { ApiKeyRecord } from '../types.js';
@@ -30,22 +31,78 @@ export interface FileToMount {
   mountPath: string | null;
 }
 
+/** A repository to clone as the new session's workspace (the seed's `git`). */
+export interface RepositoryToClone {
+  url: string;
+  ref?: string;
+}
+
+export interface CheckedResources {
+  files: FileToMount[];
+  repository: RepositoryToClone | null;
+}
+
+/**
+ * A github_repository resource as the seed's `git` seed. The clone is the workspace (Claude
+ * Code's working directory), not a folder in it, so only the default mount path is taken; a
+ * commit checkout is refused (the clone is shallow, by branch or tag). A token becomes the
+ * URL's credentials, which the cloner keeps out of logs, errors and the clone's remote.
+ */
+function repositoryOf(resource: ResourceParam): RepositoryToClone {
+  if (typeof resource.url !== 'string') {
+    throw invalidField('A github_repository resource needs its url.', 'url', 'required');
+  }
+  if (resource.mount_path !== undefined && resource.mount_path !== null) {
+    throw managedFeatureRefused(
+      'github_repository mount_path',
+      "the repository is cloned as the session's workspace (its working directory) on this server.",
+    );
+  }
+  const checkout = resource.checkout as { type?: string; name?: string } | null | undefined;
+  if (checkout && checkout.type !== 'branch') {
+    throw managedFeatureRefused('commit checkouts', 'the clone is shallow: name a branch or a tag.');
+  }
+  let url = resource.url;
+  if (typeof resource.authorization_token === 'string' && resource.authorization_token !== '') {
+    const withToken = new URL(resource.url);
+    withToken.username = 'x-access-token';
+    withToken.password = resource.authorization_token;
+    url = withToken.href;
+  }
+  return { url, ...(checkout?.name ? { ref: checkout.name } : {}) };
+}
+
 /** Where a file goes without a mount_path: `uploads/<its name>`. */
 export const defaultMountPath = (filename: string): string => `uploads/${filename.replace(/[/\\]/g, '_')}`;
 
-/** Checks every resource (the caller's files, paths inside the workspace) before any is mounted. */
+/**
+ * Checks every resource (the caller's files, paths inside the workspace) before any is mounted.
+ * A repository can only be given at creation (`atCreation`): it becomes the workspace.
+ */
 export async function checkResources(
   files: Pick<ManagedFiles, 'get'>,
   key: ApiKeyRecord,
   resources: readonly ResourceParam[],
-): Promise<FileToMount[]> {
+  atCreation: boolean,
+): Promise<CheckedResources> {
   const out: FileToMount[] = [];
+  let repository: RepositoryToClone | null = null;
   for (const resource of resources) {
     if (resource.type === 'github_repository') {
-      throw managedFeatureRefused(
-        'github_repository resources',
-        "a clone needs the key's allow-list of git remotes (gitRemotes), which this server does not have yet.",
-      );
+      if (!atCreation) {
+        throw managedFeatureRefused(
+          'github_repository resources added to a running session',
+          "the repository is cloned as the session's workspace, so it is given when the session is created.",
+        );
+      }
+      if (repository !== null) {
+        throw managedFeatureRefused(
+          'more than one github_repository resource',
+          "the repository is cloned as the session's workspace.",
+        );
+      }
+      repository = repositoryOf(resource);
+      continue;
     }
     if (resource.type === 'memory_store') {
       throw managedFeatureRefused('memory_store resources', 'memory stores do not exist on this server.');
@@ -60,5 +117,5 @@ export async function checkResources(
     }
     out.push({ fileId: file.id, filename: file.filename, mountPath });
   }
-  return out;
+  return { files: out, repository };
 }

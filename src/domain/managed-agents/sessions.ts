@@ -32,9 +32,9 @@ import type { ManagedFiles } from './files.js';
 import { iso, ManagedRecords, offsetOf, pageTokens, type PageOf } from './records.js';
 import {
   checkResources,
+  type CheckedResources,
   defaultMountPath,
   type FileResourceView,
-  type FileToMount,
   type ResourceParam,
 } from './session-resources.js';
 import { checkSendable, sendEvents, type SentEvent } from './session-events.js';
@@ -134,7 +134,7 @@ export class ManagedSessions {
     }
     const agent = await this.resolveAgent(key, input.agent);
     await deps.environments.usable(key, input.environment_id);
-    const files = await this.checkResources(key, input.resources ?? []);
+    const { files, repository } = await this.checkResources(key, input.resources ?? [], true);
 
     const rules = claudeToolRules(agent.tools, deps.serverDisallowedTools);
     const { session } = await deps.sessions.create(key, {
@@ -144,6 +144,7 @@ export class ManagedSessions {
       allowedTools: rules.allowedTools,
       disallowedTools: rules.disallowedTools,
       metadata: input.metadata ?? {},
+      ...(repository ? { git: repository } : {}),
     });
     const now = deps.records.clock.now();
     const extras: SessionExtras = {
@@ -365,7 +366,7 @@ export class ManagedSessions {
     resource: { type: string; file_id?: string; mount_path?: string | null; [f: string]: unknown },
   ): Promise<FileResourceView> {
     await this.ownExtras(key, id);
-    const [file] = await this.checkResources(key, [resource]);
+    const [file] = (await this.checkResources(key, [resource], false)).files;
     return this.addFileResource(
       key,
       id,
@@ -411,8 +412,9 @@ export class ManagedSessions {
   private checkResources(
     key: ApiKeyRecord,
     resources: NonNullable<CreateManagedSession['resources']>,
-  ): Promise<FileToMount[]> {
-    return checkResources(this.deps.files, key, resources);
+    atCreation: boolean,
+  ): Promise<CheckedResources> {
+    return checkResources(this.deps.files, key, resources, atCreation);
   }
 
   private async addFileResource(

@@ -101,7 +101,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
   app.post('/sessions/:id/resources/:resourceId', { config: { scope: 'write' } }, async () => {
     throw managedFeatureRefused(
       'updating a resource (authorization_token)',
-      'only github_repository resources have one, and they need the git remote allow-list.',
+      "a repository's token is used once, for its clone when the session is created.",
     );
   });
   app.delete('/sessions/:id/resources/:resourceId', { config: { scope: 'write' } }, async (request) => {
