@@ -43,11 +43,17 @@ async function signIn(page: Page, stack: Stack, key: string = KEY): Promise<void
 }
 
 async function createSession(page: Page, mode: string): Promise<string> {
+  const title = page.locator('.chat-title');
+  const before = (await title.count()) > 0 ? await title.textContent() : null;
   await page.getByLabel('Permission mode').selectOption(mode);
   await page.getByRole('button', { name: 'Create session' }).click();
-  const title = page.locator('.chat-title');
-  await expect.poll(async () => (await title.textContent()) ?? '', { timeout: UI_TIMEOUT }).toMatch(/^sess_/);
-  return (await title.textContent())!;
+  // The new session's chat replaces the one open before.
+  await expect
+    .poll(async () => ((await title.count()) > 0 ? await title.textContent() : null), { timeout: UI_TIMEOUT })
+    .not.toBe(before);
+  const id = (await title.textContent())!;
+  expect(id).toMatch(/^sess_/);
+  return id;
 }
 
 async function send(page: Page, prompt: string): Promise<void> {
@@ -83,7 +89,8 @@ describe('web console', () => {
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startStack(), launch(), buildConsole()]).then(([s, b]) => [s, b] as const);
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // bypassCSP: axe-core is injected as an inline script, which the console's policy forbids.
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -141,7 +148,10 @@ describe('web console', () => {
     const allowed = 'Please [[write:yes.txt:allowed]]';
     await send(page, allowed);
     const approval = page.getByRole('group', { name: /Claude Code asks to use Write/ });
-    await approval.waitFor({ timeout: UI_TIMEOUT });
+    await approval.waitFor({ timeout: UI_TIMEOUT }).catch(async (err: unknown) => {
+      await shot(page, 'approval-failed');
+      throw err;
+    });
     expect(await turn(page, allowed).locator('.badge').first().textContent()).toContain('waiting for approval');
     await shot(page, 'approval');
     expect(await axeFindings(page)).toEqual([]);
