@@ -19,6 +19,8 @@ interface HistoryPage {
 }
 
 const RECONNECT_DELAY_MS = 1000;
+/** Turns replayed whole from the event log on opening (each costs its events from the hourly bucket). */
+const REPLAYED_TURNS = 10;
 
 export class SessionFeed {
   state: Transcript = emptyTranscript();
@@ -27,6 +29,8 @@ export class SessionFeed {
   private following = false;
   /** A turn was sent since the current stream opened: follow again even if it ends idle. */
   private kicked = false;
+  /** Where the first stream starts, before any event is applied (then the last event seen). */
+  private replayFrom: number | null = null;
 
   constructor(
     private readonly api: Api,
@@ -46,9 +50,10 @@ export class SessionFeed {
   }
 
   /**
-   * The turns before the last one come from the history (cheap: no events spent); the last turn,
-   * which may still run, is replayed from the event log and followed live, so its approvals,
-   * status and end are there as they happened.
+   * The last REPLAYED_TURNS turns (the running one among them) are replayed from the event log
+   * and followed live, so their approvals, status, errors and ends are there as they happened.
+   * Older turns come from the history, which spends no events: their messages, tool calls and
+   * results, and their end as Claude Code's result message tells it.
    */
   async open(): Promise<void> {
     const items: HistoryItem[] = [];
@@ -61,12 +66,14 @@ export class SessionFeed {
       offset += page.messages.length;
       if (!page.pagination.hasMore || page.messages.length === 0) break;
     }
-    const lastPrompt = [...items].reverse().find((item) => item.source === 'client');
-    if (!lastPrompt) return;
+    const prompts = items.filter((item) => item.source === 'client');
+    const firstReplayed = prompts[Math.max(0, prompts.length - REPLAYED_TURNS)];
+    if (!firstReplayed) return;
     for (const item of items) {
-      if (item.sequence >= lastPrompt.sequence) break;
+      if (item.sequence >= firstReplayed.sequence) break;
       this.dispatch({ id: item.sequence, event: 'message', data: item });
     }
+    this.replayFrom = firstReplayed.sequence - 1;
     this.follow();
   }
 
@@ -111,7 +118,8 @@ export class SessionFeed {
       this.kicked = false;
       let dropped = false;
       try {
-        const res = await this.api.stream(this.sessionId, this.state.lastEventId, signal);
+        const after = Math.max(this.replayFrom ?? 0, this.state.lastEventId);
+        const res = await this.api.stream(this.sessionId, after, signal);
         if (res.status === 204) {
           if (this.kicked) continue;
           return;

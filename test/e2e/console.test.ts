@@ -183,12 +183,18 @@ describe('web console', () => {
   });
 
   it('resumes a turn after a reload mid-turn, without a gap or a duplicate', async () => {
+    // Every turn so far was drawn live (approvals, interrupts): what a reload must show again.
+    const live = await page.locator('ol.turns').innerText();
+    expect(live).toContain('Write: denied (by client)');
     const prompt = 'Keep counting [[slow:30:150]]';
     await send(page, prompt);
     await expect.poll(() => turn(page, prompt).locator('.text.streaming').textContent(), { timeout: UI_TIMEOUT }).toContain('[3/30]');
     await page.reload();
-    // Signed in still (session storage), the same session, the running turn on screen again.
-    await turn(page, prompt).waitFor({ timeout: UI_TIMEOUT });
+    // Signed in still (session storage), the same session, the running turn on screen again and
+    // still streaming: later text arrives as it is written.
+    await expect
+      .poll(() => turn(page, prompt).locator('.text.streaming').textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/\[(1[0-9]|2[0-9])\/30\]/);
     await waitForEnd(page, prompt);
     expect(await turn(page, prompt).count()).toBe(1);
     const texts = await turn(page, prompt).locator('.text').allTextContents();
@@ -198,6 +204,9 @@ describe('web console', () => {
     const prompts = await page.locator('li.turn .prompt p').allTextContents();
     expect(new Set(prompts).size).toBe(prompts.length);
     await shot(page, 'after-reload');
+
+    // What a reload shows equals what live streaming showed, for every turn of the session.
+    expect((await page.locator('ol.turns').innerText()).startsWith(live)).toBe(true);
   });
 
   it('is usable at a phone width', async () => {
