@@ -11,7 +11,8 @@
 #                                       PostgreSQL and Redis servers the multi-instance tests run
 #                                       against (test/helpers/services.ts uses the ones already
 #                                       running on 127.0.0.1:5432 and :6379, or starts throwaway
-#                                       servers from these binaries on free ports).
+#                                       servers from these binaries on free ports); Chromium, the
+#                                       browser the web console's tests drive (playwright-core).
 #
 # Quiet and idempotent when everything is there. When something is missing and we are root with
 # apt-get, installs it from Debian (PyPI and Go toolchain downloads are not used); otherwise prints
@@ -21,7 +22,7 @@ set -euo pipefail
 mode="${1:-runtime}"
 case "$mode" in
   runtime) packages=(bubblewrap socat) ;;
-  test) packages=(bubblewrap socat python3-requests golang-go jq curl postgresql redis-server) ;;
+  test) packages=(bubblewrap socat python3-requests golang-go jq curl postgresql redis-server chromium) ;;
   *) echo "usage: $0 runtime|test" >&2; exit 2 ;;
 esac
 
@@ -38,6 +39,7 @@ missing_tools() {
     command -v curl >/dev/null 2>&1 || missing+=("curl (Debian package curl)")
     compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=("postgres (Debian package postgresql)")
     command -v redis-server >/dev/null 2>&1 || missing+=("redis-server (Debian package redis-server)")
+    command -v chromium >/dev/null 2>&1 || missing+=("chromium (Debian package chromium)")
   fi
   if ((${#missing[@]} > 0)); then printf '%s\n' "${missing[@]}"; fi
 }

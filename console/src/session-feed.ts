@@ -3,7 +3,8 @@
  * that the chat view draws. Resumes from the last event seen (`Last-Event-ID`) whenever the
  * stream drops, and after a reload starts from the history and the last turn's events.
  */
-import { Api, describeError, errorFrom } from './api.js';
+import type { Api } from './api.js';
+import { describeError, errorFrom } from './api.js';
 import { readEvents, type StreamEvent } from './sse.js';
 import { applyEvent, emptyTranscript, isBusy, type Transcript } from './transcript.js';
 
@@ -57,7 +58,7 @@ export class SessionFeed {
    */
   async open(): Promise<void> {
     const items: HistoryItem[] = [];
-    for (let offset = 0; ; ) {
+    for (let offset = 0; ;) {
       const page = await this.api.json<HistoryPage>(
         'GET',
         `/sessions/${encodeURIComponent(this.sessionId)}/messages?limit=1000&offset=${offset}`,

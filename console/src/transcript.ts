@@ -115,7 +115,10 @@ export function applyEvent(state: Transcript, event: StreamEvent): Transcript {
       onStatus(next, data);
       break;
     case 'permission_request':
-      next.pending = [...state.pending.filter((p) => p.requestId !== data.requestId), data as unknown as PermissionRequest];
+      next.pending = [
+        ...state.pending.filter((p) => p.requestId !== data.requestId),
+        data as unknown as PermissionRequest,
+      ];
       break;
     case 'permission_resolved':
       onResolved(next, data);
@@ -180,22 +183,38 @@ function onMessage(t: Transcript, item: Json): void {
           break;
         case 'tool_use': {
           const toolUseId = str(part.toolUseId);
-          t.tools = { ...t.tools, [toolUseId]: { toolUseId, name: str(part.name), input: part.input, startedAt: timestamp } };
+          t.tools = {
+            ...t.tools,
+            [toolUseId]: { toolUseId, name: str(part.name), input: part.input, startedAt: timestamp },
+          };
           parts.push({ kind: 'tool', toolUseId });
           break;
         }
         case 'tool_result': {
           const toolUseId = str(part.toolUseId);
-          const call = t.tools[toolUseId] ?? { toolUseId, name: str(part.name), input: null, startedAt: timestamp };
+          const call = t.tools[toolUseId] ?? {
+            toolUseId,
+            name: str(part.name),
+            input: null,
+            startedAt: timestamp,
+          };
           t.tools = {
             ...t.tools,
-            [toolUseId]: { ...call, result: str(part.content), isError: part.isError === true, endedAt: timestamp },
+            [toolUseId]: {
+              ...call,
+              result: str(part.content),
+              isError: part.isError === true,
+              endedAt: timestamp,
+            },
           };
           break;
         }
         case 'system':
           if (part.subtype === 'api_retry') {
-            parts.push({ kind: 'note', text: `The model API failed; retry ${String(part.attempt)} of ${String(part.maxRetries)}.` });
+            parts.push({
+              kind: 'note',
+              text: `The model API failed; retry ${String(part.attempt)} of ${String(part.maxRetries)}.`,
+            });
           }
           break;
         case 'result':
@@ -262,7 +281,10 @@ function onResolved(t: Transcript, data: Json): void {
     status: turn.status === 'waiting' ? 'running' : turn.status,
     parts: [
       ...turn.parts,
-      { kind: 'note', text: `${str(data.toolName) || 'Tool'}: ${decision.decision === 'allow' ? 'allowed' : 'denied'} (by ${decision.by})` },
+      {
+        kind: 'note',
+        text: `${str(data.toolName) || 'Tool'}: ${decision.decision === 'allow' ? 'allowed' : 'denied'} (by ${decision.by})`,
+      },
     ],
   }));
 }
@@ -270,11 +292,18 @@ function onResolved(t: Transcript, data: Json): void {
 function onError(t: Transcript, stored: boolean, data: Json): void {
   const error = { code: str(data.code), message: str(data.message) };
   // A stored `error` ends the running turn (its data names no turn: it is the running one's).
-  const running = [...t.turns].reverse().find((turn) => turn.status === 'running' || turn.status === 'waiting');
+  const running = [...t.turns]
+    .reverse()
+    .find((turn) => turn.status === 'running' || turn.status === 'waiting');
   if (!stored || !running) {
     t.notice = error;
     return;
   }
-  updateTurn(t, running.messageId, (turn) => ({ ...turn, status: 'failed', live: { text: '', thinking: '' }, error }));
+  updateTurn(t, running.messageId, (turn) => ({
+    ...turn,
+    status: 'failed',
+    live: { text: '', thinking: '' },
+    error,
+  }));
   t.pending = t.pending.filter((p) => p.messageId !== running.messageId);
 }

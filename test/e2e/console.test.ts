@@ -20,7 +20,9 @@ function chromiumPath(): string {
   try {
     return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('Debian package chromium is missing: `bash scripts/ensure-system-packages.sh test` installs it');
+    throw new Error(
+      'Debian package chromium is missing: `bash scripts/ensure-system-packages.sh test` installs it',
+    );
   }
 }
 
@@ -75,7 +77,12 @@ async function axeFindings(page: Page): Promise<string[]> {
   await page.addScriptTag({ path: axePath });
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: unknown[] }> } }).axe;
-    return (await axe.run()).violations as Array<{ id: string; impact: string; help: string; nodes: unknown[] }>;
+    return (await axe.run()).violations as Array<{
+      id: string;
+      impact: string;
+      help: string;
+      nodes: unknown[];
+    }>;
   });
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -88,7 +95,9 @@ describe('web console', () => {
   let page: Page;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launch(), buildConsole()]).then(([s, b]) => [s, b] as const);
+    [stack, browser] = await Promise.all([startStack(), launch(), buildConsole()]).then(
+      ([s, b]) => [s, b] as const,
+    );
     // bypassCSP: axe-core is injected as an inline script, which the console's policy forbids.
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   }, 60_000);
@@ -127,7 +136,9 @@ describe('web console', () => {
     await waitForEnd(page, prompt);
     await expect.poll(() => turn(page, prompt).locator('.text').last().textContent()).toContain('[20/20]');
     // The turn's end: its cost and tokens.
-    expect(await turn(page, prompt).locator('.turn-end').textContent()).toMatch(/completed · \$\d+\.\d{4} · \d+ tokens in, \d+ out/);
+    expect(await turn(page, prompt).locator('.turn-end').textContent()).toMatch(
+      /completed · \$\d+\.\d{4} · \d+ tokens in, \d+ out/,
+    );
   });
 
   it('shows a tool call as a card with its input and result', async () => {
@@ -152,12 +163,16 @@ describe('web console', () => {
       await shot(page, 'approval-failed');
       throw err;
     });
-    expect(await turn(page, allowed).locator('.badge').first().textContent()).toContain('waiting for approval');
+    expect(await turn(page, allowed).locator('.badge').first().textContent()).toContain(
+      'waiting for approval',
+    );
     await shot(page, 'approval');
     expect(await axeFindings(page)).toEqual([]);
     await approval.getByRole('button', { name: 'Allow', exact: true }).click();
     await waitForEnd(page, allowed);
-    expect(await turn(page, allowed).locator('.note').allTextContents()).toContain('Write: allowed (by client)');
+    expect(await turn(page, allowed).locator('.note').allTextContents()).toContain(
+      'Write: allowed (by client)',
+    );
     expect(await turn(page, allowed).locator('details.tool .badge').textContent()).toBe('done');
 
     const denied = 'Please [[write:no.txt:denied]]';
@@ -165,7 +180,9 @@ describe('web console', () => {
     await approval.waitFor({ timeout: UI_TIMEOUT });
     await approval.getByRole('button', { name: 'Deny' }).click();
     await waitForEnd(page, denied);
-    expect(await turn(page, denied).locator('.note').allTextContents()).toContain('Write: denied (by client)');
+    expect(await turn(page, denied).locator('.note').allTextContents()).toContain(
+      'Write: denied (by client)',
+    );
     expect(await turn(page, denied).locator('details.tool .badge').textContent()).toBe('error');
     expect(await approval.count()).toBe(0);
   });
@@ -174,7 +191,9 @@ describe('web console', () => {
     for (const how of ['button', 'Escape'] as const) {
       const prompt = `Go on and on (${how}) [[slow:200:100]]`;
       await send(page, prompt);
-      await expect.poll(() => turn(page, prompt).locator('.text.streaming').count(), { timeout: UI_TIMEOUT }).toBe(1);
+      await expect
+        .poll(() => turn(page, prompt).locator('.text.streaming').count(), { timeout: UI_TIMEOUT })
+        .toBe(1);
       if (how === 'button') await page.getByRole('button', { name: 'Stop' }).click();
       else await page.keyboard.press('Escape');
       await waitForEnd(page, prompt);
@@ -188,7 +207,9 @@ describe('web console', () => {
     expect(live).toContain('Write: denied (by client)');
     const prompt = 'Keep counting [[slow:30:150]]';
     await send(page, prompt);
-    await expect.poll(() => turn(page, prompt).locator('.text.streaming').textContent(), { timeout: UI_TIMEOUT }).toContain('[3/30]');
+    await expect
+      .poll(() => turn(page, prompt).locator('.text.streaming').textContent(), { timeout: UI_TIMEOUT })
+      .toContain('[3/30]');
     await page.reload();
     // Signed in still (session storage), the same session, the running turn on screen again and
     // still streaming: later text arrives as it is written.
@@ -247,7 +268,9 @@ describe('web console at a rate limit', () => {
     await waitForEnd(page, 'first');
     await send(page, 'second');
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.textContent(), { timeout: UI_TIMEOUT }).toMatch(/Rate limit reached: .*Try again in \d+ s/);
+    await expect
+      .poll(() => alert.textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/Rate limit reached: .*Try again in \d+ s/);
     expect(await turn(page, 'second').count()).toBe(0);
     await shot(page, 'rate-limited');
   });

@@ -128,7 +128,9 @@ function Approval(props: {
       {request.decisionReason && <p class="hint">{request.decisionReason}</p>}
       <pre>{JSON.stringify(request.input, null, 2)}</pre>
       {request.expiresAt && (
-        <p class="hint">Without an answer by {new Date(request.expiresAt).toLocaleTimeString()} the server decides.</p>
+        <p class="hint">
+          Without an answer by {new Date(request.expiresAt).toLocaleTimeString()} the server decides.
+        </p>
       )}
       <div class="approval-buttons">
         <button type="button" onClick={() => onAnswer('allow', false)}>

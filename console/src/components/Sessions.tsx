@@ -90,7 +90,12 @@ export function Sessions(props: {
                 {new Date(s.lastActivity).toLocaleString()} · {formatCost(s.costUsd)}
               </span>
             </button>
-            <button type="button" class="end" aria-label={`End session ${s.sessionId}`} onClick={() => end(s.sessionId)}>
+            <button
+              type="button"
+              class="end"
+              aria-label={`End session ${s.sessionId}`}
+              onClick={() => end(s.sessionId)}
+            >
               End
             </button>
           </li>
@@ -104,7 +109,11 @@ export function Sessions(props: {
 export const formatCost = (cost: number | null | undefined): string =>
   typeof cost === 'number' ? `$${cost.toFixed(4)}` : '$0';
 
-function NewSession(props: { api: Api; onCreated: (id: string) => void; onError: (e: string | null) => void }) {
+function NewSession(props: {
+  api: Api;
+  onCreated: (id: string) => void;
+  onError: (e: string | null) => void;
+}) {
   const [model, setModel] = useState('');
   const [mode, setMode] = useState('default');
   const [systemPrompt, setSystemPrompt] = useState('');
@@ -155,7 +164,12 @@ function NewSession(props: { api: Api; onCreated: (id: string) => void; onError:
           ))}
         </select>
         <label for="new-system">System prompt (optional)</label>
-        <textarea id="new-system" rows={2} value={systemPrompt} onInput={(e) => setSystemPrompt(e.currentTarget.value)} />
+        <textarea
+          id="new-system"
+          rows={2}
+          value={systemPrompt}
+          onInput={(e) => setSystemPrompt(e.currentTarget.value)}
+        />
         <button type="submit" disabled={busy}>
           Create session
         </button>

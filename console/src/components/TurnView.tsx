@@ -37,9 +37,11 @@ export function TurnView({ turn, tools }: { turn: Turn; tools: Record<string, To
       {turn.completion && (
         <p class="turn-end">
           {turn.completion.status} · {formatCost(turn.completion.costUsd)}
-          {turn.completion.costSimulated ? ' (simulated)' : ''} ·{' '}
-          {turn.completion.usage?.inputTokens ?? 0} tokens in, {turn.completion.usage?.outputTokens ?? 0} out
-          {turn.completion.durationMs !== undefined ? ` · ${(turn.completion.durationMs / 1000).toFixed(1)} s` : ''}
+          {turn.completion.costSimulated ? ' (simulated)' : ''} · {turn.completion.usage?.inputTokens ?? 0}{' '}
+          tokens in, {turn.completion.usage?.outputTokens ?? 0} out
+          {turn.completion.durationMs !== undefined
+            ? ` · ${(turn.completion.durationMs / 1000).toFixed(1)} s`
+            : ''}
         </p>
       )}
       {turn.error && (
@@ -74,7 +76,9 @@ function PartView({ part, tools }: { part: Part; tools: Record<string, ToolCall>
 function ToolCard({ call }: { call: ToolCall }) {
   const state = call.result === undefined ? 'running' : call.isError ? 'error' : 'done';
   const duration =
-    call.endedAt && call.startedAt ? `${((Date.parse(call.endedAt) - Date.parse(call.startedAt)) / 1000).toFixed(1)} s` : '';
+    call.endedAt && call.startedAt
+      ? `${((Date.parse(call.endedAt) - Date.parse(call.startedAt)) / 1000).toFixed(1)} s`
+      : '';
   return (
     <details class={`tool ${state}`}>
       <summary>
