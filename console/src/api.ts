@@ -30,11 +30,12 @@ export function describeError(err: unknown): string {
     case 'MISSING_API_KEY':
       return 'That API key was not accepted. Check it and sign in again.';
     case 'RATE_LIMIT_EXCEEDED': {
+      // The server's message names the bucket and the wait; the clock time is easier to act on.
       const seconds = err.retryAfterSeconds ?? retryFromDetails(err.details);
       const when =
         seconds === null
           ? ''
-          : ` Try again in ${seconds} s (at ${new Date(Date.now() + seconds * 1000).toLocaleTimeString()}).`;
+          : ` You can try again at ${new Date(Date.now() + seconds * 1000).toLocaleTimeString()}.`;
       return `Rate limit reached: ${err.message}${when}`;
     }
     case 'UPSTREAM_UNAVAILABLE':

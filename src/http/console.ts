@@ -6,11 +6,15 @@
  * The same path from src/http/ (tsx) and dist/http/ (the build) reaches <repo>/dist/console/.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 export const CONSOLE_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
+
+/** The routes, the same whether or not the page is built (the route list is checked by tests). */
+export const CONSOLE_ROUTES = ['GET /', 'GET /console', 'GET /console/*'] as const;
 
 /**
  * Only this origin's scripts, styles and API: the page fetches nothing from elsewhere, and a
@@ -20,28 +24,30 @@ const CONTENT_SECURITY_POLICY =
   "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 export async function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR): Promise<void> {
-  app.get('/', (_request, reply) => reply.redirect('/console/'));
-  if (!fs.existsSync(`${dir}/index.html`)) {
-    // A server started from a checkout that was never built still explains itself.
-    app.get('/console/*', (_request, reply) =>
-      reply
-        .status(503)
-        .type('text/plain; charset=utf-8')
-        .send('The web console is not built. Run `npm run build` (or `npm start`), then reload.'),
-    );
-    return;
-  }
+  // `serve: false`: only `reply.sendFile`; the routes are ours (the router ignores trailing
+  // slashes, so `/console` and `/console/` are one route, which the plugin's own do not expect).
   await app.register(fastifyStatic, {
     root: dir,
-    prefix: '/console/',
-    // The page itself is the route below (the router ignores trailing slashes, so `/console`
-    // and `/console/` are one route, which the plugin's own index handling does not expect).
-    index: false,
+    serve: false,
     setHeaders(res) {
       res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
       res.setHeader('x-content-type-options', 'nosniff');
       res.setHeader('referrer-policy', 'no-referrer');
     },
   });
-  app.get('/console', (_request, reply) => reply.sendFile('index.html'));
+  const send = (reply: FastifyReply, file: string) => {
+    // Checked per request, so a build made while the server runs is served at once.
+    if (!fs.existsSync(path.join(dir, 'index.html'))) {
+      return reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
+        .send('The web console is not built. Run `npm run build` (or `npm start`), then reload.');
+    }
+    return reply.sendFile(file);
+  };
+  app.get('/', (_request, reply) => reply.redirect('/console/'));
+  app.get('/console', (_request, reply) => send(reply, 'index.html'));
+  app.get<{ Params: { '*': string } }>('/console/*', (request, reply) =>
+    send(reply, request.params['*'] || 'index.html'),
+  );
 }

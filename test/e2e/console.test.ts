@@ -230,6 +230,16 @@ describe('web console', () => {
     expect((await page.locator('ol.turns').innerText()).startsWith(live)).toBe(true);
   });
 
+  it('says so plainly when the model API is unavailable', async () => {
+    const prompt = 'Fail [[error:529]]';
+    await send(page, prompt);
+    await waitForEnd(page, prompt);
+    expect(await turn(page, prompt).locator('.turn-error').textContent()).toMatch(
+      /overloaded.*\(UPSTREAM_UNAVAILABLE\)/i,
+    );
+    expect(await turn(page, prompt).locator('.badge').first().textContent()).toBe('failed');
+  });
+
   it('is usable at a phone width', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${origin(stack)}/console/`);
@@ -270,7 +280,7 @@ describe('web console at a rate limit', () => {
     const alert = page.getByRole('alert');
     await expect
       .poll(() => alert.textContent(), { timeout: UI_TIMEOUT })
-      .toMatch(/Rate limit reached: .*Try again in \d+ s/);
+      .toMatch(/Rate limit reached: .*Retry in \d+ s\. You can try again at \d/);
     expect(await turn(page, 'second').count()).toBe(0);
     await shot(page, 'rate-limited');
   });
