@@ -72,7 +72,7 @@ export class SessionFeed {
     if (!firstReplayed) return;
     for (const item of items) {
       if (item.sequence >= firstReplayed.sequence) break;
-      this.dispatch({ id: item.sequence, event: 'message', data: item });
+      this.dispatch({ id: item.sequence, event: 'history', data: item });
     }
     this.replayFrom = firstReplayed.sequence - 1;
     this.follow();

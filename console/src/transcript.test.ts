@@ -147,6 +147,29 @@ describe('transcript', () => {
     expect(limited.notice?.code).toBe('RATE_LIMIT_EXCEEDED');
   });
 
+  it('ends a turn from the history by its result message, and a live one only by its end event', () => {
+    const result = {
+      source: 'claude_code',
+      role: 'system',
+      type: 'result',
+      content: { total_cost_usd: 0.04, usage: { input_tokens: 7, output_tokens: 1 } },
+      summary: [{ type: 'result', subtype: 'success', isError: false, numTurns: 1, durationMs: 90 }],
+    };
+    const fromHistory = run([
+      { ...TURN[0]!, event: 'history' },
+      { ...message(2, result), event: 'history' },
+    ]);
+    expect(fromHistory.turns[0]).toMatchObject({ status: 'completed', completion: { costUsd: 0.04 } });
+    const live = run([...TURN.slice(0, 2), message(3, result)]);
+    expect(live.turns[0]!.status).toBe('running');
+    const failed = run([
+      ...TURN.slice(0, 2),
+      message(3, result),
+      { id: 4, event: 'error', data: { code: 'UPSTREAM_UNAVAILABLE', message: 'overloaded' } },
+    ]);
+    expect(failed.turns[0]).toMatchObject({ status: 'failed', error: { code: 'UPSTREAM_UNAVAILABLE' } });
+  });
+
   it('shows a queued turn with its place, and ignores event names it does not know', () => {
     const t = run([
       {

@@ -2,8 +2,8 @@
  * The one place where the session's event log becomes what the screen shows.
  *
  * Everything the console draws for a session comes from `applyEvent`: live SSE events, the
- * replayed ones after a reload or a reconnect, and history items (`GET …/messages`, fed in as the
- * `message` events they were). So a reload shows what live streaming showed. Events carry their
+ * replayed ones after a reload or a reconnect, and history items (`GET …/messages`, fed in as
+ * `history` events: the `message` events they were, for turns not replayed from the log). So a reload shows what live streaming showed. Events carry their
  * log id; one already applied is ignored, so a replay that overlaps adds no duplicate.
  */
 import type { StreamEvent } from './sse.js';
@@ -103,7 +103,11 @@ export function applyEvent(state: Transcript, event: StreamEvent): Transcript {
   };
   switch (event.event) {
     case 'message':
-      onMessage(next, data);
+      onMessage(next, data, false);
+      break;
+    case 'history':
+      // The console's own: a history item (`GET …/messages`) of a turn not replayed from the log.
+      onMessage(next, data, true);
       break;
     case 'delta':
       updateTurn(next, str(data.messageId), (turn) => {
@@ -157,7 +161,7 @@ function updateTurn(t: Transcript, messageId: string, change: (turn: Turn) => Tu
   t.turns[at] = change(t.turns[at]!);
 }
 
-function onMessage(t: Transcript, item: Json): void {
+function onMessage(t: Transcript, item: Json, fromHistory: boolean): void {
   const turnId = str(item.turnId);
   const summary = Array.isArray(item.summary) ? (item.summary as Json[]) : [];
   const timestamp = str(item.timestamp);
@@ -218,9 +222,9 @@ function onMessage(t: Transcript, item: Json): void {
           }
           break;
         case 'result':
-          // History only has the result message: the turn's end as far as it tells it. The
-          // `complete` event (live, or replayed) says more and wins.
-          if (!turn.completion) return { ...turn, parts, live, ...completionFromResult(item, part) };
+          // From the history alone, the result message is the turn's end as far as it tells it.
+          // In the event log the turn's `complete` or `error` event that follows says more.
+          if (fromHistory) return { ...turn, parts, live, ...completionFromResult(item, part) };
           break;
       }
     }

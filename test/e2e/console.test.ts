@@ -68,7 +68,13 @@ async function send(page: Page, prompt: string): Promise<void> {
 const turn = (page: Page, prompt: string) => page.locator('li.turn').filter({ hasText: prompt });
 
 async function waitForEnd(page: Page, prompt: string): Promise<void> {
-  await turn(page, prompt).locator('.turn-end, .turn-error').waitFor({ timeout: UI_TIMEOUT });
+  await turn(page, prompt)
+    .locator('.turn-end, .turn-error')
+    .waitFor({ timeout: UI_TIMEOUT })
+    .catch(async (err: unknown) => {
+      await shot(page, `no-end-${prompt.replace(/\W+/g, '-')}`);
+      throw err;
+    });
 }
 
 /** Serious or critical findings of axe-core on the page as it is. */
@@ -234,6 +240,7 @@ describe('web console', () => {
     const prompt = 'Fail [[error:529]]';
     await send(page, prompt);
     await waitForEnd(page, prompt);
+    expect(await turn(page, prompt).locator('.turn-end').count()).toBe(0);
     expect(await turn(page, prompt).locator('.turn-error').textContent()).toMatch(
       /overloaded.*\(UPSTREAM_UNAVAILABLE\)/i,
     );
