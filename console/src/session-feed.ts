@@ -22,6 +22,11 @@ interface HistoryPage {
 const RECONNECT_DELAY_MS = 1000;
 /** Turns replayed whole from the event log on opening (each costs its events from the hourly bucket). */
 const REPLAYED_TURNS = 10;
+/**
+ * How often an idle session looks for turns started elsewhere (another tab, another client): a
+ * `GET …/stream` after the last event seen, a 204 that spends nothing while nothing happened.
+ */
+const IDLE_POLL_MS = 2000;
 
 export class SessionFeed {
   state: Transcript = emptyTranscript();
@@ -32,6 +37,7 @@ export class SessionFeed {
   private kicked = false;
   /** Where the first stream starts, before any event is applied (then the last event seen). */
   private replayFrom: number | null = null;
+  private wake: (() => void) | null = null;
 
   constructor(
     private readonly api: Api,
@@ -69,7 +75,7 @@ export class SessionFeed {
     }
     const prompts = items.filter((item) => item.source === 'client');
     const firstReplayed = prompts[Math.max(0, prompts.length - REPLAYED_TURNS)];
-    if (!firstReplayed) return;
+    if (!firstReplayed) return this.follow();
     for (const item of items) {
       if (item.sequence >= firstReplayed.sequence) break;
       this.dispatch({ id: item.sequence, event: 'history', data: item });
@@ -85,13 +91,17 @@ export class SessionFeed {
 
   /** Sends a prompt (queued behind a running turn) and follows its events. */
   async send(prompt: string): Promise<void> {
-    await this.api.json('POST', `/sessions/${encodeURIComponent(this.sessionId)}/messages`, {
-      prompt,
-      stream: true,
-      queue: true,
-    });
-    this.kicked = true;
-    this.follow();
+    const accepted = await this.api.json<{ messageId: string; queued?: boolean; position?: number }>(
+      'POST',
+      `/sessions/${encodeURIComponent(this.sessionId)}/messages`,
+      {
+        prompt,
+        stream: true,
+        queue: true,
+      },
+    );
+    this.dispatch({ event: 'sent', data: { ...accepted, prompt } });
+    this.kick();
   }
 
   async interrupt(): Promise<void> {
@@ -106,11 +116,31 @@ export class SessionFeed {
     );
   }
 
-  /** Reads the stream from the last event seen until nothing runs; reconnects when it drops. */
+  /** Reads the stream from the last event seen, for as long as the session is open. */
   private follow(): void {
     if (this.following) return;
     this.following = true;
     void this.followLoop().finally(() => (this.following = false));
+  }
+
+  /** Something was sent from this tab: look at the stream now rather than at the next poll. */
+  private kick(): void {
+    this.kicked = true;
+    this.wake?.();
+    this.follow();
+  }
+
+  /** Waits `ms`, or less when kicked or closed. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+      this.abort.signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private async followLoop(): Promise<void> {
@@ -122,13 +152,17 @@ export class SessionFeed {
         const after = Math.max(this.replayFrom ?? 0, this.state.lastEventId);
         const res = await this.api.stream(this.sessionId, after, signal);
         if (res.status === 204) {
-          if (this.kicked) continue;
-          return;
+          // Nothing new. Another tab (or client) may start a turn: look again in a moment.
+          if (!this.kicked) await this.pause(IDLE_POLL_MS);
+          continue;
         }
         if (!res.ok || !res.body) {
           const err = await errorFrom(res);
           this.dispatch({ event: 'error', data: { code: err.code, message: describeError(err) } });
-          return;
+          if (err.status === 404) return; // the session was ended (elsewhere)
+          // A rate limit or a dropped key: try again later rather than hammer the server.
+          await this.pause(Math.max(IDLE_POLL_MS, (err.retryAfterSeconds ?? 0) * 1000));
+          continue;
         }
         if (this.state.notice?.code === 'DISCONNECTED') this.dispatch({ event: 'reconnected', data: {} });
         await readEvents(res.body, (event) => this.dispatch(event));
@@ -137,8 +171,8 @@ export class SessionFeed {
         dropped = true;
         this.dispatch({ event: 'error', data: { code: 'DISCONNECTED', message: describeError(err) } });
       }
-      if (!dropped && !this.kicked && !isBusy(this.state)) return;
-      await new Promise((resolve) => setTimeout(resolve, dropped ? RECONNECT_DELAY_MS : 0));
+      if (dropped) await this.pause(RECONNECT_DELAY_MS);
+      else if (!this.kicked && !isBusy(this.state)) await this.pause(IDLE_POLL_MS);
     }
   }
 }

@@ -140,6 +140,22 @@ export function applyEvent(state: Transcript, event: StreamEvent): Transcript {
     case 'error':
       onError(next, event.id !== undefined, data);
       break;
+    case 'sent': {
+      // The console's own: this tab's prompt was accepted (the 202). The log says the same a
+      // moment later; until a queued turn runs, its prompt is known only here.
+      const messageId = str(data.messageId);
+      const known = next.turns.some((turn) => turn.messageId === messageId);
+      updateTurn(next, messageId, (turn) => ({
+        ...turn,
+        prompt: turn.prompt || str(data.prompt),
+        ...(known
+          ? {}
+          : data.queued === true
+            ? { status: 'queued', position: Number(data.position) || undefined }
+            : {}),
+      }));
+      break;
+    }
     case 'reconnected':
       // The console's own: the stream is back after a drop.
       next.notice = undefined;

@@ -101,9 +101,12 @@ describe('web console', () => {
   let page: Page;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launch(), buildConsole()]).then(
-      ([s, b]) => [s, b] as const,
-    );
+    [stack, browser] = await Promise.all([
+      // Long enough for a second tab to see a question before the server decides it.
+      startStack({ env: { PERMISSION_TIMEOUT_MS: '6000' } }),
+      launch(),
+      buildConsole(),
+    ]).then(([s, b]) => [s, b] as const);
     // bypassCSP: axe-core is injected as an inline script, which the console's policy forbids.
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   }, 60_000);
@@ -193,6 +196,49 @@ describe('web console', () => {
     expect(await approval.count()).toBe(0);
   });
 
+  it('shows an approval in every open tab, and what the timeout decided', async () => {
+    // A second tab on the same session: signed in on its own (session storage is per tab).
+    const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const sessionId = await page.locator('.chat-title').textContent();
+    await signIn(other, stack);
+    await other.getByRole('button', { name: new RegExp(`^${sessionId}`) }).click();
+    const prompt = 'Wait for it [[write:late.txt:1]]';
+    await send(page, prompt);
+    const approval = (p: Page) => p.getByRole('group', { name: /Claude Code asks to use Write/ });
+    await approval(other).waitFor({ timeout: UI_TIMEOUT });
+    await approval(page).waitFor({ timeout: UI_TIMEOUT });
+    // Nobody answers: the server's default decision (deny, after PERMISSION_TIMEOUT_MS) shows in both.
+    await waitForEnd(page, prompt);
+    for (const p of [page, other]) {
+      await expect
+        .poll(() => turn(p, prompt).locator('.note').allTextContents(), { timeout: UI_TIMEOUT })
+        .toContain('Write: denied (by timeout)');
+      expect(await approval(p).count()).toBe(0);
+    }
+    await other.close();
+  });
+
+  it('folds thinking away and shows a turn sent while another runs as queued', async () => {
+    const first = 'Think first [[think:a private thought]] [[slow:20:200]]';
+    const second = 'Then this';
+    await send(page, first);
+    await expect
+      .poll(() => turn(page, first).locator('.text.streaming').count(), { timeout: UI_TIMEOUT })
+      .toBe(1);
+    await send(page, second);
+    await expect
+      .poll(() => turn(page, second).locator('.badge').first().textContent(), { timeout: UI_TIMEOUT })
+      .toBe('queued (position 1)');
+    await waitForEnd(page, first);
+    await waitForEnd(page, second);
+    const thinking = turn(page, first).locator('details.thinking');
+    expect(await thinking.getAttribute('open')).toBeNull();
+    expect(await thinking.locator('p').isVisible()).toBe(false);
+    await thinking.locator('summary').click();
+    expect(await thinking.locator('p').textContent()).toBe('a private thought');
+    await thinking.locator('summary').click(); // folded again, as a reload shows it
+  });
+
   it('interrupts a running turn with the stop button and with Esc', async () => {
     for (const how of ['button', 'Escape'] as const) {
       const prompt = `Go on and on (${how}) [[slow:200:100]]`;
@@ -233,7 +279,12 @@ describe('web console', () => {
     await shot(page, 'after-reload');
 
     // What a reload shows equals what live streaming showed, for every turn of the session.
-    expect((await page.locator('ol.turns').innerText()).startsWith(live)).toBe(true);
+    const reloaded = (await page.locator('ol.turns').innerText()).slice(0, live.length);
+    if (reloaded !== live) {
+      fs.writeFileSync(path.join(SHOTS, 'transcript-live.txt'), live);
+      fs.writeFileSync(path.join(SHOTS, 'transcript-reloaded.txt'), reloaded);
+    }
+    expect(reloaded).toBe(live);
   });
 
   it('says so plainly when the model API is unavailable', async () => {
