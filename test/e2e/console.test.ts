@@ -158,6 +158,8 @@ describe('web console', () => {
     await expect.poll(() => card.locator('summary').textContent()).toContain('Write');
     await card.locator('summary').click();
     await expect.poll(() => card.textContent()).toContain('hello from the console');
+    // The file edit as a diff: the written line, added.
+    expect(await card.locator('.diff .added').allTextContents()).toEqual(['+ hello from the console\n']);
     expect(await card.textContent()).toContain('Result');
     await shot(page, 'tool-card');
     expect(await axeFindings(page)).toEqual([]);

@@ -1,4 +1,5 @@
 /** One turn: the prompt, what the agent wrote and did (tool cards, thinking), and its end. */
+import { editDiff } from '../edit-diff.js';
 import type { Part, ToolCall, Turn } from '../transcript.js';
 import { formatCost } from './Sessions.js';
 
@@ -74,6 +75,7 @@ function PartView({ part, tools }: { part: Part; tools: Record<string, ToolCall>
 }
 
 function ToolCard({ call }: { call: ToolCall }) {
+  const diff = editDiff(call.name, call.input);
   const state = call.result === undefined ? 'running' : call.isError ? 'error' : 'done';
   const duration =
     call.endedAt && call.startedAt
@@ -85,6 +87,18 @@ function ToolCard({ call }: { call: ToolCall }) {
         <span class="tool-name">{call.name}</span> <span class="tool-brief">{brief(call.input)}</span>{' '}
         <span class={`badge ${state}`}>{state}</span> {duration}
       </summary>
+      {diff && diff.length > 0 && (
+        <>
+          <h4>Change</h4>
+          <pre class="diff">
+            {diff.map((line, i) => (
+              <span key={i} class={line.sign === '+' ? 'added' : 'removed'}>
+                {`${line.sign} ${line.text}\n`}
+              </span>
+            ))}
+          </pre>
+        </>
+      )}
       <h4>Input</h4>
       <pre>{JSON.stringify(call.input, null, 2)}</pre>
       {call.result !== undefined && (
