@@ -300,6 +300,18 @@ describe('web console', () => {
     expect(await turn(page, prompt).locator('.badge').first().textContent()).toBe('failed');
   });
 
+  it('lists sessions with status, model, mode and cost, and ends one', async () => {
+    const sessionId = (await page.locator('.chat-title').textContent())!;
+    const entry = page.locator('nav li').filter({ hasText: sessionId });
+    await expect.poll(() => entry.textContent(), { timeout: UI_TIMEOUT }).toMatch(/idle\s*default · default/);
+    expect(await entry.textContent()).toMatch(/\$\d+\.\d{4}/);
+    await page.getByRole('button', { name: `End session ${sessionId}` }).click();
+    await expect.poll(() => entry.count(), { timeout: UI_TIMEOUT }).toBe(0);
+    expect(await page.locator('.chat-title').count()).toBe(0);
+    const res = await fetch(`${stack.base}/sessions/${sessionId}`, { headers: { 'x-api-key': KEY } });
+    expect(res.status).toBe(404);
+  });
+
   it('is usable at a phone width', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(`${origin(stack)}/console/`);
