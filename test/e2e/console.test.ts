@@ -259,21 +259,24 @@ describe('web console', () => {
     // Every turn so far was drawn live (approvals, interrupts): what a reload must show again.
     const live = await page.locator('ol.turns').innerText();
     expect(live).toContain('Write: denied (by client)');
-    const prompt = 'Keep counting [[slow:30:150]]';
+    const prompt = 'Keep counting [[slow:40:200]]';
     await send(page, prompt);
     await expect
       .poll(() => turn(page, prompt).locator('.text.streaming').textContent(), { timeout: UI_TIMEOUT })
-      .toContain('[3/30]');
+      .toContain('[3/40]');
     await page.reload();
     // Signed in still (session storage), the same session, the running turn on screen again and
     // still streaming: later text arrives as it is written.
     await expect
       .poll(() => turn(page, prompt).locator('.text.streaming').textContent(), { timeout: UI_TIMEOUT })
-      .toMatch(/\[(1[0-9]|2[0-9])\/30\]/);
+      .toMatch(/\[[1-3][0-9]\/40\]/);
     await waitForEnd(page, prompt);
     expect(await turn(page, prompt).count()).toBe(1);
     const texts = await turn(page, prompt).locator('.text').allTextContents();
-    expect(texts.filter((t) => t.includes('[30/30]'))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes('[40/40]'))).toHaveLength(1);
+    // No gap: every chunk, in order.
+    const whole = Array.from({ length: 40 }, (_, i) => `[${i + 1}/40]`).join(' ');
+    expect(texts.join('')).toContain(whole);
     expect(await turn(page, prompt).locator('.turn-end').count()).toBe(1);
     // Every earlier turn once, in order, as before the reload.
     const prompts = await page.locator('li.turn .prompt p').allTextContents();
