@@ -11,7 +11,7 @@ export const CONSOLE_OUT = fileURLToPath(new URL('../dist/console/', import.meta
 export default defineConfig({
   root: CONSOLE_ROOT,
   base: '/console/',
-  // Preact's JSX runtime (no React): the whole console is about 20 KB of script.
+  // Preact's JSX runtime (no React): the whole console is about 36 KB of script (13 KB gzipped).
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: { outDir: CONSOLE_OUT, emptyOutDir: true, sourcemap: true },
   logLevel: 'warn',
