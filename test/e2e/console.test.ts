@@ -95,6 +95,8 @@ async function axeFindings(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.help}, ${v.nodes.length} node(s)`);
 }
 
+// The tests of this block are one person's visit, in order, on one page: each goes on from the
+// state the one before left (signed in, a session open, its turns on screen).
 describe('web console', () => {
   let stack: Stack;
   let browser: Browser;
@@ -358,5 +360,38 @@ describe('web console at a rate limit', () => {
       .toMatch(/Rate limit reached: .*Retry in \d+ s\. You can try again at \d/);
     expect(await turn(page, 'second').count()).toBe(0);
     await shot(page, 'rate-limited');
+  });
+});
+
+describe('web console at a spending budget', () => {
+  let stack: Stack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([
+      // Each fake turn costs about $0.06 at Claude Code's prices: one turn spends the day's budget.
+      startStack({ env: { KEY_DAILY_BUDGET_USD: '0.01' } }),
+      launch(),
+      buildConsole(),
+    ]).then(([s, b]) => [s, b] as const);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('says the budget is reached', async () => {
+    const page = await browser.newPage();
+    await signIn(page, stack);
+    await createSession(page, 'acceptEdits');
+    await send(page, 'spend');
+    await waitForEnd(page, 'spend');
+    await send(page, 'more');
+    await expect
+      .poll(() => page.getByRole('alert').textContent(), { timeout: UI_TIMEOUT })
+      .toMatch(/^Budget reached: .*budget/i);
+    expect(await turn(page, 'more').count()).toBe(0);
+    await shot(page, 'budget-reached');
   });
 });
