@@ -151,6 +151,8 @@ export class SessionFeed {
       try {
         const after = Math.max(this.replayFrom ?? 0, this.state.lastEventId);
         const res = await this.api.stream(this.sessionId, after, signal);
+        // The server answered: whatever it says, the connection is back.
+        if (this.state.notice?.code === 'DISCONNECTED') this.dispatch({ event: 'reconnected', data: {} });
         if (res.status === 204) {
           // Nothing new. Another tab (or client) may start a turn: look again in a moment.
           if (!this.kicked) await this.pause(IDLE_POLL_MS);
@@ -164,7 +166,6 @@ export class SessionFeed {
           await this.pause(Math.max(IDLE_POLL_MS, (err.retryAfterSeconds ?? 0) * 1000));
           continue;
         }
-        if (this.state.notice?.code === 'DISCONNECTED') this.dispatch({ event: 'reconnected', data: {} });
         await readEvents(res.body, (event) => this.dispatch(event));
       } catch (err) {
         if (signal.aborted) return;

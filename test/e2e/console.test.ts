@@ -294,6 +294,28 @@ describe('web console', () => {
     expect(reloaded).toBe(live);
   });
 
+  it('resumes after the connection drops mid-turn, without a gap or a duplicate', async () => {
+    const prompt = 'Through a drop [[slow:40:150]]';
+    await send(page, prompt);
+    await expect
+      .poll(() => turn(page, prompt).locator('.text.streaming').textContent(), { timeout: UI_TIMEOUT })
+      .toContain('[3/40]');
+    await page.context().setOffline(true);
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: UI_TIMEOUT })
+      .toContain('could not be reached');
+    await page.context().setOffline(false);
+    await waitForEnd(page, prompt);
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: UI_TIMEOUT })
+      .not.toContain('could not be reached');
+    expect(await turn(page, prompt).count()).toBe(1);
+    const texts = await turn(page, prompt).locator('.text').allTextContents();
+    const whole = Array.from({ length: 40 }, (_, i) => `[${i + 1}/40]`).join(' ');
+    expect(texts.filter((t) => t.includes(whole))).toHaveLength(1);
+    expect(await turn(page, prompt).locator('.turn-end').textContent()).toMatch(/^completed/);
+  });
+
   it('says so plainly when the model API is unavailable', async () => {
     const prompt = 'Fail [[error:529]]';
     await send(page, prompt);
