@@ -10,6 +10,7 @@ import type { Config } from './config/config.js';
 import { ClaudeSdkRunner } from './adapters/claude-sdk/claude-sdk-runner.js';
 import { probeIsolation } from './adapters/claude-sdk/isolation-probe.js';
 import { FsSharedVolume } from './adapters/fs/shared-volume.js';
+import { FsFileContents } from './adapters/fs/fs-file-contents.js';
 import { FsWorkspaces } from './adapters/fs/fs-workspaces.js';
 import { MemoryEventBus } from './adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from './adapters/memory/memory-rate-limiter.js';
@@ -20,6 +21,11 @@ import { EventLog } from './domain/event-log.js';
 import { Housekeeping } from './domain/housekeeping.js';
 import { Idempotency } from './domain/idempotency.js';
 import { KeyAdmin } from './domain/key-admin.js';
+import { ManagedAgents } from './domain/managed-agents/agents.js';
+import { ManagedEnvironments } from './domain/managed-agents/environments.js';
+import { ManagedFiles } from './domain/managed-agents/files.js';
+import { ManagedRecords } from './domain/managed-agents/records.js';
+import { ManagedSessions } from './domain/managed-agents/sessions.js';
 import { KeyService } from './domain/key-service.js';
 import { Policies } from './domain/key-policy.js';
 import { PermissionBroker } from './domain/permissions.js';
@@ -38,7 +44,7 @@ import { SessionService } from './domain/session-service.js';
 import { StreamAttach } from './domain/stream-attach.js';
 import { TurnService } from './domain/turn-service.js';
 import { UsageReport } from './domain/usage-report.js';
-import type { AppDeps } from './http/app-deps.js';
+import type { AppDeps, ManagedAgentsServices } from './http/app-deps.js';
 import { StreamRegistry } from './http/stream-registry.js';
 import { createLogger } from './logging.js';
 
@@ -248,6 +254,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     },
   });
 
+  const managed = managedAgentsServices(config, stores, clock, { sessions, registry, turns, permissions });
+
   const placement: Placement = ownership
     ? clusterPlacement(config, ownership, { registry, stores, events, turns, logger })
     : new SoloPlacement(registry, events);
@@ -305,6 +313,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     rateLimits,
     policies,
     runner,
+    managed,
     clock,
     version: packageVersion(),
     startedAt: clock.now(),
@@ -366,4 +375,34 @@ function clusterPlacement(
     ownership,
     volume: new FsSharedVolume(workspacesDir(config)),
   });
+}
+
+/** The Managed Agents API's services (/v1, docs/managed-agents.md), over the seed's own. */
+function managedAgentsServices(
+  config: Config,
+  stores: Stores,
+  clock: Clock,
+  seed: {
+    sessions: SessionService;
+    registry: SessionRegistry;
+    turns: TurnService;
+    permissions: PermissionBroker;
+  },
+): ManagedAgentsServices {
+  const records = new ManagedRecords(stores.managed, clock);
+  const contents = new FsFileContents(path.join(config.dataDir, 'files'));
+  const agents = new ManagedAgents(records);
+  const environments = new ManagedEnvironments(records);
+  const files = new ManagedFiles(records, contents, config.managedFileMaxBytes);
+  const sessions = new ManagedSessions({
+    records,
+    stores,
+    ...seed,
+    agents,
+    environments,
+    files,
+    contents,
+    serverDisallowedTools: config.disallowedTools,
+  });
+  return { agents, environments, files, sessions };
 }

@@ -62,6 +62,7 @@ const EnvSchema = z.object({
   ADMIN_API_KEYS: commaList.default([]),
 
   BODY_LIMIT_BYTES: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MANAGED_FILE_MAX_BYTES: intFrom(1, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
   MAX_LIVE_SESSIONS: intFrom(1, 100_000).default(64),
   /** Claude Code processes at once (about 200 MB RSS each); past it, the longest-idle one is parked. */
   MAX_LIVE_PROCESSES: intFrom(1, 10_000).default(16),
@@ -158,6 +159,8 @@ export interface Config {
   /** The per-key policy's defaults (rate limits, caps, modes, workspace roots). */
   policyDefaults: PolicyDefaults;
   bodyLimitBytes: number;
+  /** Largest file uploaded through the Managed Agents API (`POST /v1/files`). */
+  managedFileMaxBytes: number;
   maxLiveSessions: number;
   maxLiveProcesses: number;
   processWaitMaxMs: number;
@@ -287,6 +290,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     adminApiKeys: e.ADMIN_API_KEYS,
     policyDefaults: policy,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    managedFileMaxBytes: e.MANAGED_FILE_MAX_BYTES,
     maxLiveSessions: e.MAX_LIVE_SESSIONS,
     maxLiveProcesses: e.MAX_LIVE_PROCESSES,
     processWaitMaxMs: e.PROCESS_WAIT_MAX_MS,

@@ -449,3 +449,40 @@ export const upstreamUnavailable = (status: number | null, details: ErrorDetails
 
 export const upstreamRejected = (message: string, details: ErrorDetails): ApiError =>
   new ApiError('UPSTREAM_ERROR', message, details);
+
+// --- the Managed Agents API (/v1) -------------------------------------------------------------
+
+/**
+ * A Managed Agents feature that cannot mean anything on a self-hosted Claude Code (or is not
+ * built yet): refused, never accepted and ignored. `feature` names it for the client.
+ */
+export const managedFeatureRefused = (feature: string, why: string): ApiError =>
+  new ApiError('INVALID_REQUEST', `${feature} is not supported by this server: ${why}`, { feature });
+
+/** An agent, environment, file or resource that does not exist, or is another key's. */
+export const managedObjectNotFound = (kind: string, id: string): ApiError =>
+  new ApiError('NOT_FOUND', `No ${kind} with id ${id}.`, { kind, id });
+
+/** An archived agent or environment cannot start a new session, nor be changed. */
+export const managedObjectArchived = (kind: string, id: string): ApiError =>
+  new ApiError('INVALID_REQUEST', `The ${kind} ${id} is archived.`, { kind, id });
+
+/** An agent update that names a version other than the current one (a concurrent update). */
+export const agentVersionMismatch = (id: string, given: number, current: number): ApiError =>
+  new ApiError(
+    'INVALID_REQUEST',
+    `Agent ${id} is at version ${current}, not ${given}: another update came first. Retrieve it and retry.`,
+    { id, given, current },
+  );
+
+/** An uploaded file larger than the server takes (MANAGED_FILE_MAX_BYTES). */
+export const fileTooLarge = (limitBytes: number): ApiError =>
+  new ApiError('PAYLOAD_TOO_LARGE', `Files are limited to ${limitBytes} bytes on this server.`, {
+    limitBytes,
+  });
+
+/** A tool confirmation for a tool call that does not wait for one. */
+export const toolConfirmationNotPending = (toolUseId: string): ApiError =>
+  new ApiError('NOT_FOUND', `No tool call ${toolUseId} waits for a confirmation in this session.`, {
+    toolUseId,
+  });

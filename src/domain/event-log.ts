@@ -114,6 +114,11 @@ export class EventLog {
     return stored;
   }
 
+  /** Stored events after `afterSeq`, ascending, at most `limit` (a page of the whole log). */
+  list(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]> {
+    return this.store.listEvents(sessionId, afterSeq, limit);
+  }
+
   /** The history: the session's `message` events, a page of them, as their JSON data. */
   async history(sessionId: string, page: { limit: number; offset: number }): Promise<Page<unknown>> {
     const result = await this.store.listMessages(sessionId, page);

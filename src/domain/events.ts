@@ -134,6 +134,8 @@ export const PermissionResolutionSchema = z.object({
   sessionId: z.string(),
   messageId: z.string(),
   toolName: z.string(),
+  /** The tool call's id (as in its permission_request); absent in events stored before it was added. */
+  toolUseId: z.string().nullable().optional(),
   decision: z.enum(['allow', 'deny']),
   /** Who decided: the client, the timeout's default, an interrupt, or the session's end. */
   by: z.enum(['client', 'timeout', 'interrupt', 'session_end']),

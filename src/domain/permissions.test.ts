@@ -114,6 +114,7 @@ describe('PermissionBroker', () => {
       sessionId: S1,
       messageId: TURN,
       toolName: 'Bash',
+      toolUseId: 'toolu_1',
       decision: 'allow',
       by: 'client',
       message: null,

@@ -132,6 +132,7 @@ export class PermissionBroker {
       sessionId: view.sessionId,
       messageId: view.messageId,
       toolName: view.toolName,
+      toolUseId: view.toolUseId,
       decision: outcome.decision,
       by: outcome.by,
       message,

@@ -75,6 +75,28 @@ export interface Workspaces {
   list(): Promise<Array<{ sessionId: string; path: string }>>;
 }
 
+/**
+ * The bytes of files uploaded through the Managed Agents API (`/v1/files`), kept under the data
+ * dir, and their copies mounted into a session's workspace (a session `file` resource).
+ */
+export interface FileContents {
+  write(fileId: string, bytes: Uint8Array): Promise<void>;
+  /** null when nothing is stored under the id. */
+  read(fileId: string): Promise<Uint8Array | null>;
+  remove(fileId: string): Promise<void>;
+  /**
+   * Copies a stored file into a workspace at `relativePath` (folders made as needed). Refuses
+   * (`ok: false`) a path that leaves the workspace (`..`, a symlink on the way) or an existing file.
+   */
+  mount(
+    fileId: string,
+    workspace: string,
+    relativePath: string,
+  ): Promise<{ ok: true } | { ok: false; reason: 'outside' | 'exists' | 'missing' }>;
+  /** Removes a mounted copy again (nothing there: a no-op). */
+  unmount(workspace: string, relativePath: string): Promise<void>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The agent: Claude Code, one long-lived process per live session.
 // ---------------------------------------------------------------------------------------------

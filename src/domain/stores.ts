@@ -161,6 +161,47 @@ export interface TranscriptStore {
   has(claudeSessionId: string): Promise<boolean>;
 }
 
+/**
+ * What the Managed Agents API (`/v1`, docs/managed-agents.md) keeps besides the seed's sessions:
+ * agents (one record per version), environments, uploaded files' metadata, and the `/v1` view of
+ * a session (its agent snapshot, environment, title, resources). The body is the resource's JSON
+ * as that API shows it; the store only needs its owner, times and archive mark to find and list.
+ */
+export type ManagedObjectKind = 'agent' | 'environment' | 'file' | 'session';
+
+export interface ManagedObjectRecord {
+  kind: ManagedObjectKind;
+  id: string;
+  /** 1 for everything but agents, whose every update is a new version. */
+  version: number;
+  keyId: string;
+  /** The resource's JSON. */
+  data: string;
+  createdAt: number;
+  updatedAt: number;
+  archivedAt: number | null;
+}
+
+export interface ManagedObjectStore {
+  /** Stores a record; one with the same kind, id and version is replaced. */
+  putObject(record: ManagedObjectRecord): Promise<void>;
+  /** The given version of an object, or its latest (highest) one; null when there is none. */
+  getObject(kind: ManagedObjectKind, id: string, version?: number): Promise<ManagedObjectRecord | null>;
+  /**
+   * The latest version of each object of a kind that the key owns, oldest first (createdAt,
+   * then id); archived ones only with `includeArchived`.
+   */
+  listObjects(
+    kind: ManagedObjectKind,
+    keyId: string,
+    page: { limit: number; offset: number; includeArchived: boolean },
+  ): Promise<Page<ManagedObjectRecord>>;
+  /** Every version of one object, newest first. */
+  listVersions(kind: ManagedObjectKind, id: string): Promise<ManagedObjectRecord[]>;
+  /** Deletes every version of an object; an unknown id is a no-op. */
+  deleteObject(kind: ManagedObjectKind, id: string): Promise<void>;
+}
+
 /** Every store the server runs on, as the composition root opens them. */
 export interface Stores {
   keys: KeyStore;
@@ -170,6 +211,7 @@ export interface Stores {
   idempotency: IdempotencyStore;
   usage: UsageStore;
   transcripts: TranscriptStore;
+  managed: ManagedObjectStore;
   /** Resolves when the store answers a trivial query; for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -18,7 +18,19 @@ import type { UsageReport } from '../domain/usage-report.js';
 import type { RateLimits } from '../domain/rate-limits.js';
 import type { SessionService } from '../domain/session-service.js';
 import type { TurnService } from '../domain/turn-service.js';
+import type { ManagedAgents } from '../domain/managed-agents/agents.js';
+import type { ManagedEnvironments } from '../domain/managed-agents/environments.js';
+import type { ManagedFiles } from '../domain/managed-agents/files.js';
+import type { ManagedSessions } from '../domain/managed-agents/sessions.js';
 import type { StreamRegistry } from './stream-registry.js';
+
+/** The Managed Agents API's services (`/v1`). */
+export interface ManagedAgentsServices {
+  agents: ManagedAgents;
+  environments: ManagedEnvironments;
+  files: ManagedFiles;
+  sessions: ManagedSessions;
+}
 
 export interface HttpSettings {
   bodyLimitBytes: number;
@@ -61,6 +73,8 @@ export interface AppDeps {
   rateLimits: RateLimits;
   policies: Policies;
   runner: AgentRunner;
+  /** The Managed Agents API (`/v1`), beside the seed's. */
+  managed: ManagedAgentsServices;
   clock: Clock;
   /** This server's own version (package.json) and start time, for /health. */
   version: string;

@@ -11,6 +11,7 @@ import { clientErrorHandler } from './plugins/client-errors.js';
 import { invalidUrl } from '../domain/error-situations.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
+import { registerManagedAgents } from './managed-agents/index.js';
 import { registerPlacement } from './plugins/placement.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -68,5 +69,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     { prefix: API_PREFIX },
   );
   await registerConsole(app);
+  // Anthropic's Managed Agents API, for its official SDKs (docs/managed-agents.md).
+  await registerManagedAgents(app, deps);
   return app;
 }

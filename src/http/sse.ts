@@ -22,6 +22,11 @@ export interface SseOptions {
   stallTimeoutMs: number;
   /** Extra response headers (request id, rate-limit headers). */
   headers: Record<string, string | number | string[]>;
+  /**
+   * The `data:` of a notice (an `error` event about the connection); by default the seed's error
+   * object. The Managed Agents API writes Anthropic's error shape instead.
+   */
+  formatNotice?: (notice: StreamNotice) => string;
 }
 
 export class SseStream {
@@ -33,6 +38,7 @@ export class SseStream {
 
   private readonly maxEventBytes: number;
   private readonly stallTimeoutMs: number;
+  private readonly formatNotice: (notice: StreamNotice) => string;
 
   constructor(
     private readonly res: ServerResponse,
@@ -40,6 +46,7 @@ export class SseStream {
   ) {
     this.maxEventBytes = options.maxEventBytes;
     this.stallTimeoutMs = options.stallTimeoutMs;
+    this.formatNotice = options.formatNotice ?? ((notice) => JSON.stringify(notice.data));
     res.writeHead(200, {
       ...options.headers,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -76,12 +83,20 @@ export class SseStream {
   }
 
   /**
+   * An event under a name and id of the caller's choosing (the Managed Agents view of the log,
+   * whose ids are positions inside one log event); `id` null: none, as for a notice.
+   */
+  sendNamed(id: string | null, name: string, data: string): Promise<void> {
+    return this.write(`${id === null ? '' : `id: ${id}\n`}event: ${name}\ndata: ${data}\n\n`);
+  }
+
+  /**
    * A notice about this connection, not part of the log (STREAM_NOTICES: its own rate limit, its
    * cursor, its key, the server's shutdown). It has no `id:`, so a reconnecting client resumes
    * after the last logged event.
    */
   sendNotice(notice: StreamNotice): Promise<void> {
-    return this.write(`event: ${notice.type}\ndata: ${JSON.stringify(notice.data)}\n\n`);
+    return this.write(`event: ${notice.type}\ndata: ${this.formatNotice(notice)}\n\n`);
   }
 
   /** Tells an EventSource how long to wait before it reconnects. */

@@ -136,7 +136,9 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
         // router, which ignores trailing slashes, prints `/console/*` as `/console*`.
         ...CONSOLE_ROUTES.map((route) => route.replace('/console/*', '/console*')),
       ].sort();
-      expect(routesOf(h.app)).toEqual(listed);
+      // The Managed Agents API (/v1) answers in Anthropic's error format: its own checks are in
+      // test/http/managed-agents-security.test.ts.
+      expect(routesOf(h.app).filter((r) => !r.split(' ')[1]?.startsWith('/v1/'))).toEqual(listed);
     });
 
     it('public routes answer without a key', async () => {

@@ -33,7 +33,7 @@ describe('PostgreSQL shared by several instances', () => {
       const { rows } = await a.pool.query<{ version: number }>(
         'SELECT version FROM schema_migrations ORDER BY version',
       );
-      expect(rows.map((r) => r.version)).toEqual([1, 2]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
       await seedSession(a.stores);
       expect(await b.stores.sessions.getSession('ses_1')).not.toBeNull();
     } finally {

@@ -79,6 +79,7 @@ describe('SqliteStore on disk', () => {
       'event_log_floors',
       'events',
       'idempotency_keys',
+      'managed_objects',
       'sessions',
       'transcripts',
       'turns',

@@ -16,6 +16,7 @@ import type { Stores } from '../../src/domain/stores.js';
 import { eventsContract } from './contract/events.js';
 import { idempotencyContract } from './contract/idempotency.js';
 import { keysContract, lifecycleContract } from './contract/keys.js';
+import { managedContract } from './contract/managed.js';
 import { retentionContract } from './contract/retention.js';
 import { sessionsContract } from './contract/sessions.js';
 import { transcriptsContract } from './contract/transcripts.js';
@@ -38,6 +39,7 @@ const SUITES: Array<{ ports: StorePort[]; run: (ctx: ContractContext) => void }>
   { ports: ['keys', 'sessions', 'events', 'transcripts'], run: retentionContract },
   { ports: ['keys', 'sessions', 'events'], run: eventsContract },
   { ports: ['transcripts'], run: transcriptsContract },
+  { ports: ['managed'], run: managedContract },
 ];
 
 export const ALL_PORTS: readonly StorePort[] = [
@@ -49,6 +51,7 @@ export const ALL_PORTS: readonly StorePort[] = [
   'idempotency',
   'usage',
   'transcripts',
+  'managed',
 ];
 
 export function describeStoreContract(

@@ -21,6 +21,7 @@ import {
   type TurnStore,
   type UsageStore,
 } from '../../domain/stores.js';
+import { MemoryManagedStore } from './memory-managed-store.js';
 import { MemoryTranscriptStore } from './memory-transcript-store.js';
 import {
   addUsage,
@@ -399,6 +400,7 @@ export function memoryStores(store: MemoryStore = new MemoryStore()): Stores {
     idempotency: store,
     usage: store,
     transcripts: new MemoryTranscriptStore(store.transcriptEntries),
+    managed: new MemoryManagedStore(),
     ping: () => store.ping(),
     close: () => store.close(),
   };

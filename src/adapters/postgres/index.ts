@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Stores } from '../../domain/stores.js';
+import { PostgresManagedStore } from './postgres-managed-store.js';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { createPool, redactUrl } from './pool.js';
 import { PostgresStore } from './postgres-store.js';
@@ -51,6 +52,7 @@ export async function openPostgres(
     idempotency: store,
     usage: store,
     transcripts: new PostgresTranscriptStore(pool),
+    managed: new PostgresManagedStore(pool),
     ping: () => store.ping(),
     close: () => store.close(),
   };

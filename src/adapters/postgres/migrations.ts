@@ -142,7 +142,26 @@ CREATE TABLE session_owners (
 CREATE INDEX session_owners_instance ON session_owners (instance_id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_INSTANCES];
+/**
+ * The Managed Agents API's records (/v1): agents (a row per version), environments, files'
+ * metadata and the /v1 view of sessions, each as its JSON.
+ */
+const V3_MANAGED_OBJECTS = `
+CREATE TABLE managed_objects (
+  kind        TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  version     INTEGER NOT NULL,
+  key_id      TEXT NOT NULL,
+  data        TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  updated_at  BIGINT NOT NULL,
+  archived_at BIGINT,
+  PRIMARY KEY (kind, id, version)
+);
+CREATE INDEX managed_objects_owner ON managed_objects (kind, key_id, created_at, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_INSTANCES, V3_MANAGED_OBJECTS];
 
 /** Any constant will do, as long as it is this application's: "ccr-migr". */
 const MIGRATION_LOCK = 0x6363722d6d696772n;

@@ -1,5 +1,6 @@
 /** The SQLite adapter: the durable stores the server runs on by default. */
 import type { Stores } from '../../domain/stores.js';
+import { SqliteManagedStore } from './sqlite-managed-store.js';
 import { openDatabase, type OpenDatabaseOptions } from './open-database.js';
 import { SqliteStore } from './sqlite-store.js';
 import { SqliteTranscriptStore } from './sqlite-transcript-store.js';
@@ -28,6 +29,7 @@ export function openSqliteStores(dataDir: string, options?: OpenDatabaseOptions)
     idempotency: store,
     usage: store,
     transcripts: new SqliteTranscriptStore(db),
+    managed: new SqliteManagedStore(db),
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -138,8 +138,33 @@ CREATE INDEX events_created ON events (created_at);
 CREATE INDEX sessions_ended ON sessions (ended_at) WHERE status = 'ended';
 `;
 
+/**
+ * The Managed Agents API's records (/v1): agents (a row per version), environments, files'
+ * metadata and the /v1 view of sessions, each as its JSON.
+ */
+const V5_MANAGED_OBJECTS = `
+CREATE TABLE managed_objects (
+  kind        TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  version     INTEGER NOT NULL,
+  key_id      TEXT NOT NULL,
+  data        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  archived_at INTEGER,
+  PRIMARY KEY (kind, id, version)
+) STRICT;
+CREATE INDEX managed_objects_owner ON managed_objects (kind, key_id, created_at, id);
+`;
+
 /** Applied in order; the array index + 1 is the resulting `user_version`. */
-export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_IDEMPOTENCY, V3_TRANSCRIPTS, V4_LOG_FLOORS];
+export const MIGRATIONS: readonly string[] = [
+  V1_INITIAL,
+  V2_IDEMPOTENCY,
+  V3_TRANSCRIPTS,
+  V4_LOG_FLOORS,
+  V5_MANAGED_OBJECTS,
+];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,7 +16,11 @@ import { envelope } from '../envelope.js';
 import { ERROR_STATUS } from '../error-status.js';
 
 /** Fastify's own errors for bad input, as the contract's situations. */
-function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: string | null): ApiError | null {
+export function fromFastifyError(
+  err: FastifyError,
+  bodyLimit: number,
+  contentType: string | null,
+): ApiError | null {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(bodyLimit);
   const status = err.statusCode ?? 500;
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415)

@@ -1,0 +1,103 @@
+/**
+ * HTTP overhead: an authenticated `GET /api/v1/sessions/:id` of the real server beside its floor
+ * from the same run, a bare Fastify route in the same process answering a similar object. Load
+ * by autocannon (50 connections) from a process of its own; where the machine has two cores or
+ * more, the servers are pinned to the first and the load to the second (taskset), so the load
+ * does not take the server's CPU. Rounds alternate between the two targets.
+ *
+ * Real server (in this process, its default logging), a real Claude Code process behind the
+ * session, the fake model API on 127.0.0.1. Prints figures; asserts nothing.
+ * Run: `npm run bench:http [-- rounds] [-- seconds]`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
+import { call } from '../test/helpers/http.js';
+import { startStack, TEST_KEYS } from '../test/helpers/test-server.js';
+
+const rounds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[3] ?? 5);
+const KEY = TEST_KEYS[0];
+const pinned = os.availableParallelism() >= 2;
+if (pinned) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+
+interface Load {
+  requests: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** autocannon in a process of its own (pinned to the second core), its JSON summary. */
+function load(url: string, headers: Record<string, string>): Promise<Load> {
+  const bin = path.join(import.meta.dirname, '../node_modules/autocannon/autocannon.js');
+  const args = [
+    '-c',
+    '50',
+    '-d',
+    String(seconds),
+    '-j',
+    ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
+    url,
+  ];
+  const child = pinned
+    ? spawn('taskset', ['-c', '1', process.execPath, bin, ...args])
+    : spawn(process.execPath, [bin, ...args]);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => {
+      const r = JSON.parse(out) as {
+        requests: { average: number };
+        latency: { p50: number; p99: number };
+        errors: number;
+        non2xx: number;
+      };
+      resolve({
+        requests: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        errors: r.errors + r.non2xx,
+      });
+    });
+  });
+}
+
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const span = (values: number[]): string =>
+  `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+
+const stack = await startStack({ env: { LOG_LEVEL: 'info' } });
+const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+const sessionId = created.body.sessionId as string;
+const shown = (await call(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY })).body;
+
+const bare = Fastify();
+bare.get('/api/v1/sessions/:id', async () => shown);
+const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+
+const figures = { bare: [] as Load[], server: [] as Load[] };
+try {
+  for (let r = 0; r < rounds; r++) {
+    figures.bare.push(await load(`${bareUrl}/api/v1/sessions/${sessionId}`, {}));
+    figures.server.push(await load(`${stack.base}/sessions/${sessionId}`, { 'x-api-key': KEY }));
+  }
+} finally {
+  await bare.close();
+  await stack.close();
+}
+
+const row = (name: string, runs: Load[]): string =>
+  `| ${name} | ${median(runs.map((l) => l.requests)).toFixed(0)} (${span(runs.map((l) => l.requests))}) | ${median(runs.map((l) => l.p50))} ms | ${median(runs.map((l) => l.p99))} ms | ${runs.reduce((n, l) => n + l.errors, 0)} |`;
+const ratio = median(figures.server.map((l) => l.requests)) / median(figures.bare.map((l) => l.requests));
+console.log(
+  `GET /sessions/:id, 50 connections, ${seconds} s × ${rounds} rounds, ${pinned ? 'server on core 0, load on core 1' : 'one core: not pinned'}`,
+);
+console.log('| target | req/s median (min–max) | p50 | p99 | errors |');
+console.log('|---|---|---|---|---|');
+console.log(row('floor: bare Fastify route', figures.bare));
+console.log(row('server: authenticated, default logging', figures.server));
+console.log(`server / floor: ${(ratio * 100).toFixed(0)}%`);
