@@ -9,11 +9,21 @@ export default tseslint.config(
       'node_modules/**',
       'data/**',
       'coverage/**',
-      'test/clients/**/*.js',
-      'test/clients/**/*.cjs',
+      'examples/seed/**/*.js',
+      'examples/seed/**/*.cjs',
+      'examples/*/**/*.cjs',
     ],
   },
   js.configs.recommended,
+  {
+    // The examples are plain programs for Node (no build step): its globals.
+    files: ['examples/**/*.mjs'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['console', 'process', 'fetch', 'TextDecoder', 'AbortController'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

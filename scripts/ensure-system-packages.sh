@@ -11,8 +11,10 @@
 #                                       PostgreSQL and Redis servers the multi-instance tests run
 #                                       against (test/helpers/services.ts uses the ones already
 #                                       running on 127.0.0.1:5432 and :6379, or starts throwaway
-#                                       servers from these binaries on free ports); Chromium, the
-#                                       browser the web console's tests drive (playwright-core).
+#                                       servers from these binaries on free ports). And tmux (the
+#                                       terminal client is tested in a real terminal) and chromium
+#                                       (the /docs reference page and the web
+#                                       console are checked in headless Chromium).
 #
 # Quiet and idempotent when everything is there. When something is missing and we are root with
 # apt-get, installs it from Debian (PyPI and Go toolchain downloads are not used); otherwise prints
@@ -22,7 +24,7 @@ set -euo pipefail
 mode="${1:-runtime}"
 case "$mode" in
   runtime) packages=(bubblewrap socat) ;;
-  test) packages=(bubblewrap socat python3-requests golang-go jq curl postgresql redis-server chromium) ;;
+  test) packages=(bubblewrap socat python3-requests golang-go jq curl postgresql redis-server tmux chromium) ;;
   *) echo "usage: $0 runtime|test" >&2; exit 2 ;;
 esac
 
@@ -39,6 +41,7 @@ missing_tools() {
     command -v curl >/dev/null 2>&1 || missing+=("curl (Debian package curl)")
     compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=("postgres (Debian package postgresql)")
     command -v redis-server >/dev/null 2>&1 || missing+=("redis-server (Debian package redis-server)")
+    command -v tmux >/dev/null 2>&1 || missing+=("tmux (Debian package tmux)")
     command -v chromium >/dev/null 2>&1 || missing+=("chromium (Debian package chromium)")
   fi
   if ((${#missing[@]} > 0)); then printf '%s\n' "${missing[@]}"; fi

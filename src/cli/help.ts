@@ -18,10 +18,32 @@ const policyFlagLines = (): string =>
 export const MAIN_HELP = `Usage: ${PROG} <command> [options]
 
 Commands:
-  keys      create, list, show, revoke, rename API keys and set their policies
+  chat      talk to a session interactively (streaming, approvals, Ctrl-C interrupts)
+  send      one turn for scripts: prints the answer (or --json)
+  sessions  list, show, history, end sessions
+  keys      create, list, show, revoke, rename API keys and set their policies (on the server's machine)
 
-Run "${PROG} keys --help" for the key commands.
+Run "${PROG} keys --help" for the key commands, "${PROG} help client" for the others.
 Exit codes: 0 done, 1 failed (for example an unknown key), 2 usage error.
+`;
+
+export const CLIENT_HELP = `Usage:
+  ${PROG} chat [--session ID] [--model M] [--permission-mode MODE]
+  ${PROG} send "prompt" [--session ID] [--model M] [--permission-mode MODE] [--json]
+  ${PROG} sessions list [--json]
+  ${PROG} sessions show|history|end ID [--json]
+
+They talk to a running server over HTTP:
+  --url URL     the server (default: $CLAUDE_CODE_REST_URL, else http://127.0.0.1:3050)
+  --key KEY     the API key (default: $CLAUDE_CODE_REST_KEY)
+
+chat: the agent's text streams as it is written; a tool call shows in one line; when the server
+asks for an approval, answer y (allow), n (deny) or a (allow and remember for the session).
+Ctrl-C interrupts the running turn, a second Ctrl-C exits. A dropped stream resumes by itself.
+send: without --session, a new session is made (its id is printed on stderr).
+Colours and the spinner only on a terminal, never with NO_COLOR.
+Exit codes: 0 done, 1 the API refused or the turn failed ("error: CODE: message"), 2 usage error,
+130 chat left in the middle of a turn.
 `;
 
 export const KEYS_HELP = `Usage: ${PROG} keys <command> [options]

@@ -5,8 +5,21 @@
  * line or a few, never a stack trace.
  */
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
-import { MAIN_HELP } from './help.js';
 import { helpHint, runKeys, type Io } from './keys.js';
+import { runChat } from './client/chat.js';
+import { runSend, runSessions } from './client/commands.js';
+import { CLIENT_HELP, MAIN_HELP } from './help.js';
+
+const CLIENT_COMMANDS = new Set(['send', 'sessions', 'chat']);
+
+/** The terminal client writes to the real streams: it needs to know whether they are terminals. */
+function clientIo(io: Io) {
+  return {
+    stdout: { write: (t: string) => void io.out(t), isTTY: process.stdout.isTTY === true },
+    stderr: { write: (t: string) => void io.err(t), isTTY: process.stderr.isTTY === true },
+    env: io.env,
+  };
+}
 
 async function runCli(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -18,16 +31,31 @@ async function runCli(argv: string[], io: Io): Promise<number> {
       case '--help':
       case '-h':
       case 'help':
-        io.out(MAIN_HELP);
+        io.out(rest[0] === 'client' ? CLIENT_HELP : MAIN_HELP);
         return EXIT_OK;
       case 'keys':
         return await runKeys(rest, io);
+      case 'send':
+        return await runSend(rest, clientIo(io));
+      case 'sessions':
+        return await runSessions(rest, clientIo(io));
+      case 'chat': {
+        const code = await runChat(rest, { input: process.stdin, stdout: process.stdout, env: io.env });
+        // Leaving in the middle of a turn (a second Ctrl-C): its open stream must not hold the process.
+        return process.exit(code);
+      }
       default:
         throw new UsageError(`Unknown command "${command}".`, null);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`error: ${err.message}\n${command === 'keys' ? helpHint(err.command) : MAIN_HELP}\n`);
+      const help =
+        command === 'keys'
+          ? helpHint(err.command)
+          : command && CLIENT_COMMANDS.has(command)
+            ? CLIENT_HELP
+            : MAIN_HELP;
+      io.err(`error: ${err.message}\n${help}\n`);
       return EXIT_USAGE;
     }
     if (err instanceof CliFailure) {

@@ -19,6 +19,7 @@ import { registerControlRoutes } from './routes/control.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerModelRoutes } from './routes/models.js';
+import { registerOpenApiRoute, registerReferencePage } from './routes/reference.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerStreamRoutes } from './routes/stream.js';
 import { registerUsageRoutes } from './routes/usage.js';
@@ -65,11 +66,13 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
       registerAdminRoutes(api, deps);
       registerUsageRoutes(api, deps);
       registerControlRoutes(api, deps);
+      registerOpenApiRoute(api, deps);
     },
     { prefix: API_PREFIX },
   );
   await registerConsole(app);
   // Anthropic's Managed Agents API, for its official SDKs (docs/managed-agents.md).
   await registerManagedAgents(app, deps);
+  registerReferencePage(app);
   return app;
 }

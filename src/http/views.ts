@@ -2,8 +2,14 @@
 import type { SessionDetails } from '../domain/session-service.js';
 import type { SessionSnapshot } from '../domain/session-runtime.js';
 import { iso } from '../domain/time.js';
+import type { z } from 'zod';
+import type { SessionDetailsSchema, SessionSummarySchema } from './openapi/response-schemas.js';
 
-export function sessionSummary(session: SessionSnapshot, expiresAt: number) {
+// Typed by the shapes the OpenAPI document is generated from: a view that drifts does not compile.
+type SessionSummaryJson = z.output<typeof SessionSummarySchema>;
+type SessionDetailsJson = z.output<typeof SessionDetailsSchema>;
+
+export function sessionSummary(session: SessionSnapshot, expiresAt: number): SessionSummaryJson {
   const { record } = session;
   const { config } = record;
   return {
@@ -20,7 +26,7 @@ export function sessionSummary(session: SessionSnapshot, expiresAt: number) {
   };
 }
 
-export function sessionDetails(details: SessionDetails) {
+export function sessionDetails(details: SessionDetails): SessionDetailsJson {
   const { session } = details;
   const { record } = session;
   const { config } = record;

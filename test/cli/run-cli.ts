@@ -21,7 +21,8 @@ const BUNDLE_DIR = fs.mkdtempSync(path.resolve('node_modules/.cache-cli-test-'))
 const BUNDLE = path.join(BUNDLE_DIR, 'main.mjs');
 let bundled = false;
 
-function bundle(): string {
+/** The CLI bundled once per test file (its path), for tests that start it themselves (tmux). */
+export function bundle(): string {
   if (!bundled) {
     buildSync({
       entryPoints: [MAIN],

@@ -1,7 +1,7 @@
 /**
  * The user's document (docs/seed/claude-code-rest-api-examples.md) has four client examples:
  * JavaScript, Python, cURL and Go. Each must run as written against the server and print what
- * its author meant. This file runs the copies committed under test/clients/ (see each file's
+ * its author meant. This file runs the copies committed under examples/seed/ (see each file's
  * header for its few, listed edits) as real child processes, with the real toolchains, against
  * the real server in its own process (fake Anthropic API behind it), then checks their output
  * and, from the server's side, that their prompts reached Claude Code.
@@ -25,8 +25,9 @@ import { call, parseSse } from '../helpers/http.js';
 import { serverEnv, spawnServer, tempDir, TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
 
 const KEY = TEST_KEYS[0];
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '../..');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The examples themselves live with the project's other examples. */
+const HERE = path.join(REPO, 'examples/seed');
 const ENSURE = 'scripts/ensure-system-packages.sh test';
 
 const HELLO = 'Hello! What can you help me with?';

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { call, parseSse, sseRequest, type JsonResponse, type SseEvent } from '../helpers/http.js';
+import { assertEventDescribed } from '../helpers/openapi-contract.js';
 import { TEST_KEYS, type Stack } from '../helpers/test-server.js';
 
 import type { ErrorBody } from '../../src/domain/errors.js';
@@ -148,7 +149,12 @@ export class SseReader {
     }
     const blocks = this.buffer.split('\n\n');
     this.buffer = this.ended ? '' : (blocks.pop() ?? '');
-    for (const block of blocks) this.queue.push(...parseSse(block));
+    for (const block of blocks) {
+      const events = parseSse(block);
+      // Each event must be one the OpenAPI document describes.
+      for (const event of events) assertEventDescribed(event);
+      this.queue.push(...events);
+    }
   }
 }
 

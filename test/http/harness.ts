@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { MemoryStore, memoryStores } from '../../src/adapters/memory/memory-store.js';
 import { compose } from '../../src/composition.js';
@@ -18,6 +18,7 @@ import type { AppDeps } from '../../src/http/app-deps.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ErrorEnvelope } from '../../src/http/envelope.js';
 import { FakeAgentRunner } from '../helpers/fake-agent-runner.js';
+import { assertDescribed, headerRecord } from '../helpers/openapi-contract.js';
 
 export const KEY_A = 'ccr_test_key_alpha_000000000000000000001';
 export const KEY_B = 'ccr_test_key_bravo_000000000000000000002';
@@ -47,6 +48,7 @@ export async function startApp(
   const server = await compose(config, { runner, stores: memoryStores(store), clock: options.clock });
   await server.deps.keys.bootstrap([KEY_A, KEY_B], config.adminApiKeys);
   const app = await buildApp(server.deps, server.logger);
+  checkEveryResponse(app);
   return {
     app,
     deps: server.deps,
@@ -59,6 +61,27 @@ export async function startApp(
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Every response a test gets through `inject()` is checked against the OpenAPI document: one it
+ * does not describe (status, headers, body, SSE events) fails the test that asked for it.
+ */
+function checkEveryResponse(app: FastifyInstance): void {
+  const inject = app.inject.bind(app) as (options: InjectOptions | string) => Promise<LightMyRequestResponse>;
+  const checked = async (options: InjectOptions | string): Promise<LightMyRequestResponse> => {
+    const res = await inject(options);
+    const request = typeof options === 'string' ? { method: 'GET', url: options } : options;
+    assertDescribed({
+      method: request.method ?? 'GET',
+      url: typeof request.url === 'string' ? request.url : String(request.url),
+      status: res.statusCode,
+      headers: headerRecord(res.headers),
+      body: res.body,
+    });
+    return res;
+  };
+  app.inject = checked as unknown as FastifyInstance['inject'];
 }
 
 /** A clock the test moves by hand (rate-limit windows, expiry, ordering by creation time). */

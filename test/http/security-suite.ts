@@ -61,7 +61,17 @@ export const AUTHENTICATED_ROUTES: readonly RouteCase[] = [
   { method: 'POST', url: '/api/v1/admin/keys/:id/revoke', ok: 200, access: 'admin' },
 ];
 
-export const PUBLIC_ROUTES: readonly string[] = ['GET /api/v1/health', 'GET /api/v1/health/ready'];
+export const PUBLIC_ROUTES: readonly string[] = [
+  'GET /api/v1/health',
+  'GET /api/v1/health/ready',
+  'GET /api/v1/openapi.json',
+  // The reference page and the Swagger UI files it loads (src/http/routes/reference.ts).
+  'GET /docs',
+  'GET /docs/favicon-32x32.png',
+  'GET /docs/reference.js',
+  'GET /docs/swagger-ui-bundle.js',
+  'GET /docs/swagger-ui.css',
+];
 
 /** Every `METHOD /path` the app serves (HEAD, which Fastify adds to each GET, left out). */
 export function routesOf(app: FastifyInstance): string[] {

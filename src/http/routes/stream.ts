@@ -84,16 +84,19 @@ export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps): void 
             slot,
           );
         },
-        // A retry attaches to the first request's turn, from its first event.
-        replay: async (record) =>
-          open(
+        // A retry attaches to the first request's turn, from its first event. It spends nothing,
+        // and reports the bucket like every answer to a key (a hijacked stream skips onSend).
+        replay: async (record) => {
+          setRateLimitHeaders(reply, await rateLimits.peek(key, 'messages'));
+          await open(
             request,
             reply,
             key,
             await streamAttach.ofStoredTurn(id, record.messageId ?? '', partial),
             await placement.view(key, id),
             slot,
-          ),
+          );
+        },
       });
     } finally {
       // Kept by the stream when one opened; given back when the request ended without one.

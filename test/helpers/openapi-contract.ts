@@ -1,0 +1,266 @@
+/**
+ * "The document cannot lie": every response the HTTP and end-to-end suites receive is checked
+ * against the OpenAPI document (status, headers, body, and each SSE event's data), through the
+ * shared helpers (test/helpers/http.ts, test/http/harness.ts, test/e2e/support.ts). A response the
+ * document does not describe throws, and so fails the test that received it.
+ *
+ * Validation is Ajv's (JSON Schema 2020-12, OpenAPI 3.1's dialect) on the document itself: the
+ * schemas are read from it by JSON pointer, never rebuilt from the zod schemas, so what is checked
+ * is what a client generator reads. Paths outside `/api/v1` (the reference page, other surfaces)
+ * are not this document's and are skipped.
+ */
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { publishedOpenApiDocument } from '../../src/http/openapi/published.js';
+
+const PREFIX = '/api/v1';
+const DOC_ID = 'openapi.json';
+
+type Json = Record<string, unknown>;
+
+interface Operation {
+  template: string;
+  segments: string[];
+  method: string;
+  responses: Record<string, { headers?: Record<string, Json>; content?: Record<string, Json> }>;
+}
+
+export interface ObservedResponse {
+  method: string;
+  /** The URL or path as requested (with `/api/v1`, query allowed). */
+  url: string;
+  status: number;
+  headers: Record<string, string | undefined>;
+  /** The body as text (an event stream: everything received). */
+  body: string;
+}
+
+export interface ObservedEvent {
+  id: string | null;
+  event: string;
+  data: string;
+}
+
+export class ContractViolation extends Error {
+  constructor(what: string, problems: string[]) {
+    super(`The OpenAPI document does not describe ${what}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ContractViolation';
+  }
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+class OpenApiContract {
+  readonly document: Json = publishedOpenApiDocument();
+  private readonly ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly operations: Operation[] = [];
+
+  constructor() {
+    addFormats(this.ajv);
+    this.ajv.addSchema(this.document, DOC_ID);
+    const paths = this.document.paths as Record<string, Record<string, Json>>;
+    for (const [template, item] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        this.operations.push({
+          template,
+          segments: template.split('/').filter(Boolean),
+          method: method.toUpperCase(),
+          responses: op.responses as Operation['responses'],
+        });
+      }
+    }
+  }
+
+  /** The operation a request reached: literal segments win over parameters. */
+  operationOf(method: string, path: string): Operation | null {
+    const segments = path.split('/').filter(Boolean);
+    let best: { op: Operation; literal: number } | null = null;
+    for (const op of this.operations) {
+      if (op.method !== method.toUpperCase() || op.segments.length !== segments.length) continue;
+      let literal = 0;
+      const matches = op.segments.every((s, i) => {
+        if (s.startsWith('{')) return segments[i] !== '';
+        literal++;
+        return s === segments[i];
+      });
+      if (matches && (!best || literal > best.literal)) best = { op, literal };
+    }
+    return best?.op ?? null;
+  }
+
+  private validator(pointer: string): ValidateFunction {
+    let fn = this.compiled.get(pointer);
+    if (!fn) {
+      fn = this.ajv.compile({ $ref: `${DOC_ID}#${pointer}` });
+      this.compiled.set(pointer, fn);
+    }
+    return fn;
+  }
+
+  private check(pointer: string, value: unknown, what: string, problems: string[]): void {
+    const validate = this.validator(pointer);
+    if (validate(value)) return;
+    for (const e of validate.errors ?? []) {
+      problems.push(`${what}${e.instancePath || ''} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+    }
+  }
+
+  /** Problems with a response, or [] when the document describes it. */
+  problemsOf(r: ObservedResponse): string[] {
+    const url = new URL(r.url, 'http://x');
+    if (!url.pathname.startsWith(`${PREFIX}/`)) return [];
+    const path = url.pathname.slice(PREFIX.length);
+    // HEAD is GET without a body (HTTP's rule; Fastify answers it for every GET).
+    if (r.method.toUpperCase() === 'HEAD') {
+      const problems = this.problemsOf({ ...r, method: 'GET', body: '' }).filter(
+        (p) => !p.startsWith('body '),
+      );
+      if (r.body !== '') problems.push('a HEAD answer has a body');
+      return problems;
+    }
+    const op = this.operationOf(r.method, path);
+    const problems: string[] = [];
+    if (!op) {
+      // No such route: the document's promise is the envelope, as NOT_FOUND (or a bad URL).
+      this.check('/components/schemas/ErrorEnvelope', parseJson(r.body, problems), 'body', problems);
+      if (r.status !== 404 && r.status !== 400)
+        problems.push(`status ${r.status} for a path it does not list`);
+      return problems;
+    }
+    const esc = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
+    const response = op.responses[String(r.status)];
+    if (!response) return [`status ${r.status} is not a response of ${op.method} ${op.template}`];
+    const base = `/paths/${esc(op.template)}/${op.method.toLowerCase()}/responses/${r.status}`;
+
+    for (const [name, header] of Object.entries(response.headers ?? {})) {
+      const spec = this.resolve(header);
+      const value = r.headers[name.toLowerCase()];
+      if (value === undefined) {
+        if (spec.required === true) problems.push(`header ${name} is required`);
+        continue;
+      }
+      const schema = spec.schema as Json;
+      const typed = schema.type === 'integer' && /^-?\d+$/.test(value) ? Number(value) : value;
+      const headerPointer = `${base}/headers/${esc(name)}`;
+      const pointer =
+        '$ref' in header ? `${refPointer(header.$ref as string)}/schema` : `${headerPointer}/schema`;
+      this.check(pointer, typed, `header ${name}`, problems);
+    }
+
+    const contentType = (r.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const content = response.content ?? {};
+    if (Object.keys(content).length === 0) {
+      if (r.body !== '')
+        problems.push(`a ${r.status} has no body, got ${JSON.stringify(r.body.slice(0, 200))}`);
+      return problems;
+    }
+    if (!(contentType in content)) {
+      problems.push(
+        `content type ${contentType || '(none)'} is not one of ${Object.keys(content).join(', ')}`,
+      );
+      return problems;
+    }
+    const schemaPointer = `${base}/content/${esc(contentType)}/schema`;
+    if (contentType === 'text/event-stream') {
+      for (const event of parseEvents(r.body)) problems.push(...this.eventProblems(event));
+      return problems;
+    }
+    this.check(schemaPointer, parseJson(r.body, problems), 'body', problems);
+    return problems;
+  }
+
+  /** Problems with one event of a session stream. */
+  eventProblems(e: ObservedEvent): string[] {
+    const problems: string[] = [];
+    const event: Json = { event: e.event, data: e.data };
+    if (e.id !== null) event.id = e.id;
+    this.check('/components/schemas/SessionEvent', event, `event ${e.event}`, problems);
+    const schemas = (this.document.components as { schemas: Record<string, Json> }).schemas;
+    if (`Event_${e.event}` in schemas) {
+      const data = parseJson(e.data, problems);
+      this.check(
+        `/components/schemas/Event_${e.event}/properties/data/contentSchema`,
+        data,
+        `event ${e.event} data`,
+        problems,
+      );
+    }
+    return problems;
+  }
+
+  private resolve(maybeRef: Json): Json {
+    if (typeof maybeRef.$ref !== 'string') return maybeRef;
+    let node: unknown = this.document;
+    for (const part of refPointer(maybeRef.$ref).split('/').slice(1)) node = (node as Json)[part];
+    return node as Json;
+  }
+}
+
+function refPointer(ref: string): string {
+  return ref.replace(/^#/, '');
+}
+
+function parseJson(text: string, problems: string[]): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    problems.push(`body is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+    return undefined;
+  }
+}
+
+/** The events of an SSE text (comments and bare `retry:` blocks carry none). */
+function parseEvents(text: string): ObservedEvent[] {
+  const events: ObservedEvent[] = [];
+  for (const block of text.split('\n\n')) {
+    let id: string | null = null;
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('id: ')) id = line.slice(4);
+      else if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data.push(line.slice(6));
+    }
+    if (data.length > 0) events.push({ id, event, data: data.join('\n') });
+  }
+  return events;
+}
+
+let contract: OpenApiContract | null = null;
+
+export function openApiContract(): OpenApiContract {
+  contract ??= new OpenApiContract();
+  return contract;
+}
+
+/** Throws a ContractViolation when the document does not describe the response. */
+export function assertDescribed(r: ObservedResponse): void {
+  const problems = openApiContract().problemsOf(r);
+  if (problems.length > 0) {
+    throw new ContractViolation(`${r.method} ${r.url} → ${r.status} ${r.body.slice(0, 300)}`, problems);
+  }
+}
+
+/** Throws when an SSE event is not one the document describes. */
+export function assertEventDescribed(e: ObservedEvent): void {
+  const problems = openApiContract().eventProblems(e);
+  if (problems.length > 0)
+    throw new ContractViolation(`the event ${e.event} ${e.data.slice(0, 300)}`, problems);
+}
+
+/** Headers of a fetch Response or of inject(), lower-cased, as one string each. */
+export function headerRecord(
+  headers: Headers | Record<string, string | string[] | number | undefined>,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => (out[name.toLowerCase()] = value));
+    return out;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined)
+      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
