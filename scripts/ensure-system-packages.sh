@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the server and its tests need, when they are missing.
 #
-#   ensure-system-packages.sh runtime   bubblewrap (0.8 or later) and socat: the sandbox around
+#   ensure-system-packages.sh runtime   git: the workspace snapshots and git seeds;
+#                                       bubblewrap (0.8 or later) and socat: the sandbox around
 #                                       each whole Claude Code process, Claude Code's own sandbox
 #                                       for the agent's commands inside it, and scrubbing of
 #                                       secrets from their environment. Without them the server
@@ -23,8 +24,8 @@ set -euo pipefail
 
 mode="${1:-runtime}"
 case "$mode" in
-  runtime) packages=(bubblewrap socat) ;;
-  test) packages=(bubblewrap socat python3-requests golang-go jq curl postgresql redis-server tmux chromium) ;;
+  runtime) packages=(bubblewrap socat git) ;;
+  test) packages=(bubblewrap socat git python3-requests golang-go jq curl postgresql redis-server tmux chromium) ;;
   *) echo "usage: $0 runtime|test" >&2; exit 2 ;;
 esac
 
@@ -32,6 +33,7 @@ missing_tools() {
   local missing=()
   command -v bwrap >/dev/null 2>&1 || missing+=("bwrap (Debian package bubblewrap)")
   command -v socat >/dev/null 2>&1 || missing+=("socat (Debian package socat)")
+  command -v git >/dev/null 2>&1 || missing+=("git (Debian package git: the workspace snapshots)")
   if [[ "$mode" == test ]]; then
     if [[ ! -x /usr/bin/python3 ]] || ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
       missing+=("/usr/bin/python3 with the 'requests' module (Debian package python3-requests)")

@@ -12,6 +12,12 @@ import { probeIsolation } from './adapters/claude-sdk/isolation-probe.js';
 import { FsSharedVolume } from './adapters/fs/shared-volume.js';
 import { FsFileContents } from './adapters/fs/fs-file-contents.js';
 import { FsWorkspaces } from './adapters/fs/fs-workspaces.js';
+import { FsWorkspaceFiles } from './adapters/fs/fs-workspace-files.js';
+import { GitCloner } from './adapters/git/git-cloner.js';
+import { ShadowGitSnapshots } from './adapters/git/shadow-git.js';
+import { Checkpoints } from './domain/checkpoints.js';
+import { FilesService } from './domain/files-service.js';
+import { WorkspaceHistory } from './domain/workspace-history.js';
 import { MemoryEventBus } from './adapters/memory/memory-event-bus.js';
 import { MemoryRateLimiter } from './adapters/memory/memory-rate-limiter.js';
 import { openRedis, type RedisServices } from './adapters/redis/index.js';
@@ -122,6 +128,11 @@ function sandboxDenyRead(config: Config): string[] {
   return [config.dataDir, '~/.ssh', '~/.aws', '~/.config/gcloud', '~/.docker', '~/.gnupg', '~/.netrc'];
 }
 
+/** Where the shadow repositories of the workspaces' snapshots are kept (hidden from the agent). */
+function snapshotsDir(config: Config): string {
+  return path.join(config.dataDir, 'snapshots');
+}
+
 /** Where the sessions' own workspaces are made. */
 function workspacesDir(config: Config): string {
   return path.join(config.dataDir, 'workspaces');
@@ -198,7 +209,26 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     logger,
     settings: { timeoutMs: config.permissionTimeoutMs, defaultDecision: config.permissionDefaultDecision },
   });
+  // The files API and the snapshots check each workspace as each start of Claude Code does.
+  const places = { dataDir: config.dataDir, workspacesDir: workspacesDir(config) };
+  const checkpoints = new Checkpoints(new ShadowGitSnapshots(snapshotsDir(config), places), logger, () =>
+    clock.now(),
+  );
+  const uploadLimits = {
+    fileLimitBytes: config.fileUploadLimitBytes,
+    workspaceMaxBytes: config.workspaceMaxBytes,
+  };
+  const files = new FilesService({
+    registry,
+    files: new FsWorkspaceFiles(places),
+    checkpoints,
+    logger,
+    limits: uploadLimits,
+  });
   const sessions = new SessionService({
+    files,
+    checkpoints,
+    repositories: new GitCloner({ policies, timeoutMs: config.gitCloneTimeoutMs, logger }),
     stores,
     registry,
     pool,
@@ -237,6 +267,17 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     maxTimeoutMs: config.turnTimeoutMaxMs,
     maxQueuedTurns: config.queueMaxTurns,
     costsSimulated: config.costsSimulated,
+    checkpoints,
+  });
+  const history = new WorkspaceHistory({
+    stores,
+    registry,
+    sessions,
+    events,
+    checkpoints,
+    runner,
+    clock,
+    logger,
   });
   const idempotency = new Idempotency(stores.idempotency, clock, config.idempotencyRetentionMs);
   const housekeeping = new Housekeeping({
@@ -294,6 +335,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     sessions,
     registry,
     turns,
+    files,
+    history,
     events,
     streamAttach: new StreamAttach({ stores, events }),
     usage: new UsageReport({ stores, policies, clock, costsSimulated: config.costsSimulated }),

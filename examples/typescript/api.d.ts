@@ -287,7 +287,7 @@ export interface components {
     schemas: {
         ErrorBody: {
             /** @enum {string} */
-            code: "INVALID_REQUEST" | "MISSING_API_KEY" | "INVALID_API_KEY" | "FORBIDDEN" | "SESSION_NOT_FOUND" | "PERMISSION_REQUEST_NOT_FOUND" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "CURSOR_EXPIRED" | "SESSION_BUSY" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "MAX_SESSIONS_REACHED" | "MAX_RUNNING_TURNS_REACHED" | "MAX_STREAMS_REACHED" | "BUDGET_EXCEEDED" | "UPSTREAM_ERROR" | "UPSTREAM_UNAVAILABLE" | "AGENT_ERROR" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "INVALID_REQUEST" | "MISSING_API_KEY" | "INVALID_API_KEY" | "FORBIDDEN" | "SESSION_NOT_FOUND" | "PERMISSION_REQUEST_NOT_FOUND" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "REQUEST_TIMEOUT" | "CURSOR_EXPIRED" | "SESSION_BUSY" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "MAX_SESSIONS_REACHED" | "MAX_RUNNING_TURNS_REACHED" | "MAX_STREAMS_REACHED" | "BUDGET_EXCEEDED" | "UPSTREAM_ERROR" | "GIT_CLONE_FAILED" | "UPSTREAM_UNAVAILABLE" | "AGENT_ERROR" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             message: string;
             details: {
                 [key: string]: unknown;
@@ -353,6 +353,8 @@ export interface components {
             truncated?: {
                 bytes: number;
             };
+            /** @constant */
+            rewound?: true;
         };
         StatusEvent: {
             sessionId: string;
@@ -464,6 +466,15 @@ export interface components {
             status: "completed" | "interrupted";
             /** @constant */
             costSimulated?: true;
+            changes?: {
+                path: string;
+                /** @enum {string} */
+                status: "added" | "modified" | "deleted" | "renamed";
+                previousPath?: string;
+                additions: number;
+                deletions: number;
+                binary: boolean;
+            }[];
         };
         SessionSummary: {
             sessionId: string;
@@ -688,6 +699,7 @@ export interface components {
                 scopes?: ("read" | "write")[];
                 allowedTools?: string[];
                 workspaceRoots?: string[];
+                gitRemotes?: string[];
             };
             /** @description ISO 8601 time, UTC */
             createdAt: string;
@@ -706,6 +718,30 @@ export interface components {
         };
         SendMessage202: components["schemas"]["MessageAccepted"] | components["schemas"]["TurnState"];
         GetTurn200: components["schemas"]["TurnState"] | components["schemas"]["TurnCompletion"];
+        FilesChangedEvent: {
+            sessionId: string;
+            messageId: string;
+            checkpoint: string;
+            files: {
+                path: string;
+                /** @enum {string} */
+                status: "added" | "modified" | "deleted" | "renamed";
+                previousPath?: string;
+                additions: number;
+                deletions: number;
+                binary: boolean;
+            }[];
+        };
+        RewoundEvent: {
+            sessionId: string;
+            messageId: string;
+            files: boolean;
+            conversation: boolean;
+            rewoundMessageIds: string[];
+            checkpoint: string | null;
+            /** @description ISO 8601 time, UTC */
+            at: string;
+        };
         CreateSessionRequest: {
             model?: string;
             /** @enum {string} */
@@ -718,6 +754,19 @@ export interface components {
             disallowedTools?: string[];
             metadata?: {
                 [key: string]: unknown;
+            };
+            files?: {
+                path: string;
+                content: string;
+                /**
+                 * @default utf8
+                 * @enum {string}
+                 */
+                encoding?: "utf8" | "base64";
+            }[];
+            git?: {
+                url: string;
+                ref?: string;
             };
         };
         SendMessageRequest: {
@@ -761,6 +810,7 @@ export interface components {
                 scopes?: ("read" | "write")[];
                 allowedTools?: string[];
                 workspaceRoots?: string[];
+                gitRemotes?: string[];
             };
         };
         UpdateKeyRequest: {
@@ -780,6 +830,7 @@ export interface components {
                 scopes?: ("read" | "write")[];
                 allowedTools?: string[];
                 workspaceRoots?: string[];
+                gitRemotes?: string[];
             };
         };
         /** @description One Claude Code message (the prompt, assistant text and tool calls, tool results, system notes). */
@@ -832,6 +883,26 @@ export interface components {
             /** @description How long an EventSource waits before it reconnects (ms). */
             retry?: number;
         };
+        /** @description The files a turn changed in the workspace; stored before the turn's complete or error. */
+        Event_files_changed: {
+            /** @description The event's sequence number: the cursor to resume after. */
+            id: string;
+            /** @constant */
+            event: "files_changed";
+            data: string;
+            /** @description How long an EventSource waits before it reconnects (ms). */
+            retry?: number;
+        };
+        /** @description The workspace and/or the conversation were put back to before a turn (POST …/rewind). */
+        Event_rewound: {
+            /** @description The event's sequence number: the cursor to resume after. */
+            id: string;
+            /** @constant */
+            event: "rewound";
+            data: string;
+            /** @description How long an EventSource waits before it reconnects (ms). */
+            retry?: number;
+        };
         /** @description The turn ended with an answer (completed, or interrupted). */
         Event_complete: {
             /** @description The event's sequence number: the cursor to resume after. */
@@ -853,7 +924,7 @@ export interface components {
             retry?: number;
         };
         /** @description One event of a session stream (see the event catalogue in `info.description`). */
-        SessionEvent: components["schemas"]["Event_message"] | components["schemas"]["Event_status"] | components["schemas"]["Event_permission_request"] | components["schemas"]["Event_permission_resolved"] | components["schemas"]["Event_delta"] | components["schemas"]["Event_complete"] | components["schemas"]["Event_error"];
+        SessionEvent: components["schemas"]["Event_message"] | components["schemas"]["Event_status"] | components["schemas"]["Event_permission_request"] | components["schemas"]["Event_permission_resolved"] | components["schemas"]["Event_delta"] | components["schemas"]["Event_files_changed"] | components["schemas"]["Event_rewound"] | components["schemas"]["Event_complete"] | components["schemas"]["Event_error"];
     };
     responses: never;
     parameters: {

@@ -116,6 +116,12 @@ const EnvSchema = z.object({
   EVENT_RETENTION_HOURS: intFrom(0, 100 * 365 * 24).default(30 * 24),
   /** How long the workspace of an ended session is kept before it is removed. */
   WORKSPACE_RETENTION_SECONDS: intFrom(0, 30 * 24 * 3600).default(3600),
+  /** The largest file a client may upload (PUT …/files/content) or seed, in bytes. */
+  FILE_UPLOAD_LIMIT_BYTES: intFrom(1, 2 ** 50).default(100 * 1024 * 1024),
+  /** What a workspace may hold after an upload or a seed, in bytes (the agent's own writes are not capped). */
+  WORKSPACE_MAX_BYTES: intFrom(1, 2 ** 50).default(10 * 1024 * 1024 * 1024),
+  /** How long a `git` seed's clone may take before it is given up (502). */
+  GIT_CLONE_TIMEOUT_MS: intFrom(1000, 3_600_000).default(120_000),
   /** A stream whose client reads nothing for this long is closed (its writes cannot drain). */
   SSE_STALL_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
   /** Log each Claude Code stderr line at debug level. */
@@ -190,6 +196,9 @@ export interface Config {
   fileToolsConfined: boolean;
   disallowedTools: string[];
   workspaceRetentionMs: number;
+  fileUploadLimitBytes: number;
+  workspaceMaxBytes: number;
+  gitCloneTimeoutMs: number;
   eventRetentionMs: number;
   sseStallTimeoutMs: number;
   claudeCodeStderrLog: boolean;
@@ -316,6 +325,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     fileToolsConfined: e.FILE_TOOLS_CONFINED,
     disallowedTools: e.DISALLOWED_TOOLS,
     workspaceRetentionMs: e.WORKSPACE_RETENTION_SECONDS * 1000,
+    fileUploadLimitBytes: e.FILE_UPLOAD_LIMIT_BYTES,
+    workspaceMaxBytes: e.WORKSPACE_MAX_BYTES,
+    gitCloneTimeoutMs: e.GIT_CLONE_TIMEOUT_MS,
     eventRetentionMs: e.EVENT_RETENTION_HOURS * 3600 * 1000,
     sseStallTimeoutMs: e.SSE_STALL_TIMEOUT_MS,
     claudeCodeStderrLog: e.CLAUDE_CODE_STDERR_LOG,

@@ -486,3 +486,108 @@ export const toolConfirmationNotPending = (toolUseId: string): ApiError =>
   new ApiError('NOT_FOUND', `No tool call ${toolUseId} waits for a confirmation in this session.`, {
     toolUseId,
   });
+
+// --- workspace files, checkpoints, rewind and fork -----------------------------------------------
+
+/** Why a client's workspace path is not a path at all (400). */
+export type BadPathReason = 'nul_byte' | 'too_long' | 'empty';
+
+const BAD_PATH: Record<BadPathReason, string> = {
+  nul_byte: 'contains a NUL byte',
+  too_long: 'is longer than the server accepts',
+  empty: 'is empty',
+};
+
+export const workspacePathInvalid = (reason: BadPathReason): ApiError =>
+  new ApiError('INVALID_REQUEST', `The path ${BAD_PATH[reason]}.`, {
+    issues: [{ field: 'path', message: BAD_PATH[reason] }],
+    reason,
+  });
+
+/** The path leads out of the session's workspace (`..`, an absolute path, or a symlink). */
+export const pathOutsideWorkspace = (path: string): ApiError =>
+  forbidden(`The path ${JSON.stringify(path)} leads outside the session's workspace.`, {
+    policy: 'workspace',
+    reason: 'outside_workspace',
+    path,
+  });
+
+export const workspaceFileNotFound = (path: string): ApiError =>
+  new ApiError('NOT_FOUND', `No file or folder ${JSON.stringify(path)} in the session's workspace.`, {
+    path,
+  });
+
+/** A folder where a file is needed, or a file where a folder is (400). */
+export const workspaceWrongType = (path: string, expected: 'file' | 'dir'): ApiError =>
+  new ApiError(
+    'INVALID_REQUEST',
+    `${JSON.stringify(path)} is not a ${expected === 'file' ? 'file' : 'folder'} of the workspace.`,
+    { issues: [{ field: 'path', message: `not a ${expected === 'file' ? 'file' : 'folder'}` }], path },
+  );
+
+export const uploadTooLarge = (limitBytes: number): ApiError =>
+  new ApiError('PAYLOAD_TOO_LARGE', `A file may be at most ${limitBytes} bytes (FILE_UPLOAD_LIMIT_BYTES).`, {
+    limitBytes,
+    limit: 'file',
+  });
+
+export const workspaceQuotaExceeded = (limitBytes: number, usedBytes: number, addedBytes: number): ApiError =>
+  new ApiError(
+    'PAYLOAD_TOO_LARGE',
+    `The workspace would hold more than ${limitBytes} bytes (WORKSPACE_MAX_BYTES).`,
+    { limitBytes, usedBytes, addedBytes, limit: 'workspace' },
+  );
+
+export const rangeNotSatisfiable = (size: number): ApiError =>
+  new ApiError('RANGE_NOT_SATISFIABLE', `The requested range is not inside the file (${size} bytes).`, {
+    size,
+  });
+
+/** `files` or `git` with a client-given `cwd`: they seed only a workspace the server makes. */
+export const seedNeedsOwnWorkspace = (): ApiError =>
+  new ApiError(
+    'INVALID_REQUEST',
+    '"files" and "git" seed a new workspace the server makes; they cannot be combined with "cwd".',
+    { issues: [{ field: 'cwd', message: 'not with files or git' }] },
+  );
+
+/** A workspace operation (upload, delete, rewind) while a turn runs or waits: its changes must be its own. */
+export const workspaceBusy = (sessionId: string, runningMessageId: string | null): ApiError =>
+  new ApiError(
+    'SESSION_BUSY',
+    'A turn is running or waiting in this session; the workspace changes only between turns.',
+    { sessionId, runningMessageId },
+  );
+
+export const checkpointMissing = (messageId: string): ApiError =>
+  new ApiError(
+    'NOT_FOUND',
+    `Turn ${messageId} has no checkpoint of the workspace (it changed nothing or ran before checkpoints were kept).`,
+    {
+      messageId,
+    },
+  );
+
+// --- git seeds (the URL in these is always the one with any credentials taken out) -------------
+
+export const gitUrlInvalid = (safeUrl: string, rule: string): ApiError =>
+  new ApiError('INVALID_REQUEST', `The git URL ${safeUrl} is not accepted: ${rule}.`, {
+    issues: [{ field: 'git.url', message: rule }],
+  });
+
+export const gitRemoteNotAllowed = (safeUrl: string, allowed: readonly string[]): ApiError =>
+  forbidden(
+    allowed.length === 0
+      ? 'This key may not clone repositories (its policy names no gitRemotes, nor does GIT_REMOTES).'
+      : `This key may not clone ${safeUrl}: it is not under one of the key's gitRemotes.`,
+    { policy: 'gitRemotes', url: safeUrl, allowed },
+  );
+
+export const gitCloneFailed = (safeUrl: string, reason: 'timeout' | 'failed', gitSays: string): ApiError =>
+  new ApiError(
+    'GIT_CLONE_FAILED',
+    reason === 'timeout'
+      ? `Cloning ${safeUrl} took longer than GIT_CLONE_TIMEOUT_MS; no session was created.`
+      : `Cloning ${safeUrl} failed; no session was created.`,
+    { url: safeUrl, reason, git: gitSays },
+  );

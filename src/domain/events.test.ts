@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { wireDomain } from '../../test/helpers/domain.js';
 import { FakeAgentRunner, msg, reply, result } from '../../test/helpers/fake-agent-runner.js';
+import { MemorySnapshots } from '../../test/helpers/memory-snapshots.js';
 import { keyRecordFor } from './api-keys.js';
 import { EVENT_CATALOGUE, EVENT_TYPES, STREAM_NOTICES, type SessionEventType } from './events.js';
 import type { SessionEvent } from './types.js';
@@ -27,7 +28,8 @@ describe('the event catalogue', () => {
 
   it('every event of turns that use each feature matches its schema, deltas included', async () => {
     const runner = new FakeAgentRunner();
-    h = wireDomain({ runner });
+    const snapshots = new MemorySnapshots();
+    h = wireDomain({ runner, snapshots });
     const key = keyRecordFor('ccr_key', { name: 'k', now: T0 });
     await h.store.insertKey(key);
     const { session } = await h.sessions.create(key, {});
@@ -54,6 +56,9 @@ describe('the event catalogue', () => {
       end: { result: result({ text: 'done' }) },
     });
     const first = await h.turns.start(key, session.id, { prompt: 'list' });
+    // The turn writes a file (files_changed before its complete).
+    await runner.until(() => runner.prompts.length === 1);
+    snapshots.files(session.record.config.cwd).set('out.txt', 'hello');
     // Queued behind it: a `queued` status, then the turn itself.
     const second = await h.turns.start(key, session.id, { prompt: 'again', queue: true });
     runner.script(reply('again'));
@@ -70,6 +75,8 @@ describe('the event catalogue', () => {
     await (
       await h.turns.start(key, session.id, { prompt: 'fail' })
     ).turn.done;
+    // A rewind to before the first turn: a `rewound` event.
+    await h.history?.rewind(key, session.id, { messageId: first.turn.id, files: true, conversation: true });
     await h.events.settled(session.id);
     abort.abort();
     await reading;

@@ -73,6 +73,8 @@ export const MessageViewSchema = z.object({
   content: z.unknown(),
   /** Set on a stream when the message was too large to send whole; the history has it. */
   truncated: z.object({ bytes: z.number().int() }).optional(),
+  /** In the history: the turn was rewound (POST …/rewind); its messages stay readable. */
+  rewound: z.literal(true).optional(),
 });
 export type MessageView = z.infer<typeof MessageViewSchema>;
 export type MessageRole = MessageView['role'];
@@ -179,6 +181,41 @@ export function joinDeltas(first: SessionEvent, next: SessionEvent): SessionEven
   return { ...first, data: JSON.stringify({ ...a, text: a.text + b.text }) };
 }
 
+// --- workspace changes -----------------------------------------------------------------------
+
+/** One file a turn changed (git's view of the workspace before and after it). */
+export const FileChangeSchema = z.object({
+  path: z.string(),
+  status: z.enum(['added', 'modified', 'deleted', 'renamed']),
+  previousPath: z.string().optional(),
+  additions: z.number().int(),
+  deletions: z.number().int(),
+  binary: z.boolean(),
+});
+
+/** What a turn changed in its workspace: stored before its `complete` or `error`. */
+export const FilesChangedEventSchema = z.object({
+  sessionId: z.string(),
+  messageId: z.string(),
+  /** The snapshot of the workspace after the turn. */
+  checkpoint: z.string(),
+  files: z.array(FileChangeSchema),
+});
+
+/** A rewind: which turns it undid, and what it put back. */
+export const RewoundEventSchema = z.object({
+  sessionId: z.string(),
+  /** The turn rewound to: the workspace and/or conversation are as they were before it. */
+  messageId: z.string(),
+  files: z.boolean(),
+  conversation: z.boolean(),
+  /** The turns now marked `rewound: true` (this one and every later one). */
+  rewoundMessageIds: z.array(z.string()),
+  /** The snapshot the workspace was put back to (null: files were not rewound). */
+  checkpoint: z.string().nullable(),
+  at: isoTime,
+});
+
 // --- complete --------------------------------------------------------------------------------
 
 /** The `complete` event; the non-streaming response carries exactly this. */
@@ -196,6 +233,8 @@ export const TurnCompletionSchema = z.object({
   status: z.enum(['completed', 'interrupted']),
   /** Present only where the model API is simulated (the offline demo): the cost is not real. */
   costSimulated: z.literal(true).optional(),
+  /** The files the turn changed (as its `files_changed` event); absent when no snapshot was made. */
+  changes: z.array(FileChangeSchema).optional(),
 });
 export type TurnCompletion = z.infer<typeof TurnCompletionSchema>;
 
@@ -258,6 +297,24 @@ export const EVENT_CATALOGUE = {
     billed: false,
     optIn: true,
     description: 'Text or thinking as the model writes it (`partial: true`); the message event repeats it.',
+  },
+  files_changed: {
+    schema: FilesChangedEventSchema,
+    stored: true,
+    terminal: false,
+    retained: true,
+    billed: true,
+    optIn: false,
+    description: "The files a turn changed in the workspace; stored before the turn's complete or error.",
+  },
+  rewound: {
+    schema: RewoundEventSchema,
+    stored: true,
+    terminal: false,
+    retained: true,
+    billed: true,
+    optIn: false,
+    description: 'The workspace and/or the conversation were put back to before a turn (POST …/rewind).',
   },
   complete: {
     schema: TurnCompletionSchema,

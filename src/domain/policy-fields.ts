@@ -54,6 +54,17 @@ const absolutePath = z
   .max(4096)
   .refine((p) => path.isAbsolute(p), { message: 'must be an absolute path' });
 
+/**
+ * A remote a session may clone from: a URL prefix (`https://github.com/acme/`), without
+ * credentials (a key's policy is shown to its admins).
+ */
+const gitRemote = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((r) => /^(https?|ssh|file):\/\//.test(r), { message: 'must be an https, http, ssh or file URL' })
+  .refine((r) => !/^https?:\/\/[^/]*@/.test(r), { message: 'must not carry credentials' });
+
 /** The rate-limit fields, one per bucket. */
 const rateFields = Object.fromEntries(
   RATE_LIMIT_BUCKET_NAMES.map((bucket) => {
@@ -184,6 +195,17 @@ export const POLICY_FIELDS = {
     fallback: [],
     normalize: (roots) => roots.map((r) => path.resolve(r)),
     summary: (v) => `roots ${joined(v, ',')}`,
+    detail: (v) => joined(v, ', '),
+  }),
+  gitRemotes: row<string[], string[]>({
+    schema: z.array(gitRemote).max(100),
+    flag: 'git-remotes',
+    kind: 'list',
+    help: 'remotes a new session may clone (`git` of POST /sessions): URL prefixes',
+    type: 'list of URL prefixes (https, http, ssh, file)',
+    absent: { env: 'GIT_REMOTES', parse: commaList.pipe(z.array(gitRemote)).default([]) },
+    fallback: [],
+    summary: (v) => `git ${joined(v, ',')}`,
     detail: (v) => joined(v, ', '),
   }),
 };

@@ -97,6 +97,111 @@ export interface FileContents {
   unmount(workspace: string, relativePath: string): Promise<void>;
 }
 
+/** One entry of a workspace listing. */
+export interface WorkspaceEntry {
+  name: string;
+  /** Relative to the workspace root, with `/` separators. */
+  path: string;
+  type: 'file' | 'dir' | 'symlink';
+  /** Bytes (a symlink: the length of its target's name; a folder: what the file system says). */
+  size: number;
+  modifiedAt: number;
+}
+
+export interface WorkspaceListing {
+  /** The listed folder, relative to the workspace root (`.` for the root). */
+  path: string;
+  entries: WorkspaceEntry[];
+  /** The recursive listing stopped at its cap. */
+  truncated: boolean;
+}
+
+/** Limits on what a client adds to a workspace (uploads, seeds). */
+export interface UploadLimits {
+  fileLimitBytes: number;
+  workspaceMaxBytes: number;
+}
+
+export interface WrittenFile {
+  path: string;
+  size: number;
+  sha256: string;
+  /** false: an existing file was replaced. */
+  created: boolean;
+}
+
+/**
+ * The files of a workspace, for the files API. Every client path is resolved inside `root`
+ * after following symlinks (and `..`); one that leads out throws FORBIDDEN (`policy: workspace`),
+ * a NUL byte or an absurd length INVALID_REQUEST. Errors are the situations of
+ * error-situations.ts.
+ */
+export interface WorkspaceFiles {
+  list(
+    root: string,
+    relPath: string,
+    options: { recursive: boolean; cap: number },
+  ): Promise<WorkspaceListing>;
+  /** The real absolute path of an existing regular file, for a download. */
+  locateFile(root: string, relPath: string): Promise<{ absolutePath: string; path: string }>;
+  /** Writes (creates or replaces) a file from a stream of bytes, parents created; atomic. */
+  write(
+    root: string,
+    relPath: string,
+    body: AsyncIterable<Uint8Array>,
+    limits: UploadLimits,
+  ): Promise<WrittenFile>;
+  /** Removes a file or a symlink (never a folder). */
+  remove(root: string, relPath: string): Promise<{ path: string }>;
+  /** A gzip tar of a folder of the workspace (symlinks kept as links, never followed). */
+  archive(root: string, relPath: string): Promise<{ path: string; stream: AsyncIterable<Uint8Array> }>;
+}
+
+/** One file a checkpoint changed, against the one before. */
+export interface FileChange {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'renamed';
+  /** A renamed file's former path. */
+  previousPath?: string;
+  /** Lines (0 for a binary file). */
+  additions: number;
+  deletions: number;
+  binary: boolean;
+}
+
+/** One file of a diff in JSON: its hunks, each with its lines (` `, `+`, `-` first). */
+export interface DiffFile extends FileChange {
+  hunks: Array<{
+    header: string;
+    oldStart: number;
+    oldLines: number;
+    newStart: number;
+    newLines: number;
+    lines: string[];
+  }>;
+}
+
+/**
+ * Snapshots of workspaces, kept apart from them (a shadow repository per session under the data
+ * dir: the workspace's own `.git`, if any, is never touched, and the agent cannot reach them).
+ * A snapshot is named by a ref (`turns/<messageId>/before`…) and identified by its id.
+ */
+export interface WorkspaceSnapshots {
+  /** Records `cwd` as it is now under `name`; returns the snapshot's id. */
+  snapshot(sessionId: string, cwd: string, name: string, message: string): Promise<string>;
+  /** The id recorded under `name`, null when there is none. */
+  idOf(sessionId: string, name: string): Promise<string | null>;
+  changes(sessionId: string, from: string, to: string): Promise<FileChange[]>;
+  /** Unified diff; binary files are named, not dumped. */
+  diff(sessionId: string, from: string, to: string): Promise<string>;
+  diffFiles(sessionId: string, from: string, to: string): Promise<DiffFile[]>;
+  /** Makes `cwd` hold exactly the snapshot's files (its `.git` left alone). */
+  restore(sessionId: string, cwd: string, id: string): Promise<void>;
+  /** Writes the snapshot's files into `targetDir` (a new workspace). */
+  copyInto(sessionId: string, id: string, targetDir: string): Promise<void>;
+  remove(sessionId: string): Promise<void>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The agent: Claude Code, one long-lived process per live session.
 // ---------------------------------------------------------------------------------------------
@@ -240,6 +345,17 @@ export interface AgentRunner {
   version(): string;
   /** Claude Code's model catalogue (works offline). */
   listModels(): Promise<ModelInfo[]>;
+  /**
+   * A copy of a session's conversation up to and including Claude Code's message `upToUuid`
+   * (null: nothing of it), for Claude Code working in `targetCwd`; returns the copy's Claude Code
+   * session id. The source is left as it is. A rewind continues on the copy; a fork starts on it.
+   */
+  forkConversation(request: {
+    claudeSessionId: string;
+    cwd: string;
+    upToUuid: string | null;
+    targetCwd: string;
+  }): Promise<string>;
   /** Releases what the runner holds (temp directories); after every process has exited. */
   close(): Promise<void>;
 }

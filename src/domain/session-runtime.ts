@@ -5,7 +5,7 @@
  * start or park the process, end the session), so each rule about them has one home.
  * The durable side is the `SessionRecord` in the store.
  */
-import { queueFull, sessionBusy, sessionNotFound } from './error-situations.js';
+import { queueFull, sessionBusy, sessionNotFound, workspaceBusy } from './error-situations.js';
 import type { AgentProcess } from './ports.js';
 import type { TurnRun } from './turn-run.js';
 import type { SessionEndReason, SessionRecord } from './types.js';
@@ -46,6 +46,8 @@ export class SessionRuntime {
   /** Queue places taken by requests still being accepted (counted against the queue's size). */
   private queuePlacesReserved = 0;
   private endingFlag = false;
+  /** A client changes the workspace (upload, delete, rewind): no turn starts meanwhile. */
+  private workspaceHeld = false;
   /** Tool names by tool_use id, so a tool result's summary can name its tool. */
   readonly toolNames = new Map<string, string>();
 
@@ -99,7 +101,12 @@ export class SessionRuntime {
 
   /** Nothing runs, nothing waits: a new turn would run at once. */
   get idle(): boolean {
-    return !this.reservedToRun && this.waiting.length === 0 && this.queuePlacesReserved === 0;
+    return (
+      !this.reservedToRun &&
+      this.waiting.length === 0 &&
+      this.queuePlacesReserved === 0 &&
+      !this.workspaceHeld
+    );
   }
 
   /** Something runs or waits: a stream of the session goes on. */
@@ -136,7 +143,8 @@ export class SessionRuntime {
       return 'run';
     }
     const running = this.current?.id ?? null;
-    if (!options.queue) throw sessionBusy(this.id, running);
+    // Nothing would start a queued turn when the hold ends: a turn waits for no file operation.
+    if (!options.queue || this.workspaceHeld) throw sessionBusy(this.id, running);
     if (this.waiting.length + this.queuePlacesReserved >= options.maxQueuedTurns) {
       throw queueFull(this.id, running, this.waiting.length, options.maxQueuedTurns);
     }
@@ -201,8 +209,27 @@ export class SessionRuntime {
     this.reservedToRun = false;
   }
 
+  /** The conversation goes on from another Claude Code session (a rewind's copy). */
+  switchConversation(claudeSessionId: string): void {
+    this.currentRecord = { ...this.currentRecord, claudeSessionId };
+  }
+
   touch(now: number): void {
     this.currentRecord = { ...this.currentRecord, lastActivityAt: now };
+  }
+
+  /**
+   * Holds the workspace for a client's change (upload, delete, rewind), in one synchronous step
+   * with the check that no turn runs or waits: a turn's changes are its own, and a client's are
+   * recorded apart. Returns the release.
+   */
+  holdWorkspace(): () => void {
+    if (this.endingFlag) throw sessionNotFound(this.id);
+    if (!this.idle) throw workspaceBusy(this.id, this.current?.id ?? null);
+    this.workspaceHeld = true;
+    return () => {
+      this.workspaceHeld = false;
+    };
   }
 
   // --- the Claude Code process -----------------------------------------------------------------

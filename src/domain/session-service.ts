@@ -4,7 +4,9 @@
  * (parking, expiry, retention) the housekeeping's; this is what a client asks of sessions.
  */
 import type { Admission } from './admission.js';
-import { cwdRefused, sessionNotFound } from './error-situations.js';
+import type { Checkpoints } from './checkpoints.js';
+import type { FilesService } from './files-service.js';
+import { cwdRefused, seedNeedsOwnWorkspace, sessionNotFound } from './error-situations.js';
 import type { EventLog } from './event-log.js';
 import { newClaudeSessionId, newSessionId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
@@ -53,6 +55,27 @@ export interface CreateSessionInput {
   allowedTools?: string[];
   disallowedTools?: string[];
   metadata?: Record<string, unknown>;
+  /** Files to write into the new workspace. */
+  files?: Array<{ path: string; content: string; encoding: 'utf8' | 'base64' }>;
+  /** A repository to clone into the new workspace. */
+  git?: { url: string; ref?: string };
+}
+
+/**
+ * How a new session's workspace and conversation begin, besides empty: a seed of files or a
+ * clone, or a fork's copy. A failure removes the workspace and creates nothing.
+ */
+export interface SessionSeed {
+  populate(cwd: string): Promise<void>;
+  /** The Claude Code conversation to continue (a fork's copy); absent: a new one. */
+  conversation?(cwd: string): Promise<string>;
+  forkedFrom?: { sessionId: string; messageId: string };
+}
+
+/** Fills a new workspace from a repository (src/adapters/git/git-cloner.ts). */
+export interface RepositorySeeder {
+  /** Throws the situation's error (remote not allowed, clone failed) and leaves `cwd` as it was. */
+  clone(key: ApiKeyRecord, git: { url: string; ref?: string }, cwd: string): Promise<void>;
 }
 
 export interface SessionServiceDeps {
@@ -71,6 +94,12 @@ export interface SessionServiceDeps {
   clock: Clock;
   logger: Logger;
   settings: SessionSettings;
+  /** Writes `files` seeds (absent: a seed is refused). */
+  files?: Pick<FilesService, 'seed'>;
+  /** Clones `git` seeds (absent: a seed is refused). */
+  repositories?: RepositorySeeder;
+  /** Their snapshots go with the workspaces. */
+  checkpoints?: Pick<Checkpoints, 'remove'>;
 }
 
 /** What GET /sessions/:id shows. */
@@ -98,6 +127,7 @@ export class SessionService {
     key: ApiKeyRecord,
     input: CreateSessionInput,
     idempotency?: IdempotencyClaim,
+    origin?: SessionSeed,
   ): Promise<{ session: SessionRuntime; rateLimit: BucketDecision }> {
     this.deps.admission.assertAccepting();
     const { settings, stores, workspaces, rateLimits, runner, registry } = this.deps;
@@ -108,7 +138,9 @@ export class SessionService {
       bypass: runner.bypassPermissions(),
     });
     let external: string | null = null;
+    const seed = origin ?? this.seedOf(key, input);
     if (input.cwd !== undefined) {
+      if (seed) throw seedNeedsOwnWorkspace();
       const resolved = await workspaces.resolveExternal(input.cwd, policy.workspaceRoots);
       if (!resolved.ok) throw cwdRefused(resolved.reason, input.cwd);
       external = resolved.path;
@@ -129,6 +161,7 @@ export class SessionService {
     try {
       rateLimit = await rateLimits.take(key, 'sessions');
       record = await this.newRecord(key, input, grant, external);
+      if (seed) record = await this.seeded(record, seed);
       await this.deps.placement?.claimNew(record.id);
       await stores.sessions.insertSession(record, idempotency?.record(record.id, null));
     } finally {
@@ -141,6 +174,48 @@ export class SessionService {
     idempotency?.release();
     this.deps.pool.warmUp(session);
     return { session, rateLimit };
+  }
+
+  private seedOf(key: ApiKeyRecord, input: CreateSessionInput): SessionSeed | null {
+    const { files, git } = input;
+    if (!files?.length && !git) return null;
+    const { files: writer, repositories } = this.deps;
+    return {
+      populate: async (cwd) => {
+        // The clone first: git wants an empty folder (its project boundary aside), then the files.
+        if (git) {
+          if (!repositories) throw new Error('git seeds are not configured');
+          await repositories.clone(key, git, cwd);
+        }
+        if (files?.length) {
+          if (!writer) throw new Error('file seeds are not configured');
+          await writer.seed(
+            cwd,
+            files.map((f) => ({ path: f.path, content: Buffer.from(f.content, f.encoding) })),
+          );
+        }
+      },
+    };
+  }
+
+  /** Fills the new record's workspace; on failure the workspace goes and nothing is created. */
+  private async seeded(record: SessionRecord, seed: SessionSeed): Promise<SessionRecord> {
+    const { cwd } = record.config;
+    try {
+      await seed.populate(cwd);
+      const claudeSessionId = seed.conversation ? await seed.conversation(cwd) : record.claudeSessionId;
+      const config = seed.forkedFrom ? { ...record.config, forkedFrom: seed.forkedFrom } : record.config;
+      return { ...record, claudeSessionId, config };
+    } catch (err) {
+      await this.removeWorkspace(record.id, cwd);
+      throw err;
+    }
+  }
+
+  /** The session's conversation goes on from another Claude Code session (a rewind's copy). */
+  async switchConversation(session: SessionRuntime, claudeSessionId: string): Promise<void> {
+    await this.deps.stores.sessions.updateSession(session.id, { claudeSessionId });
+    session.switchConversation(claudeSessionId);
   }
 
   private async newRecord(
@@ -267,6 +342,9 @@ export class SessionService {
     // Kept for WORKSPACE_RETENTION_SECONDS (removeEndedWorkspaces), unless that is zero.
     if (session.record.config.workspace === 'owned' && this.deps.settings.workspaceRetentionMs === 0) {
       await this.removeWorkspace(session.id, session.record.config.cwd);
+    } else if (session.record.config.workspace === 'external') {
+      // The folder is the client's and stays; the server's snapshots of it go.
+      await this.deps.checkpoints?.remove(session.id).catch(() => undefined);
     }
     this.deps.logger.info({ sessionId: session.id, reason }, 'session ended');
   }
@@ -292,6 +370,9 @@ export class SessionService {
   private async removeWorkspace(sessionId: string, path: string): Promise<void> {
     await this.deps.workspaces.remove(path).catch((err: unknown) => {
       this.deps.logger.warn({ err, sessionId }, 'could not remove the workspace');
+    });
+    await this.deps.checkpoints?.remove(sessionId).catch((err: unknown) => {
+      this.deps.logger.warn({ err, sessionId }, 'could not remove the workspace snapshots');
     });
   }
 }

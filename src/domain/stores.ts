@@ -20,7 +20,7 @@ import type { TokenUsage } from './events.js';
 
 export type KeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'lastUsedAt' | 'revokedAt' | 'policy'>>;
 export type SessionPatch = Partial<
-  Pick<SessionRecord, 'status' | 'lastActivityAt' | 'endedAt' | 'endReason'>
+  Pick<SessionRecord, 'status' | 'lastActivityAt' | 'endedAt' | 'endReason' | 'claudeSessionId'>
 >;
 export type TurnFinish = Pick<
   TurnRecord,

@@ -20,6 +20,7 @@ import { newMessageId } from './ids.js';
 import type { IdempotencyClaim } from './idempotency.js';
 import type { Policies } from './key-policy.js';
 import type { Admission } from './admission.js';
+import type { Checkpoints } from './checkpoints.js';
 import { promptView } from './message-views.js';
 import type { PermissionBroker } from './permissions.js';
 import type { Clock, Logger } from './ports.js';
@@ -63,6 +64,8 @@ export interface TurnServiceDeps {
   maxQueuedTurns: number;
   /** The model API is simulated (the offline demo): completions say their cost is not real. */
   costsSimulated?: boolean;
+  /** Snapshots of the workspace around each turn (absent: no `files_changed`, no `changes`). */
+  checkpoints?: Checkpoints;
 }
 
 export interface StartTurnInput {
@@ -389,9 +392,38 @@ export class TurnService {
     void this.deps.sessions.touch(session).catch(() => undefined);
     void (async () => {
       await appendStatus(this.deps.events, session.id, run.id, 'running', {}).catch(() => undefined);
+      await this.deps.checkpoints?.beforeTurn(session.record, run.id);
       const execution = new TurnExecution(this.deps, session, run);
-      await this.finish(session, run, await execution.execute());
+      const ending = await execution.execute();
+      await this.finish(session, run, await this.withChanges(session, run, ending));
     })();
+  }
+
+  /**
+   * What the turn changed in the workspace: stored as a `files_changed` event (before the
+   * terminal event) when it changed anything, and carried by the completion as `changes`.
+   */
+  private async withChanges(session: SessionRuntime, run: TurnRun, ending: TurnEnding): Promise<TurnEnding> {
+    const changes = await this.deps.checkpoints?.afterTurn(session.record, run.id);
+    if (!changes) return ending;
+    if (changes.files.length > 0) {
+      await this.deps.events
+        .append(session.id, run.id, 'files_changed', () => ({
+          sessionId: session.id,
+          messageId: run.id,
+          checkpoint: changes.checkpoint,
+          files: changes.files,
+        }))
+        .catch((err: unknown) =>
+          this.deps.logger.error(
+            { err, sessionId: session.id, messageId: run.id },
+            'could not store files_changed',
+          ),
+        );
+    }
+    return ending.completion
+      ? { ...ending, completion: { ...ending.completion, changes: changes.files } }
+      : ending;
   }
 
   /** A queued turn taken out before it started: it ends as interrupted, having cost nothing. */

@@ -47,6 +47,8 @@ export interface SessionConfig {
   appendSystemPrompt: string | null;
   allowedTools: string[];
   disallowedTools: string[];
+  /** Set on a fork: the session and turn it was made from. */
+  forkedFrom?: { sessionId: string; messageId: string };
 }
 
 export type SessionStatus = 'active' | 'ended';

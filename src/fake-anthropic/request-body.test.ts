@@ -74,6 +74,19 @@ describe('request-body', () => {
     expect(findWorkingDirectory({ system: 'Primary working directory: /srv/app\nmore' })).toBe('/srv/app');
   });
 
+  it('takes the last statement of the working directory: a conversation continued elsewhere (a fork)', () => {
+    const forked = {
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: ' - Primary working directory: /w/old\n' }] },
+        {
+          role: 'user',
+          content: [{ type: 'text', text: ' - Primary working directory: /w/new (was /w/old)\n' }],
+        },
+      ],
+    };
+    expect(findWorkingDirectory(forked)).toBe('/w/new');
+  });
+
   it('reads tool results without their reminder suffix', () => {
     expect(promptText(toolTurn)).toBe('');
     expect(toolResults(lastUserMessage(toolTurn))).toEqual([

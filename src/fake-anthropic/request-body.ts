@@ -130,13 +130,16 @@ const WORKING_DIRECTORY = /Primary working directory:[ \t]*([^\r\n<]+)/;
 /**
  * The session's cwd. Claude Code states it as a "Primary working directory: <path>" line, in a
  * system block or in a reminder of the first user message depending on the system prompt, so the
- * whole body is searched.
+ * whole body is searched. A conversation continued in another folder (a fork) states it again,
+ * `<new> (was <old>)`: the last statement is the one in force.
  */
 export function findWorkingDirectory(body: unknown): string | undefined {
+  let found: string | undefined;
   for (const text of strings(body)) {
-    const match = WORKING_DIRECTORY.exec(text);
-    const dir = match?.[1]?.trim();
-    if (dir) return dir;
+    for (const match of text.matchAll(new RegExp(WORKING_DIRECTORY.source, 'g'))) {
+      const dir = match[1]?.replace(/\s+\(was [^)]*\)\s*$/, '').trim();
+      if (dir) found = dir;
+    }
   }
-  return undefined;
+  return found;
 }

@@ -3,6 +3,8 @@
  * call these services, never a store.
  */
 import type { EventLog } from '../domain/event-log.js';
+import type { FilesService } from '../domain/files-service.js';
+import type { WorkspaceHistory } from '../domain/workspace-history.js';
 import type { Idempotency } from '../domain/idempotency.js';
 import type { KeyAdmin } from '../domain/key-admin.js';
 import type { Policies } from '../domain/key-policy.js';
@@ -54,6 +56,10 @@ export interface AppDeps {
   /** The live sessions: lookups for a request (`find`), counts. */
   registry: SessionRegistry;
   turns: TurnService;
+  /** The files of the sessions' workspaces. */
+  files: FilesService;
+  /** Diffs, rewinds and forks. */
+  history: WorkspaceHistory;
   events: EventLog;
   /** Which part of the log a stream serves. */
   streamAttach: StreamAttach;

@@ -16,6 +16,8 @@ import { registerPlacement } from './plugins/placement.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerControlRoutes } from './routes/control.js';
+import { registerFileRoutes } from './routes/files.js';
+import { registerHistoryRoutes } from './routes/history.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -67,6 +69,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
       registerUsageRoutes(api, deps);
       registerControlRoutes(api, deps);
       registerOpenApiRoute(api, deps);
+      registerFileRoutes(api, deps);
+      registerHistoryRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

@@ -4,6 +4,7 @@
  * carries the client's own key and request id: the owner authenticates and answers it exactly as
  * if the client had asked it directly. It is marked as forwarded, so it is never forwarded again.
  */
+import { Readable } from 'node:stream';
 import http from 'node:http';
 import https from 'node:https';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -43,13 +44,19 @@ export async function forwardRequest(
   selfUrl: string,
 ): Promise<void> {
   const target = new URL(request.url, ownerUrl);
-  const body = request.body === undefined || request.body === null ? null : JSON.stringify(request.body);
+  // An upload's raw body (files API) is a stream, passed on as it comes; any other body is JSON.
+  const stream = request.body instanceof Readable ? request.body : null;
+  const body =
+    stream || request.body === undefined || request.body === null ? null : JSON.stringify(request.body);
   const headers = copyHeaders(request.headers);
   headers[FORWARDED_HEADER] = selfUrl;
   headers['x-request-id'] = request.id;
   if (body !== null) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
+  } else if (stream) {
+    headers['content-type'] = request.headers['content-type'] ?? 'application/octet-stream';
+    if (request.headers['content-length']) headers['content-length'] = request.headers['content-length'];
   }
   const transport = target.protocol === 'https:' ? https : http;
   const upstream = transport.request(target, { method: request.method, headers });
@@ -64,7 +71,8 @@ export async function forwardRequest(
       clearTimeout(timer);
       reject(err);
     });
-    upstream.end(body ?? undefined);
+    if (stream) stream.pipe(upstream);
+    else upstream.end(body ?? undefined);
   }).catch((err: unknown) => {
     request.log.warn({ err, owner: ownerUrl }, 'the instance that runs this session did not answer');
     throw sessionOwnerDown();

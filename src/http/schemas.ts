@@ -16,6 +16,7 @@ export const LIMITS = {
   metadataBytes: 16 * 1024,
   metadataKeys: 50,
   pathChars: 4096,
+  seedFiles: 1000,
   sessionsPageMax: 100,
   messagesPageMax: 1000,
 } as const;
@@ -42,6 +43,10 @@ export const CreateSessionBody = z
     allowedTools: toolList.optional(),
     disallowedTools: toolList.optional(),
     metadata: metadata.optional(),
+    /** Files to write into the new workspace. */
+    files: z.lazy(() => seedFiles).optional(),
+    /** A repository to clone into the new workspace (its remote on the key's `gitRemotes`). */
+    git: z.lazy(() => gitSeed).optional(),
   })
   .optional()
   .transform((body) => body ?? {});
@@ -160,4 +165,83 @@ export const listKeysQuery = z.strictObject({
 
 export const keyParams = z.strictObject({
   id: z.string().min(1).max(100),
+});
+
+// --- workspace files, diffs, rewind, fork ------------------------------------------------------
+
+/** A workspace path (relative; `.` or empty: the root); NUL bytes are refused by the resolver. */
+const workspacePath = z.string().max(LIMITS.pathChars);
+
+export const filesListQuery = z.strictObject({
+  path: workspacePath.default(''),
+  recursive: queryFlag,
+});
+
+export const fileContentQuery = z.strictObject({
+  path: workspacePath.min(1, 'path is required'),
+});
+
+export const archiveQuery = z.strictObject({
+  path: workspacePath.default(''),
+});
+
+const turnId = z.string().min(1).max(100);
+
+/** `messageId` alone, or a range `from`…`to` (both turns included). */
+export const diffQuery = z
+  .strictObject({
+    messageId: turnId.optional(),
+    from: turnId.optional(),
+    to: turnId.optional(),
+    format: z.enum(['diff', 'json']).default('diff'),
+  })
+  .refine(
+    (q) => (q.messageId !== undefined ? q.from === undefined && q.to === undefined : q.from !== undefined),
+    {
+      message: 'give messageId, or from (and to)',
+      path: ['messageId'],
+    },
+  );
+
+export const rewindBody = z
+  .strictObject({
+    messageId: turnId,
+    files: z.boolean().default(true),
+    conversation: z.boolean().default(true),
+  })
+  .refine((b) => b.files || b.conversation, {
+    message: 'rewind files, conversation or both',
+    path: ['files'],
+  });
+
+export const forkBody = z
+  .strictObject({
+    messageId: turnId.optional(),
+    metadata: metadata.optional(),
+  })
+  .optional()
+  .transform((body) => body ?? {});
+
+const seedFile = z
+  .strictObject({
+    path: z.string().min(1).max(LIMITS.pathChars),
+    content: z.string(),
+    encoding: z.enum(['utf8', 'base64']).default('utf8'),
+  })
+  .refine((f) => f.encoding !== 'base64' || /^[A-Za-z0-9+/]*={0,2}$/.test(f.content), {
+    message: 'content is not valid base64',
+    path: ['content'],
+  });
+
+export const seedFiles = z.array(seedFile).max(LIMITS.seedFiles);
+
+export const gitSeed = z.strictObject({
+  url: z.string().min(1).max(2048),
+  ref: z
+    .string()
+    .min(1)
+    .max(250)
+    .regex(/^[\w./-]+$/, 'letters, digits, _ . / - only')
+    .refine((r) => !r.startsWith('-'), 'must not start with -')
+    .optional(),
 });

@@ -35,6 +35,8 @@ export function sessionDetails(details: SessionDetails): SessionDetailsJson {
     messageCount: details.messageCount,
     currentMessageId: session.currentMessageId,
     claudeSessionId: record.claudeSessionId,
+    // A fork: the session and turn it was made from.
+    ...(config.forkedFrom ? { forkedFrom: config.forkedFrom } : {}),
     // parked: no Claude Code process now; the next message resumes the conversation in a new one.
     process: session.process,
     config: {

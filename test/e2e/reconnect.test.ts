@@ -140,7 +140,14 @@ describe('reconnecting to a session’s stream', () => {
       },
     });
     const received: Array<{ id: string; type: string }> = [];
-    for (const type of ['message', 'status', 'permission_request', 'permission_resolved', 'complete']) {
+    for (const type of [
+      'message',
+      'status',
+      'permission_request',
+      'permission_resolved',
+      'files_changed',
+      'complete',
+    ]) {
       source.addEventListener(type, (e) => received.push({ id: e.lastEventId, type }));
     }
     // The server ends the stream after the turn; the reconnect then gets 204, and an

@@ -12,7 +12,9 @@ import { Housekeeping } from '../../src/domain/housekeeping.js';
 import { Idempotency } from '../../src/domain/idempotency.js';
 import type { PolicyDefaults } from '../../src/domain/policy-fields.js';
 import { PermissionBroker } from '../../src/domain/permissions.js';
-import type { Clock, Logger, Workspaces } from '../../src/domain/ports.js';
+import type { Clock, Logger, Workspaces, WorkspaceSnapshots } from '../../src/domain/ports.js';
+import { Checkpoints } from '../../src/domain/checkpoints.js';
+import { WorkspaceHistory } from '../../src/domain/workspace-history.js';
 import { ProcessPool } from '../../src/domain/process-pool.js';
 import { RateLimits } from '../../src/domain/rate-limits.js';
 import { SessionRegistry } from '../../src/domain/session-registry.js';
@@ -60,6 +62,8 @@ export interface DomainOptions {
   runner?: FakeAgentRunner;
   workspaces?: Workspaces;
   logger?: Logger;
+  /** Snapshots of the workspaces (absent: no checkpoints, no `files_changed`). */
+  snapshots?: WorkspaceSnapshots;
 }
 
 export function wireDomain(options: DomainOptions = {}) {
@@ -101,7 +105,11 @@ export function wireDomain(options: DomainOptions = {}) {
     logger,
     settings: { timeoutMs: PERMISSION_TIMEOUT_MS, defaultDecision: 'deny' },
   });
+  const checkpoints = options.snapshots
+    ? new Checkpoints(options.snapshots, logger, () => clock.now())
+    : undefined;
   const deps: SessionServiceDeps = {
+    ...(checkpoints ? { checkpoints } : {}),
     stores,
     registry,
     pool,
@@ -131,7 +139,11 @@ export function wireDomain(options: DomainOptions = {}) {
     logger,
     maxQueuedTurns: 3,
     maxTimeoutMs: MAX_TURN_TIMEOUT_MS,
+    ...(checkpoints ? { checkpoints } : {}),
   });
+  const history = checkpoints
+    ? new WorkspaceHistory({ stores, registry, sessions, events, checkpoints, runner, clock, logger })
+    : null;
   const housekeeping = new Housekeeping({
     sessions,
     registry,
@@ -154,6 +166,7 @@ export function wireDomain(options: DomainOptions = {}) {
     admission,
     housekeeping,
     turns,
+    history,
     rateLimits,
     permissions,
     /** What the server does at start: load the active sessions, start the sweeps. */

@@ -7,6 +7,7 @@
  * (an aborted result, as Claude Code reports Esc) or `close()` ends. Nothing sleeps: tests wait
  * on `runner.until(...)`, which re-checks after every start, prompt and turn end.
  */
+import { randomUUID } from 'node:crypto';
 import type {
   AgentExit,
   AgentHealth,
@@ -193,6 +194,19 @@ export class FakeAgentRunner implements AgentRunner {
 
   /** The most processes that were alive (started, not exited) at once. */
   maxLive = 0;
+
+  /** Conversations the domain copied (rewind, fork), in order. */
+  readonly forks: Array<{ claudeSessionId: string; upToUuid: string | null; targetCwd: string }> = [];
+
+  async forkConversation(request: {
+    claudeSessionId: string;
+    cwd: string;
+    upToUuid: string | null;
+    targetCwd: string;
+  }): Promise<string> {
+    this.forks.push(request);
+    return randomUUID();
+  }
 
   async listModels(): Promise<ModelInfo[]> {
     return structuredClone(this.models);

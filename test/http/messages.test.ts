@@ -61,6 +61,8 @@ describe('messages', () => {
         numTurns: 1,
         stopReason: 'end_turn',
         status: 'completed',
+        // The workspace snapshots saw no file change.
+        changes: [],
       });
       expect(h.runner.prompts).toEqual(['Write a Python hello world program']);
       expect(rateLimitHeaders(res)).toMatchObject({ limit: 100, remaining: 99 });
@@ -163,6 +165,7 @@ describe('messages', () => {
       const res = await send({ prompt: 'second' });
       const body = expectError(res, 409, 'SESSION_BUSY');
       expect(body.error.details).toEqual({ sessionId: id, runningMessageId: first.json().messageId });
+      await h.runner.until(() => h.runner.prompts.length > 0);
       expect(h.runner.prompts).toEqual(['long']);
     });
 

@@ -11,12 +11,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KEY_A, KEY_B, createSession, expectError, keyRecord, type Harness } from './harness.js';
 
 export interface RouteCase {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /**
    * The route as registered; `:id` is replaced by a session of KEY_A, or for admin routes by a
    * throwaway key made for the test.
    */
   url: string;
+  /** A query string a valid call needs (`path=…`), without the `?`. */
+  query?: string;
   /** A valid body, for routes that take one. */
   body?: object;
   /** The status of a valid call (what `Authorization: Bearer` must reach). */
@@ -54,6 +56,41 @@ export const AUTHENTICATED_ROUTES: readonly RouteCase[] = [
     ok: 404,
     access: 'write',
   },
+  { method: 'GET', url: '/api/v1/sessions/:id/files', ok: 200, access: 'read' },
+  // The suite's sessions have no such file: a valid call reaches the 404 of a missing one.
+  {
+    method: 'GET',
+    url: '/api/v1/sessions/:id/files/content',
+    query: 'path=none.txt',
+    ok: 404,
+    access: 'read',
+  },
+  {
+    method: 'PUT',
+    url: '/api/v1/sessions/:id/files/content',
+    query: 'path=suite.json',
+    body: { any: 'bytes' },
+    ok: 201,
+    access: 'write',
+  },
+  {
+    method: 'DELETE',
+    url: '/api/v1/sessions/:id/files/content',
+    query: 'path=none.txt',
+    ok: 404,
+    access: 'write',
+  },
+  { method: 'GET', url: '/api/v1/sessions/:id/archive', ok: 200, access: 'read' },
+  // No such turn: the 404 of an unknown message (diff, rewind) or of no completed turn (fork).
+  { method: 'GET', url: '/api/v1/sessions/:id/diff', query: 'messageId=msg_none', ok: 404, access: 'read' },
+  {
+    method: 'POST',
+    url: '/api/v1/sessions/:id/rewind',
+    body: { messageId: 'msg_none' },
+    ok: 404,
+    access: 'write',
+  },
+  { method: 'POST', url: '/api/v1/sessions/:id/fork', body: {}, ok: 404, access: 'write' },
   { method: 'GET', url: '/api/v1/admin/keys', ok: 200, access: 'admin' },
   { method: 'POST', url: '/api/v1/admin/keys', body: { name: 'suite key' }, ok: 201, access: 'admin' },
   { method: 'GET', url: '/api/v1/admin/keys/:id', ok: 200, access: 'admin' },
@@ -126,14 +163,14 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
       route.url
         .replace(':id', route.access === 'admin' ? targetKeyId : sessionId)
         .replace(':requestId', 'perm_none')
-        .replace(':messageId', 'msg_none');
+        .replace(':messageId', 'msg_none') + (route.query ? `?${route.query}` : '');
     /** A key that may call the route. */
     const allowedKey = (route: RouteCase) => (route.access === 'admin' ? KEY_ADMIN : KEY_A);
 
     const call = (route: RouteCase, headers: Record<string, string>, query = '') =>
       h.app.inject({
         method: route.method,
-        url: urlOf(route) + query,
+        url: urlOf(route) + (route.query ? query.replace(/^\?/, '&') : query),
         headers,
         ...(route.body ? { payload: route.body } : {}),
       });

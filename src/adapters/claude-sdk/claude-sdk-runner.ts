@@ -22,6 +22,7 @@ import type {
 import type { TranscriptStore } from '../../domain/stores.js';
 import { buildChildEnv } from './child-env.js';
 import { ClaudeProcess } from './claude-process.js';
+import { forkConversation } from './conversation-fork.js';
 import { NO_CREDENTIALS_HINT } from '../../domain/no-credentials.js';
 import { credentialsStatus } from './credentials.js';
 import { FALLBACK_MODELS } from './fallback-models.js';
@@ -229,6 +230,17 @@ export class ClaudeSdkRunner implements AgentRunner {
       allowed: false,
       reason: 'the server runs as root and Claude Code is not sandboxed (SANDBOX_MODE)',
     };
+  }
+
+  async forkConversation(request: {
+    claudeSessionId: string;
+    cwd: string;
+    upToUuid: string | null;
+    targetCwd: string;
+  }): Promise<string> {
+    const transcripts = this.options.transcripts;
+    if (!transcripts) throw new Error('conversation copies need the transcript store');
+    return forkConversation(transcripts, request);
   }
 
   async close(): Promise<void> {

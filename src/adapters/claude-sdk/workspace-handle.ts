@@ -98,3 +98,14 @@ function fdPath(fd: number): string | null {
     return null;
   }
 }
+
+/**
+ * The recorded workspace's real path, checked as `openWorkspace` checks it (still the same real
+ * directory, reached through no symlink), or FORBIDDEN. For the server's own work on a workspace
+ * (the files API, its snapshots), which must never follow a folder swapped for a link to `/`.
+ */
+export function verifiedWorkspacePath(recorded: string, places: WorkspacePlaces): string {
+  const handle = openWorkspace(recorded, places);
+  handle.close();
+  return fs.realpathSync(recorded);
+}

@@ -70,7 +70,13 @@ function applyPatch<T extends object, F extends keyof T>(
 }
 
 const KEY_PATCH_FIELDS: (keyof KeyPatch)[] = ['name', 'lastUsedAt', 'revokedAt', 'policy'];
-const SESSION_PATCH_FIELDS: (keyof SessionPatch)[] = ['status', 'lastActivityAt', 'endedAt', 'endReason'];
+const SESSION_PATCH_FIELDS: (keyof SessionPatch)[] = [
+  'status',
+  'lastActivityAt',
+  'endedAt',
+  'endReason',
+  'claudeSessionId',
+];
 const TURN_FINISH_FIELDS: (keyof TurnFinish)[] = [
   'status',
   'endedAt',

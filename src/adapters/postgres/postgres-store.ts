@@ -262,7 +262,8 @@ export class PostgresStore
          status           = CASE WHEN $2 THEN $3 ELSE status END,
          last_activity_at = CASE WHEN $4 THEN $5::bigint ELSE last_activity_at END,
          ended_at         = CASE WHEN $6 THEN $7::bigint ELSE ended_at END,
-         end_reason       = CASE WHEN $8 THEN $9 ELSE end_reason END
+         end_reason       = CASE WHEN $8 THEN $9 ELSE end_reason END,
+         claude_session_id = CASE WHEN $10 THEN $11 ELSE claude_session_id END
        WHERE id = $1`,
       [
         id,
@@ -274,6 +275,8 @@ export class PostgresStore
         patch.endedAt ?? null,
         patch.endReason !== undefined,
         patch.endReason ?? null,
+        patch.claudeSessionId !== undefined,
+        patch.claudeSessionId ?? null,
       ],
     );
   }

@@ -215,6 +215,8 @@ export class SqliteStore
       ended_at: patch.endedAt ?? null,
       set_end_reason: given(patch.endReason),
       end_reason: patch.endReason ?? null,
+      set_claude_session_id: given(patch.claudeSessionId),
+      claude_session_id: patch.claudeSessionId ?? null,
     });
   }
 

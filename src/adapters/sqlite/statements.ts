@@ -41,6 +41,8 @@ export interface SessionPatchParams {
   ended_at: number | null;
   set_end_reason: Flag;
   end_reason: string | null;
+  set_claude_session_id: Flag;
+  claude_session_id: string | null;
 }
 
 const KEY_COLUMNS = 'id, name, prefix, hash, role, policy_json, created_at, last_used_at, revoked_at';
@@ -99,7 +101,8 @@ export function prepareStatements(db: BetterSqlite3.Database) {
          status           = CASE WHEN @set_status           THEN @status           ELSE status           END,
          last_activity_at = CASE WHEN @set_last_activity_at THEN @last_activity_at ELSE last_activity_at END,
          ended_at         = CASE WHEN @set_ended_at         THEN @ended_at         ELSE ended_at         END,
-         end_reason       = CASE WHEN @set_end_reason       THEN @end_reason       ELSE end_reason       END
+         end_reason       = CASE WHEN @set_end_reason       THEN @end_reason       ELSE end_reason       END,
+         claude_session_id = CASE WHEN @set_claude_session_id THEN @claude_session_id ELSE claude_session_id END
        WHERE id = @id`,
     ),
 

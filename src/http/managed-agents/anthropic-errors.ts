@@ -20,6 +20,8 @@ const ANTHROPIC_TYPE: Record<ErrorCode, string> = {
   SESSION_NOT_FOUND: 'not_found_error',
   PERMISSION_REQUEST_NOT_FOUND: 'not_found_error',
   NOT_FOUND: 'not_found_error',
+  RANGE_NOT_SATISFIABLE: 'invalid_request_error',
+  GIT_CLONE_FAILED: 'api_error',
   REQUEST_TIMEOUT: 'timeout_error',
   CURSOR_EXPIRED: 'invalid_request_error',
   SESSION_BUSY: 'invalid_request_error',

@@ -83,10 +83,13 @@ export function registerMessageRoutes(app: FastifyInstance, deps: AppDeps): void
     const page = parseOrThrow(listMessagesQuery, request.query, 'query');
     // Any instance reads the history from the shared store.
     await placement.view(keyOf(request), id);
-    const result = await events.history(id, page);
+    const [result, rewound] = await Promise.all([events.history(id, page), deps.history.rewoundTurns(id)]);
     return {
       sessionId: id,
-      messages: result.items,
+      // A rewound turn's messages stay in the history, marked.
+      messages: result.items.map((item) =>
+        rewound.has((item as { turnId: string }).turnId) ? { ...(item as object), rewound: true } : item,
+      ),
       pagination: {
         limit: page.limit,
         offset: page.offset,

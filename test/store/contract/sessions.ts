@@ -92,6 +92,15 @@ export function sessionsContract(ctx: ContractContext): void {
       expect(await ctx.stores().sessions.getSession('ses_9')).toBeNull();
     });
 
+    it('updateSession moves a session to another Claude Code conversation (a rewind)', async () => {
+      await twoKeys(ctx.stores());
+      const session = makeSession('key_a');
+      await ctx.stores().sessions.insertSession(session);
+      const other = '7c0a4ab7-8d43-4f4e-9c4c-3f5d0c1e2a9b';
+      await ctx.stores().sessions.updateSession('ses_1', { claudeSessionId: other });
+      expect(await ctx.stores().sessions.getSession('ses_1')).toEqual({ ...session, claudeSessionId: other });
+    });
+
     it('lists a key’s active sessions newest first (ties by id), with paging and the total', async () => {
       await twoKeys(ctx.stores());
       const created = { ses_1: T0 + 1, ses_2: T0 + 3, ses_3: T0 + 2, ses_4: T0 + 3, ses_5: T0 + 4 };
