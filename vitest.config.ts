@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Two projects: `unit` (the domain with fakes, HTTP through inject, the stores' contracts, the
  * repository's own checks: seconds) and `e2e` (the real server with the real Claude Code binary
- * and the fake model API, the key CLI as a process, the seed's client examples: minutes).
+ * and the fake model API, the key CLI as a process, the seed's client examples, the web console
+ * in Chromium: minutes).
  * `npm test` runs both; `npm run test:unit`, `test:e2e` and `test:watch` one.
  */
 const UNIT = [
@@ -12,6 +13,7 @@ const UNIT = [
   'test/store/**/*.test.ts',
   'test/redis/**/*.test.ts',
   'test/repo/**/*.test.ts',
+  'console/**/*.test.ts',
 ];
 const E2E = ['test/e2e/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/clients/**/*.test.ts'];
 

@@ -14,7 +14,8 @@
 #                                       running on 127.0.0.1:5432 and :6379, or starts throwaway
 #                                       servers from these binaries on free ports). And tmux (the
 #                                       terminal client is tested in a real terminal) and chromium
-#                                       (the /docs reference page is checked in headless Chromium).
+#                                       (the /docs reference page and the web
+#                                       console are checked in headless Chromium).
 #
 # Quiet and idempotent when everything is there. When something is missing and we are root with
 # apt-get, installs it from Debian (PyPI and Go toolchain downloads are not used); otherwise prints

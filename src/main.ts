@@ -67,6 +67,7 @@ async function listenOn(
   logger.info(
     {
       url: `${url}/api/v1`,
+      console: `${url}/console/`,
       dataDir: config.dataDir,
       claudeCode: deps.runner.version(),
       ...(config.instanceUrl ? { instanceUrl: config.instanceUrl } : {}),

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { API_PREFIX } from './api-prefix.js';
 import type { AppDeps } from './app-deps.js';
+import { registerConsole } from './console.js';
 import { registerAuth } from './plugins/auth.js';
 import { clientErrorHandler } from './plugins/client-errors.js';
 import { invalidUrl } from '../domain/error-situations.js';
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     },
     { prefix: API_PREFIX },
   );
+  await registerConsole(app);
   // Anthropic's Managed Agents API, for its official SDKs (docs/managed-agents.md).
   await registerManagedAgents(app, deps);
   registerReferencePage(app);

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       '  │ Claude Code is real; the model is not. Nothing leaves this machine.  │',
       '  └──────────────────────────────────────────────────────────────────────┘',
       '',
+      `  Console: ${running.url}/console/ (sign in with an API key)`,
       `  API: ${running.url}/api/v1`,
       // The key CLI defaults to ./data, the real server's: it needs the demo's data dir.
       `  Keys: npm run cli -- keys list --data-dir ${shellWord(dataDir)}`,

@@ -14,7 +14,6 @@ describe('errors and request ids on every route', () => {
   it.each([
     ['GET', '/api/v1/nope'],
     ['GET', '/nope'],
-    ['GET', '/'],
     ['PUT', '/api/v1/sessions'],
     ['PATCH', '/api/v1/sessions/sess_x'],
     ['POST', '/api/v1/models'],

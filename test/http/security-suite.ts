@@ -5,6 +5,7 @@
  * the route (a missing scope; an ordinary key on an admin route). A route the app serves but this
  * table does not list fails the suite, so a new route cannot skip these checks.
  */
+import { CONSOLE_ROUTES } from '../../src/http/console.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KEY_A, KEY_B, createSession, expectError, keyRecord, type Harness } from './harness.js';
@@ -175,7 +176,13 @@ export function describeSecuritySuite(name: string, start: () => Promise<Harness
       });
 
     it('lists every route the app serves', () => {
-      const listed = [...AUTHENTICATED_ROUTES.map((r) => `${r.method} ${r.url}`), ...PUBLIC_ROUTES].sort();
+      const listed = [
+        ...AUTHENTICATED_ROUTES.map((r) => `${r.method} ${r.url}`),
+        ...PUBLIC_ROUTES,
+        // The web console's page (src/http/console.ts): no key, and no API behind it. The
+        // router, which ignores trailing slashes, prints `/console/*` as `/console*`.
+        ...CONSOLE_ROUTES.map((route) => route.replace('/console/*', '/console*')),
+      ].sort();
       // The Managed Agents API (/v1) answers in Anthropic's error format: its own checks are in
       // test/http/managed-agents-security.test.ts.
       expect(routesOf(h.app).filter((r) => !r.split(' ')[1]?.startsWith('/v1/'))).toEqual(listed);

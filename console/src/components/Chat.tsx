@@ -1,0 +1,148 @@
+/** One session's conversation: its turns, open approvals, the prompt box and the stop button. */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, describeError, type Api } from '../api.js';
+import { SessionFeed } from '../session-feed.js';
+import { isBusy, type PermissionRequest, type Transcript } from '../transcript.js';
+import { TurnView } from './TurnView.js';
+
+export function Chat(props: { api: Api; sessionId: string; onTurnEnded: () => void; onGone: () => void }) {
+  const { api, sessionId } = props;
+  const feed = useMemo(() => new SessionFeed(api, sessionId), [sessionId]);
+  const [transcript, setTranscript] = useState<Transcript>(feed.state);
+  const [prompt, setPrompt] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const busy = isBusy(transcript);
+  const wasBusy = useRef(busy);
+
+  useEffect(() => {
+    const unsubscribe = feed.subscribe(setTranscript);
+    feed.open().catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) props.onGone();
+      else setError(describeError(err));
+    });
+    return () => {
+      unsubscribe();
+      feed.close();
+    };
+  }, [feed]);
+
+  // The session list shows status and cost: refresh it when a turn ends.
+  useEffect(() => {
+    if (wasBusy.current && !busy) props.onTurnEnded();
+    wasBusy.current = busy;
+  }, [busy]);
+
+  const act = async (action: () => Promise<void>) => {
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  const send = () => {
+    const text = prompt;
+    if (!text.trim()) return;
+    void act(async () => {
+      await feed.send(text);
+      setPrompt('');
+    });
+  };
+
+  // Esc stops the running turn, as it does in Claude Code's terminal.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && isBusy(feed.state)) void act(() => feed.interrupt());
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [feed]);
+
+  return (
+    <section class="chat" aria-label={`Session ${sessionId}`}>
+      <h2 class="chat-title">{sessionId}</h2>
+      <ol class="turns" aria-label="Conversation">
+        {transcript.turns.map((turn) => (
+          <TurnView key={turn.messageId} turn={turn} tools={transcript.tools} />
+        ))}
+      </ol>
+      {transcript.pending.map((request) => (
+        <Approval
+          key={request.requestId}
+          request={request}
+          onAnswer={(decision, remember) => act(() => feed.answer(request.requestId, decision, remember))}
+        />
+      ))}
+      <div class="status" role="status" aria-live="polite">
+        {transcript.notice && <span class="error">{transcript.notice.message}</span>}
+        {busy && !transcript.notice && <span>Claude Code is working… (Esc stops it)</span>}
+      </div>
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      <form
+        class="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          send();
+        }}
+      >
+        <label for="prompt">Message</label>
+        <textarea
+          id="prompt"
+          rows={3}
+          value={prompt}
+          placeholder="Ask Claude Code… (Enter sends, Shift+Enter for a new line)"
+          onInput={(e) => setPrompt(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              send();
+            }
+          }}
+        />
+        <div class="composer-buttons">
+          <button type="submit">Send</button>
+          <button type="button" class="stop" disabled={!busy} onClick={() => act(() => feed.interrupt())}>
+            Stop
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function Approval(props: {
+  request: PermissionRequest;
+  onAnswer: (decision: 'allow' | 'deny', remember: boolean) => void;
+}) {
+  const { request, onAnswer } = props;
+  const headingId = `approval-${request.requestId}`;
+  return (
+    <section class="approval" role="group" aria-labelledby={headingId}>
+      <h3 id={headingId}>Claude Code asks to use {request.toolName}</h3>
+      {request.description && <p>{request.description}</p>}
+      {request.decisionReason && <p class="hint">{request.decisionReason}</p>}
+      <pre>{JSON.stringify(request.input, null, 2)}</pre>
+      {request.expiresAt && (
+        <p class="hint">
+          Without an answer by {new Date(request.expiresAt).toLocaleTimeString()} the server decides.
+        </p>
+      )}
+      <div class="approval-buttons">
+        <button type="button" onClick={() => onAnswer('allow', false)}>
+          Allow
+        </button>
+        <button type="button" onClick={() => onAnswer('deny', false)}>
+          Deny
+        </button>
+        <button type="button" onClick={() => onAnswer('allow', true)}>
+          Allow and remember
+        </button>
+      </div>
+    </section>
+  );
+}
