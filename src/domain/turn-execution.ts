@@ -124,8 +124,9 @@ export class TurnExecution {
         }
       }
     } catch (err) {
-      if (run.interrupted && err instanceof WaitAborted) {
-        // Stopped (interrupted, timed out, ended) while it waited for a process: it never ran.
+      if ((run.interrupted && err instanceof WaitAborted) || session.ending) {
+        // Stopped (interrupted, timed out, ended) while it waited for a process, or its session
+        // ended (DELETE) before the prompt reached Claude Code: it never ran.
         outcome = { kind: 'result', result: { ...NOT_RUN } };
       } else if (err instanceof ApiError) {
         // A refusal to start Claude Code (its workspace was moved, no slot freed in time) is the

@@ -391,8 +391,10 @@ export class TurnService {
   private launch(session: SessionRuntime, run: TurnRun): void {
     void this.deps.sessions.touch(session).catch(() => undefined);
     void (async () => {
-      await appendStatus(this.deps.events, session.id, run.id, 'running', {}).catch(() => undefined);
+      // The snapshot before the turn first: once a client is told `running`, the prompt goes to
+      // Claude Code at once (a DELETE or interrupt then finds the turn where it always did).
       await this.deps.checkpoints?.beforeTurn(session.record, run.id);
+      await appendStatus(this.deps.events, session.id, run.id, 'running', {}).catch(() => undefined);
       const execution = new TurnExecution(this.deps, session, run);
       const ending = await execution.execute();
       await this.finish(session, run, await this.withChanges(session, run, ending));

@@ -383,6 +383,21 @@ describe('workspace files', () => {
     }
   });
 
+  it('a clone that fails with credentials in the URL is a 502 that never shows them', async () => {
+    h = await startApp({ GIT_REMOTES: 'http://127.0.0.1:1/' });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: S,
+      headers: auth(),
+      payload: { git: { url: 'http://alice:hunter2-secret@127.0.0.1:1/repo.git' } },
+    });
+    const body = expectError(res, 502, 'GIT_CLONE_FAILED');
+    expect(body.error.details).toMatchObject({ url: 'http://127.0.0.1:1/repo.git', reason: 'failed' });
+    expect(res.body).not.toContain('hunter2');
+    expect(res.body).not.toContain('alice');
+    expect(fs.readdirSync(path.join(h.dataDir, 'workspaces'))).toEqual([]);
+  });
+
   it('with no gitRemotes a git seed is refused', async () => {
     h = await startApp();
     const refused = await h.app.inject({

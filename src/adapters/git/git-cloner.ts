@@ -62,7 +62,9 @@ export class GitCloner implements RepositorySeeder {
     const allowed = this.deps.policies.of(key).gitRemotes;
     if (!remoteAllowed(safeUrl, allowed)) throw gitRemoteNotAllowed(safeUrl, allowed);
 
-    const secrets = [url.username, url.password].filter((s) => s.length > 0).map(decodeURIComponent);
+    const secrets = [url.username, url.password]
+      .filter((s) => s.length > 0)
+      .flatMap((s) => [s, safeDecode(s)]);
     const redact = (text: string): string =>
       secrets.reduce((t, s) => t.split(s).join('***'), text.split(seed.url).join(safeUrl));
     const temp = path.join(path.dirname(cwd), `.clone-${randomUUID()}`);
@@ -99,5 +101,13 @@ async function moveInto(from: string, to: string): Promise<void> {
   await fs.rm(path.join(to, '.git'), { recursive: true, force: true });
   for (const name of await fs.readdir(from)) {
     await fs.rename(path.join(from, name), path.join(to, name));
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
