@@ -211,6 +211,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sessions/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A folder of the session's workspace (or, `recursive=true`, its whole tree) */
+        get: operations["listFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/files/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the workspace: its raw bytes, streamed (ranges and conditional GETs)
+         * @description `Content-Type` by extension (`application/octet-stream` when unknown). A folder is 400, a missing file 404, a `Range` outside the file 416 `RANGE_NOT_SATISFIABLE`.
+         */
+        get: operations["downloadFile"];
+        /**
+         * Write a file of the workspace from the raw body (parents made; atomic)
+         * @description Over FILE_UPLOAD_LIMIT_BYTES or WORKSPACE_MAX_BYTES: 413 (`details.limit`). While a turn runs or waits, or another change of the workspace is under way: 409 `SESSION_BUSY`.
+         */
+        put: operations["uploadFile"];
+        post?: never;
+        /** Remove a file or a symlink of the workspace (never a folder) */
+        delete: operations["deleteFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A folder of the workspace (default: all of it) as a streamed tar.gz */
+        get: operations["downloadArchive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a turn (`messageId`) or a range of turns (`from`, `to`) changed in the workspace
+         * @description A unified diff (`text/x-diff`), or with `format=json` each file with its hunks. A turn not of the session, or without a checkpoint, is 404 `NOT_FOUND`.
+         */
+        get: operations["getDiff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/rewind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put the workspace and/or the conversation back to before a turn
+         * @description The answer is the stored `rewound` event. Refused while a turn runs or waits (409); a turn already rewound is 400, an unknown one 404.
+         */
+        post: operations["rewindSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new session from after a turn: its conversation up to it, a copy of its workspace */
+        post: operations["forkSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/usage": {
         parameters: {
             query?: never;
@@ -466,15 +582,32 @@ export interface components {
             status: "completed" | "interrupted";
             /** @constant */
             costSimulated?: true;
-            changes?: {
-                path: string;
-                /** @enum {string} */
-                status: "added" | "modified" | "deleted" | "renamed";
-                previousPath?: string;
-                additions: number;
-                deletions: number;
-                binary: boolean;
-            }[];
+            changes?: components["schemas"]["FileChange"][];
+        };
+        FileChange: {
+            path: string;
+            /** @enum {string} */
+            status: "added" | "modified" | "deleted" | "renamed";
+            previousPath?: string;
+            additions: number;
+            deletions: number;
+            binary: boolean;
+        };
+        FilesChangedEvent: {
+            sessionId: string;
+            messageId: string;
+            checkpoint: string;
+            files: components["schemas"]["FileChange"][];
+        };
+        RewoundEvent: {
+            sessionId: string;
+            messageId: string;
+            files: boolean;
+            conversation: boolean;
+            rewoundMessageIds: string[];
+            checkpoint: string | null;
+            /** @description ISO 8601 time, UTC */
+            at: string;
         };
         SessionSummary: {
             sessionId: string;
@@ -516,6 +649,10 @@ export interface components {
             messageCount: number;
             currentMessageId: string | null;
             claudeSessionId: string;
+            forkedFrom?: {
+                sessionId: string;
+                messageId: string;
+            };
             /** @enum {string} */
             process: "live" | "parked";
             config: {
@@ -713,35 +850,52 @@ export interface components {
             key: components["schemas"]["Key"];
             secret: string;
         };
+        WorkspaceListing: {
+            path: string;
+            entries: {
+                name: string;
+                path: string;
+                /** @enum {string} */
+                type: "file" | "dir" | "symlink";
+                size: number;
+                /** @description ISO 8601 time, UTC */
+                modifiedAt: string;
+            }[];
+            truncated?: boolean;
+        };
+        WrittenFile: {
+            path: string;
+            size: number;
+            sha256: string;
+        };
+        DiffFile: {
+            path: string;
+            /** @enum {string} */
+            status: "added" | "modified" | "deleted" | "renamed";
+            previousPath?: string;
+            additions: number;
+            deletions: number;
+            binary: boolean;
+            hunks: {
+                header: string;
+                oldStart: number;
+                oldLines: number;
+                newStart: number;
+                newLines: number;
+                lines: string[];
+            }[];
+        };
+        WorkspaceDiff: {
+            sessionId: string;
+            from: string;
+            to: string;
+            files: components["schemas"]["DiffFile"][];
+        };
         GetOpenApiDocument200: {
             [key: string]: unknown;
         };
         SendMessage202: components["schemas"]["MessageAccepted"] | components["schemas"]["TurnState"];
         GetTurn200: components["schemas"]["TurnState"] | components["schemas"]["TurnCompletion"];
-        FilesChangedEvent: {
-            sessionId: string;
-            messageId: string;
-            checkpoint: string;
-            files: {
-                path: string;
-                /** @enum {string} */
-                status: "added" | "modified" | "deleted" | "renamed";
-                previousPath?: string;
-                additions: number;
-                deletions: number;
-                binary: boolean;
-            }[];
-        };
-        RewoundEvent: {
-            sessionId: string;
-            messageId: string;
-            files: boolean;
-            conversation: boolean;
-            rewoundMessageIds: string[];
-            checkpoint: string | null;
-            /** @description ISO 8601 time, UTC */
-            at: string;
-        };
         CreateSessionRequest: {
             model?: string;
             /** @enum {string} */
@@ -790,6 +944,19 @@ export interface components {
                 [key: string]: unknown;
             };
             remember?: boolean;
+        };
+        RewindSessionRequest: {
+            messageId: string;
+            /** @default true */
+            files?: boolean;
+            /** @default true */
+            conversation?: boolean;
+        };
+        ForkSessionRequest: {
+            messageId?: string;
+            metadata?: {
+                [key: string]: unknown;
+            };
         };
         CreateKeyRequest: {
             name: string;
@@ -932,6 +1099,14 @@ export interface components {
         IdempotencyKey: string;
         /** @description Resume after this event (an EventSource sends it when it reconnects). */
         LastEventId: string;
+        /** @description One range of bytes (`bytes=0-99`, `bytes=100-`, `bytes=-100`): a 206 with that part; a range outside the file is 416. Several ranges, or a malformed one, get the whole file. */
+        Range: string;
+        /** @description An `ETag` or date: the `Range` is honoured only while the file is unchanged. */
+        IfRange: string;
+        /** @description The `ETag` you have: 304 (no body) while the file is unchanged. */
+        IfNoneMatch: string;
+        /** @description An HTTP date: 304 (no body) when the file was not modified since. */
+        IfModifiedSince: string;
         /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
         RequestId: string;
     };
@@ -1519,6 +1694,24 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `GIT_CLONE_FAILED`. */
+            502: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "GIT_CLONE_FAILED";
                         };
                     };
                 };
@@ -3306,6 +3499,1428 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listFiles: {
+        parameters: {
+            query?: {
+                path?: string;
+                recursive?: "0" | "1" | "true" | "false";
+            };
+            header?: {
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries, sorted. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceListing"];
+                };
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`, `NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    downloadFile: {
+        parameters: {
+            query: {
+                path: string;
+            };
+            header?: {
+                /** @description One range of bytes (`bytes=0-99`, `bytes=100-`, `bytes=-100`): a 206 with that part; a range outside the file is 416. Several ranges, or a malformed one, get the whole file. */
+                Range?: components["parameters"]["Range"];
+                /** @description An `ETag` or date: the `Range` is honoured only while the file is unchanged. */
+                "If-Range"?: components["parameters"]["IfRange"];
+                /** @description The `ETag` you have: 304 (no body) while the file is unchanged. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date: 304 (no body) when the file was not modified since. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The size of the body in bytes (of the range, for a 206). */
+                    "Content-Length": number;
+                    /** @description A weak validator of the file's size and modification time (for `If-None-Match`, `If-Range`). */
+                    ETag: string;
+                    /** @description The file's modification time (HTTP date; for `If-Modified-Since`). */
+                    "Last-Modified": string;
+                    /** @description `bytes`: a `Range` of bytes may be asked for. */
+                    "Accept-Ranges": "bytes";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description The bytes of the one `Range` asked for. */
+            206: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description The size of the body in bytes (of the range, for a 206). */
+                    "Content-Length": number;
+                    /** @description The bytes sent and the size of the whole file (`bytes 0-99/1234`). */
+                    "Content-Range": string;
+                    /** @description A weak validator of the file's size and modification time (for `If-None-Match`, `If-Range`). */
+                    ETag: string;
+                    /** @description The file's modification time (HTTP date; for `If-Modified-Since`). */
+                    "Last-Modified": string;
+                    /** @description `bytes`: a `Range` of bytes may be asked for. */
+                    "Accept-Ranges": "bytes";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description `If-None-Match` / `If-Modified-Since`: the file is unchanged (no body). */
+            304: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description A weak validator of the file's size and modification time (for `If-None-Match`, `If-Range`). */
+                    ETag: string;
+                    /** @description The file's modification time (HTTP date; for `If-Modified-Since`). */
+                    "Last-Modified": string;
+                    /** @description `bytes`: a `Range` of bytes may be asked for. */
+                    "Accept-Ranges": "bytes";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`, `NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `RANGE_NOT_SATISFIABLE`. */
+            416: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "RANGE_NOT_SATISFIABLE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    uploadFile: {
+        parameters: {
+            query: {
+                path: string;
+            };
+            header?: {
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes, of any content type (none: an empty file). */
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description An existing file was replaced. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WrittenFile"];
+                };
+            };
+            /** @description A new file was made. */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WrittenFile"];
+                };
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_BUSY`. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_BUSY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "PAYLOAD_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteFile: {
+        parameters: {
+            query: {
+                path: string;
+            };
+            header?: {
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`, `NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_BUSY`. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_BUSY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "PAYLOAD_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    downloadArchive: {
+        parameters: {
+            query?: {
+                path?: string;
+            };
+            header?: {
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive (symlinks stored as links; `.git` included). */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description `attachment` with the archive's file name (`<sessionId>.tar.gz`). */
+                    "Content-Disposition": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": unknown;
+                };
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`, `NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getDiff: {
+        parameters: {
+            query?: {
+                messageId?: string;
+                from?: string;
+                to?: string;
+                format?: "diff" | "json";
+            };
+            header?: {
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The diff: `text/x-diff` (default), or JSON (`format=json`). */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceDiff"];
+                    "text/x-diff": string;
+                };
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`, `NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    rewindSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RewindSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description Rewound. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RewoundEvent"];
+                };
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`, `NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_BUSY`. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_BUSY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "PAYLOAD_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INTERNAL_ERROR";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SERVICE_UNAVAILABLE`. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SERVICE_UNAVAILABLE";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    forkSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ForkSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description The new session (its details have `forkedFrom`). */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /** @description Where the new resource is. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSummary"];
+                };
+            };
+            /** @description Error: `INVALID_REQUEST`. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "INVALID_REQUEST";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `MISSING_API_KEY`, `INVALID_API_KEY`. */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "MISSING_API_KEY" | "INVALID_API_KEY";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "FORBIDDEN";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `SESSION_NOT_FOUND`, `NOT_FOUND`. */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "PAYLOAD_TOO_LARGE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "UNSUPPORTED_MEDIA_TYPE";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `RATE_LIMIT_EXCEEDED`, `MAX_SESSIONS_REACHED`. */
+            429: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "RATE_LIMIT_EXCEEDED" | "MAX_SESSIONS_REACHED";
                         };
                     };
                 };

@@ -14,6 +14,7 @@ import { requestUserTexts, startFakeAnthropic, type FakeAnthropic } from '../../
 import { startServer } from '../../src/main.js';
 import { loadConfig } from '../../src/config/config.js';
 import { call } from '../helpers/http.js';
+import { assertDescribed, headerRecord } from '../helpers/openapi-contract.js';
 import { serverEnv, startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 import { expectError, type MessageView } from './support.js';
 
@@ -65,8 +66,9 @@ async function turn(
   return res.body as unknown as { messageId: string; response: string; changes: Change[] };
 }
 
+/** A request whose answer is not JSON (bytes, a diff); checked against the OpenAPI document too. */
 async function raw(stack: Stack, key: string, method: string, url: string, body?: Buffer | string) {
-  return fetch(`${stack.base}${url}`, {
+  const res = await fetch(`${stack.base}${url}`, {
     method,
     headers: {
       'x-api-key': key,
@@ -74,6 +76,14 @@ async function raw(stack: Stack, key: string, method: string, url: string, body?
     },
     ...(body !== undefined ? { body } : {}),
   });
+  assertDescribed({
+    method,
+    url: `${stack.base}${url}`,
+    status: res.status,
+    headers: headerRecord(res.headers),
+    body: await res.clone().text(),
+  });
+  return res;
 }
 
 /** The user texts of the next model request after `mark`. */
@@ -115,9 +125,7 @@ describe('the agent’s work through the API', () => {
     expect(download.headers.get('etag')).toBeTruthy();
 
     // files_changed is stored before the turn's complete.
-    const events = await fetch(`${stack.base}/sessions/${id}/stream?after=0`, {
-      headers: { 'x-api-key': key },
-    });
+    const events = await raw(stack, key, 'GET', `/sessions/${id}/stream?after=0`);
     const text = await events.text();
     const names = [...text.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
     // After the turn's last message, before its complete.

@@ -155,18 +155,23 @@ class OpenApiContract {
         problems.push(`a ${r.status} has no body, got ${JSON.stringify(r.body.slice(0, 200))}`);
       return problems;
     }
-    if (!(contentType in content)) {
+    const mediaType = mediaTypeOf(contentType, Object.keys(content));
+    if (mediaType === null) {
       problems.push(
         `content type ${contentType || '(none)'} is not one of ${Object.keys(content).join(', ')}`,
       );
       return problems;
     }
-    const schemaPointer = `${base}/content/${esc(contentType)}/schema`;
-    if (contentType === 'text/event-stream') {
+    const schemaPointer = `${base}/content/${esc(mediaType)}/schema`;
+    if (mediaType === 'text/event-stream') {
       for (const event of parseEvents(r.body)) problems.push(...this.eventProblems(event));
       return problems;
     }
-    this.check(schemaPointer, parseJson(r.body, problems), 'body', problems);
+    // A media type without a schema is raw octets (a file, an archive): any bytes are its.
+    if ((content[mediaType] as Json).schema === undefined) return problems;
+    // JSON is checked as the value it encodes; a text body (a diff) as the string it is.
+    const value = isJson(contentType) ? parseJson(r.body, problems) : r.body;
+    this.check(schemaPointer, value, 'body', problems);
     return problems;
   }
 
@@ -195,6 +200,24 @@ class OpenApiContract {
     for (const part of refPointer(maybeRef.$ref).split('/').slice(1)) node = (node as Json)[part];
     return node as Json;
   }
+}
+
+/**
+ * The media type of the document a response's content type falls under: the exact one, else the
+ * most specific range (`text/*`, then the any-type range), as OpenAPI resolves them.
+ */
+function mediaTypeOf(contentType: string, described: string[]): string | null {
+  if (contentType === '') return null;
+  const lower = contentType.toLowerCase();
+  const range = `${lower.split('/')[0]}/*`;
+  for (const candidate of [lower, range, '*/*']) {
+    if (described.includes(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isJson(contentType: string): boolean {
+  return /^application\/([\w.+-]+\+)?json$/i.test(contentType);
 }
 
 function refPointer(ref: string): string {

@@ -126,6 +126,8 @@ describe('diff, rewind and fork', () => {
 
     const key = await keyRecord(h, KEY_A);
     await h.store.updateKey(key.id, { policy: { maxConcurrentSessions: 2 } });
+    // Changed in the store behind the server's back: drop its key cache (KEY_CACHE_MS), as the admin API does.
+    h.deps.keys.forget();
     const capped = await h.app.inject({
       method: 'POST',
       url: `${S}/${id}/fork`,

@@ -174,4 +174,51 @@ describe('the response checker of the suites', () => {
     expect(contract.eventProblems({ id: '1', event: 'complete', data: '{"messageId":"m"}' })).not.toEqual([]);
     expect(contract.eventProblems({ id: '1', event: 'surprise', data: '{}' })).not.toEqual([]);
   });
+
+  it('matches raw bodies by media type or range: any bytes of a file, a diff as text, never an undescribed type', () => {
+    const file = {
+      'x-request-id': 'req_1',
+      ...limits,
+      'content-length': '4',
+      etag: 'W/"4-19b"',
+      'last-modified': 'Tue, 24 Nov 2026 21:00:00 GMT',
+      'accept-ranges': 'bytes',
+    };
+    const content = '/api/v1/sessions/sess_1/files/content?path=notes.md';
+    const markdown = { ...file, 'content-type': 'text/markdown; charset=utf-8' };
+    expect(
+      contract.problemsOf({ method: 'GET', url: content, status: 200, headers: markdown, body: '# hi' }),
+    ).toEqual([]);
+    expect(
+      contract.problemsOf({ method: 'GET', url: content, status: 206, headers: markdown, body: '# h' }),
+    ).toContainEqual(expect.stringContaining('Content-Range is required'));
+    const { etag: _etag, ...withoutEtag } = markdown;
+    expect(
+      contract.problemsOf({ method: 'GET', url: content, status: 200, headers: withoutEtag, body: '# hi' }),
+    ).toContainEqual(expect.stringContaining('ETag is required'));
+
+    const archive = {
+      method: 'GET',
+      url: '/api/v1/sessions/sess_1/archive',
+      status: 200,
+      body: 'x',
+      headers: { ...file, 'content-disposition': 'attachment; filename="sess_1.tar.gz"' },
+    };
+    expect(
+      contract.problemsOf({
+        ...archive,
+        headers: { ...archive.headers, 'content-type': 'application/gzip' },
+      }),
+    ).toEqual([]);
+    expect(
+      contract.problemsOf({ ...archive, headers: { ...archive.headers, 'content-type': 'text/html' } }),
+    ).toContainEqual(expect.stringContaining('content type text/html is not one of application/gzip'));
+
+    const diff = { method: 'GET', url: '/api/v1/sessions/sess_1/diff?messageId=m', status: 200 };
+    const text = { ...ok, ...limits, 'content-type': 'text/x-diff; charset=utf-8' };
+    expect(contract.problemsOf({ ...diff, headers: text, body: 'diff --git a/x b/x\n' })).toEqual([]);
+    expect(
+      contract.problemsOf({ ...diff, headers: { ...ok, ...limits }, body: JSON.stringify({ files: 'x' }) }),
+    ).not.toEqual([]);
+  });
 });

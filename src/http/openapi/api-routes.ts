@@ -6,10 +6,15 @@
  * document, so an entry cannot quietly drift from its route.
  */
 import type { ErrorCode } from '../../domain/errors.js';
-import { PermissionResolutionSchema, TurnCompletionSchema } from '../../domain/events.js';
+import { PermissionResolutionSchema, RewoundEventSchema, TurnCompletionSchema } from '../../domain/events.js';
 import {
+  archiveQuery,
   CreateKeyBody,
   CreateSessionBody,
+  diffQuery,
+  fileContentQuery,
+  filesListQuery,
+  forkBody,
   keyParams,
   listKeysQuery,
   listMessagesQuery,
@@ -17,6 +22,7 @@ import {
   messageParams,
   permissionDecisionBody,
   permissionParams,
+  rewindBody,
   sendMessageBody,
   sessionParams,
   streamBody,
@@ -41,6 +47,9 @@ import {
   SessionSummarySchema,
   TurnStateSchema,
   UsageReportSchema,
+  WorkspaceDiffSchema,
+  WorkspaceListingSchema,
+  WrittenFileSchema,
 } from './response-schemas.js';
 import type { ApiRouteSpec } from './route-spec.js';
 import { z } from 'zod';
@@ -70,6 +79,18 @@ const TURN_REFUSALS: ErrorCode[] = [
 
 /** A route that needs the session's process: with several instances it may be forwarded. */
 const OWNED_SESSION: ErrorCode[] = ['SESSION_NOT_FOUND', 'SERVICE_UNAVAILABLE'];
+
+/**
+ * A workspace path that leads out of it is FORBIDDEN (a common code); one that does not exist
+ * (or a turn without a checkpoint) NOT_FOUND.
+ */
+const WORKSPACE_READ: ErrorCode[] = [...OWNED_SESSION, 'NOT_FOUND'];
+
+/** A client's change to the workspace happens only between turns (else SESSION_BUSY). */
+const WORKSPACE_CHANGE: ErrorCode[] = [...OWNED_SESSION, 'SESSION_BUSY'];
+
+/** What a download of a file answers (with its validators, for conditional and ranged GETs). */
+const FILE_BYTES = { '*/*': 'bytes' } as const;
 
 export interface RouteLimits {
   /** TURN_TIMEOUT_MAX_MS: the upper bound of a message's `timeout`. */
@@ -151,6 +172,7 @@ export function apiRoutes(limits: RouteLimits): ApiRouteSpec[] {
         'BUDGET_EXCEEDED',
         'IDEMPOTENCY_KEY_REUSED',
         'SERVICE_UNAVAILABLE',
+        'GIT_CLONE_FAILED',
       ],
     },
     {
@@ -316,6 +338,155 @@ export function apiRoutes(limits: RouteLimits): ApiRouteSpec[] {
       body: permissionDecisionBody,
       responses: { 200: { description: 'Answered.', json: PermissionResolutionSchema } },
       errors: [...OWNED_SESSION, 'PERMISSION_REQUEST_NOT_FOUND'],
+    },
+    // --- workspace files -------------------------------------------------------------------------
+    {
+      method: 'get',
+      path: '/sessions/:id/files',
+      operationId: 'listFiles',
+      tag: 'Workspace files',
+      summary: "A folder of the session's workspace (or, `recursive=true`, its whole tree)",
+      access: 'read',
+      params: sessionParams,
+      query: filesListQuery,
+      responses: { 200: { description: 'The entries, sorted.', json: WorkspaceListingSchema } },
+      errors: WORKSPACE_READ,
+    },
+    {
+      method: 'get',
+      path: '/sessions/:id/files/content',
+      operationId: 'downloadFile',
+      tag: 'Workspace files',
+      summary: 'A file of the workspace: its raw bytes, streamed (ranges and conditional GETs)',
+      description:
+        '`Content-Type` by extension (`application/octet-stream` when unknown). A folder is 400, ' +
+        'a missing file 404, a `Range` outside the file 416 `RANGE_NOT_SATISFIABLE`.',
+      access: 'read',
+      params: sessionParams,
+      query: fileContentQuery,
+      requestHeaders: ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since'],
+      responses: {
+        200: {
+          description: "The file's bytes.",
+          raw: FILE_BYTES,
+          headers: ['Content-Length', 'ETag', 'Last-Modified', 'Accept-Ranges'],
+        },
+        206: {
+          description: 'The bytes of the one `Range` asked for.',
+          raw: FILE_BYTES,
+          headers: ['Content-Length', 'Content-Range', 'ETag', 'Last-Modified', 'Accept-Ranges'],
+        },
+        304: {
+          description: '`If-None-Match` / `If-Modified-Since`: the file is unchanged (no body).',
+          headers: ['ETag', 'Last-Modified', 'Accept-Ranges'],
+        },
+      },
+      errors: [...WORKSPACE_READ, 'RANGE_NOT_SATISFIABLE'],
+    },
+    {
+      method: 'put',
+      path: '/sessions/:id/files/content',
+      operationId: 'uploadFile',
+      tag: 'Workspace files',
+      summary: 'Write a file of the workspace from the raw body (parents made; atomic)',
+      description:
+        'Over FILE_UPLOAD_LIMIT_BYTES or WORKSPACE_MAX_BYTES: 413 (`details.limit`). While a turn ' +
+        'runs or waits, or another change of the workspace is under way: 409 `SESSION_BUSY`.',
+      access: 'write',
+      params: sessionParams,
+      query: fileContentQuery,
+      rawBody: { description: "The file's bytes, of any content type (none: an empty file)." },
+      responses: {
+        200: { description: 'An existing file was replaced.', json: WrittenFileSchema },
+        201: { description: 'A new file was made.', json: WrittenFileSchema },
+      },
+      errors: WORKSPACE_CHANGE,
+    },
+    {
+      method: 'delete',
+      path: '/sessions/:id/files/content',
+      operationId: 'deleteFile',
+      tag: 'Workspace files',
+      summary: 'Remove a file or a symlink of the workspace (never a folder)',
+      access: 'write',
+      params: sessionParams,
+      query: fileContentQuery,
+      responses: { 204: { description: 'Removed.' } },
+      errors: [...WORKSPACE_CHANGE, 'NOT_FOUND'],
+    },
+    {
+      method: 'get',
+      path: '/sessions/:id/archive',
+      operationId: 'downloadArchive',
+      tag: 'Workspace files',
+      summary: 'A folder of the workspace (default: all of it) as a streamed tar.gz',
+      access: 'read',
+      params: sessionParams,
+      query: archiveQuery,
+      responses: {
+        200: {
+          description: 'The archive (symlinks stored as links; `.git` included).',
+          raw: { 'application/gzip': 'bytes' },
+          headers: ['Content-Disposition'],
+        },
+      },
+      errors: WORKSPACE_READ,
+    },
+    // --- checkpoints: diff, rewind, fork --------------------------------------------------------
+    {
+      method: 'get',
+      path: '/sessions/:id/diff',
+      operationId: 'getDiff',
+      tag: 'Checkpoints',
+      summary: 'What a turn (`messageId`) or a range of turns (`from`, `to`) changed in the workspace',
+      description:
+        'A unified diff (`text/x-diff`), or with `format=json` each file with its hunks. A turn not ' +
+        'of the session, or without a checkpoint, is 404 `NOT_FOUND`.',
+      access: 'read',
+      params: sessionParams,
+      query: diffQuery,
+      responses: {
+        200: {
+          description: 'The diff: `text/x-diff` (default), or JSON (`format=json`).',
+          raw: { 'text/x-diff': 'text' },
+          json: WorkspaceDiffSchema,
+        },
+      },
+      errors: WORKSPACE_READ,
+    },
+    {
+      method: 'post',
+      path: '/sessions/:id/rewind',
+      operationId: 'rewindSession',
+      tag: 'Checkpoints',
+      summary: 'Put the workspace and/or the conversation back to before a turn',
+      description:
+        'The answer is the stored `rewound` event. Refused while a turn runs or waits (409); a turn ' +
+        'already rewound is 400, an unknown one 404.',
+      access: 'write',
+      params: sessionParams,
+      body: rewindBody,
+      responses: { 200: { description: 'Rewound.', json: RewoundEventSchema } },
+      errors: [...WORKSPACE_CHANGE, 'NOT_FOUND'],
+    },
+    {
+      method: 'post',
+      path: '/sessions/:id/fork',
+      operationId: 'forkSession',
+      tag: 'Checkpoints',
+      summary: 'A new session from after a turn: its conversation up to it, a copy of its workspace',
+      access: 'write',
+      rateLimitBucket: 'sessions',
+      params: sessionParams,
+      body: forkBody,
+      responses: {
+        201: {
+          description: 'The new session (its details have `forkedFrom`).',
+          json: SessionSummarySchema,
+          headers: ['Location'],
+        },
+      },
+      errors: [...OWNED_SESSION, 'NOT_FOUND', 'RATE_LIMIT_EXCEEDED', 'MAX_SESSIONS_REACHED'],
     },
     // --- usage ---------------------------------------------------------------------------------
     {

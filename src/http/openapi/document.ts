@@ -16,9 +16,12 @@ import {
   DeltaEventSchema,
   EVENT_CATALOGUE,
   EVENT_TYPES,
+  FileChangeSchema,
+  FilesChangedEventSchema,
   MessageViewSchema,
   PermissionRequestSchema,
   PermissionResolutionSchema,
+  RewoundEventSchema,
   StatusEventSchema,
   TurnCompletionSchema,
 } from '../../domain/events.js';
@@ -26,7 +29,13 @@ import { API_PREFIX } from '../api-prefix.js';
 import { ERROR_STATUS } from '../error-status.js';
 import { apiRoutes, type RouteLimits } from './api-routes.js';
 import * as R from './response-schemas.js';
-import { openApiPath, type ApiRouteSpec, type ResponseHeaderName, type ResponseSpec } from './route-spec.js';
+import {
+  openApiPath,
+  type ApiRouteSpec,
+  type RequestHeaderName,
+  type ResponseHeaderName,
+  type ResponseSpec,
+} from './route-spec.js';
 
 type Json = Record<string, unknown>;
 
@@ -45,6 +54,9 @@ const NAMED_RESPONSES: Array<[z.ZodType, string]> = [
   [PermissionResolutionSchema, 'PermissionResolution'],
   [DeltaEventSchema, 'DeltaEvent'],
   [TurnCompletionSchema, 'TurnCompletion'],
+  [FileChangeSchema, 'FileChange'],
+  [FilesChangedEventSchema, 'FilesChangedEvent'],
+  [RewoundEventSchema, 'RewoundEvent'],
   [R.SessionSummarySchema, 'SessionSummary'],
   [R.SessionDetailsSchema, 'SessionDetails'],
   [R.SessionListSchema, 'SessionList'],
@@ -60,6 +72,10 @@ const NAMED_RESPONSES: Array<[z.ZodType, string]> = [
   [R.KeySchema, 'Key'],
   [R.KeyListSchema, 'KeyList'],
   [R.CreatedKeySchema, 'CreatedKey'],
+  [R.WorkspaceListingSchema, 'WorkspaceListing'],
+  [R.WrittenFileSchema, 'WrittenFile'],
+  [R.DiffFileSchema, 'DiffFile'],
+  [R.WorkspaceDiffSchema, 'WorkspaceDiff'],
 ];
 
 const ref = (id: string): Json => ({ $ref: `#/components/schemas/${id}` });
@@ -102,7 +118,8 @@ export function errorCodesOf(route: ApiRouteSpec): ErrorCode[] {
   }
   if (route.method !== 'get') {
     codes.add('PAYLOAD_TOO_LARGE');
-    codes.add('UNSUPPORTED_MEDIA_TYPE');
+    // A raw body takes any content type; every other body is JSON or nothing.
+    if (!route.rawBody) codes.add('UNSUPPORTED_MEDIA_TYPE');
   }
   return ERROR_CODES.filter((c) => codes.has(c));
 }
@@ -118,6 +135,47 @@ const RESPONSE_HEADERS: Record<ResponseHeaderName, Json> = {
     required: true,
     schema: { type: 'string' },
   },
+  'Content-Length': {
+    description: 'The size of the body in bytes (of the range, for a 206).',
+    required: true,
+    schema: { type: 'integer', minimum: 0 },
+  },
+  ETag: {
+    description:
+      "A weak validator of the file's size and modification time (for `If-None-Match`, `If-Range`).",
+    required: true,
+    schema: { type: 'string' },
+  },
+  'Last-Modified': {
+    description: "The file's modification time (HTTP date; for `If-Modified-Since`).",
+    required: true,
+    schema: { type: 'string' },
+  },
+  'Accept-Ranges': {
+    description: '`bytes`: a `Range` of bytes may be asked for.',
+    required: true,
+    schema: { type: 'string', const: 'bytes' },
+  },
+  'Content-Range': {
+    description: 'The bytes sent and the size of the whole file (`bytes 0-99/1234`).',
+    required: true,
+    schema: { type: 'string', pattern: '^bytes [0-9]+-[0-9]+/[0-9]+$' },
+  },
+  'Content-Disposition': {
+    description: "`attachment` with the archive's file name (`<sessionId>.tar.gz`).",
+    required: true,
+    schema: { type: 'string', pattern: '^attachment; filename=' },
+  },
+};
+
+/** Request headers as components.parameters, by the name a route spec uses. */
+const REQUEST_HEADER_PARAMETERS: Record<RequestHeaderName, string> = {
+  'Idempotency-Key': 'IdempotencyKey',
+  'Last-Event-ID': 'LastEventId',
+  Range: 'Range',
+  'If-Range': 'IfRange',
+  'If-None-Match': 'IfNoneMatch',
+  'If-Modified-Since': 'IfModifiedSince',
 };
 
 /** The headers every response of its kind carries, as references to `components.headers`. */
@@ -275,6 +333,36 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
           description: 'Resume after this event (an EventSource sends it when it reconnects).',
           schema: { type: 'string', pattern: '^\\s*[0-9]+\\s*$' },
         },
+        Range: {
+          name: 'Range',
+          in: 'header',
+          required: false,
+          description:
+            'One range of bytes (`bytes=0-99`, `bytes=100-`, `bytes=-100`): a 206 with that part; ' +
+            'a range outside the file is 416. Several ranges, or a malformed one, get the whole file.',
+          schema: { type: 'string' },
+        },
+        IfRange: {
+          name: 'If-Range',
+          in: 'header',
+          required: false,
+          description: 'An `ETag` or date: the `Range` is honoured only while the file is unchanged.',
+          schema: { type: 'string' },
+        },
+        IfNoneMatch: {
+          name: 'If-None-Match',
+          in: 'header',
+          required: false,
+          description: 'The `ETag` you have: 304 (no body) while the file is unchanged.',
+          schema: { type: 'string' },
+        },
+        IfModifiedSince: {
+          name: 'If-Modified-Since',
+          in: 'header',
+          required: false,
+          description: 'An HTTP date: 304 (no body) when the file was not modified since.',
+          schema: { type: 'string' },
+        },
         RequestId: {
           name: 'X-Request-ID',
           in: 'header',
@@ -295,11 +383,9 @@ function operation(
   const parameters: Json[] = [
     ...parametersOf(route.params, 'path'),
     ...parametersOf(route.query, 'query'),
-    ...(route.requestHeaders ?? []).map((h) =>
-      h === 'Idempotency-Key'
-        ? { $ref: '#/components/parameters/IdempotencyKey' }
-        : { $ref: '#/components/parameters/LastEventId' },
-    ),
+    ...(route.requestHeaders ?? []).map((h) => ({
+      $ref: `#/components/parameters/${REQUEST_HEADER_PARAMETERS[h]}`,
+    })),
     { $ref: '#/components/parameters/RequestId' },
   ];
   const op: Json = {
@@ -316,6 +402,9 @@ function operation(
       required: !route.body.safeParse(undefined).success,
       content: { 'application/json': { schema: ref(bodyId) } },
     };
+  } else if (route.rawBody) {
+    // Any content type, never parsed: OpenAPI 3.1 describes raw octets by a media type without a schema.
+    op.requestBody = { required: false, description: route.rawBody.description, content: { '*/*': {} } };
   }
   const responses: Json = {};
   for (const [status, spec] of Object.entries(route.responses)) {
@@ -325,6 +414,9 @@ function operation(
     const content: Json = {};
     if (id) content['application/json'] = { schema: ref(id) };
     if (spec.eventStream) content['text/event-stream'] = { schema: ref('SessionEvent') };
+    for (const [mediaType, kind] of Object.entries(spec.raw ?? {})) {
+      content[mediaType] = kind === 'text' ? { schema: { type: 'string' } } : {};
+    }
     responses[status] = {
       description: spec.description,
       headers,

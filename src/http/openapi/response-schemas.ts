@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ErrorBodySchema } from '../../domain/errors.js';
 import {
+  FileChangeSchema,
   MessageViewSchema,
   PermissionRequestSchema,
   PermissionResolutionSchema,
@@ -45,6 +46,8 @@ export const SessionDetailsSchema = SessionSummarySchema.extend({
   messageCount: z.number().int(),
   currentMessageId: z.string().nullable(),
   claudeSessionId: z.string(),
+  /** Only on a fork (`POST …/fork`): the session and turn it was made from. */
+  forkedFrom: z.object({ sessionId: z.string(), messageId: z.string() }).optional(),
   /** `parked`: no Claude Code process now; the next message resumes the conversation in a new one. */
   process: z.enum(['live', 'parked']),
   config: z.object({
@@ -202,4 +205,54 @@ export const CreatedKeySchema = z.object({
   key: KeySchema,
   /** The key itself: shown here once, never again. */
   secret: z.string(),
+});
+
+// --- workspace files and diffs -----------------------------------------------------------------
+
+export const WorkspaceListingSchema = z.object({
+  /** The listed folder, relative to the workspace root (`.`: the root). */
+  path: z.string(),
+  entries: z.array(
+    z.object({
+      name: z.string(),
+      /** Relative to the workspace root, with `/` separators. */
+      path: z.string(),
+      /** A symlink is listed, never followed. */
+      type: z.enum(['file', 'dir', 'symlink']),
+      size: z.number().int().min(0),
+      modifiedAt: isoTime,
+    }),
+  ),
+  /** Only with `recursive=true`: the listing stopped at its cap (10 000 entries). */
+  truncated: z.boolean().optional(),
+});
+
+export const WrittenFileSchema = z.object({
+  path: z.string(),
+  size: z.number().int().min(0),
+  /** Hex SHA-256 of the bytes written. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** One file of a diff in JSON: its change and its hunks (each line starts with ` `, `+` or `-`). */
+export const DiffFileSchema = FileChangeSchema.extend({
+  hunks: z.array(
+    z.object({
+      header: z.string(),
+      oldStart: z.number().int(),
+      oldLines: z.number().int(),
+      newStart: z.number().int(),
+      newLines: z.number().int(),
+      lines: z.array(z.string()),
+    }),
+  ),
+});
+
+export const WorkspaceDiffSchema = z.object({
+  sessionId: z.string(),
+  /** The snapshot before the first turn of the range. */
+  from: z.string(),
+  /** The snapshot after the last turn of the range. */
+  to: z.string(),
+  files: z.array(DiffFileSchema),
 });

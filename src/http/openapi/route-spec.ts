@@ -14,10 +14,26 @@ import type { KeyScope } from '../../domain/types.js';
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Response headers a route may declare besides those every response carries. */
-export type ResponseHeaderName = 'Location' | 'Idempotent-Replayed' | 'Cache-Control';
+export type ResponseHeaderName =
+  | 'Location'
+  | 'Idempotent-Replayed'
+  | 'Cache-Control'
+  | 'Content-Length'
+  | 'ETag'
+  | 'Last-Modified'
+  | 'Accept-Ranges'
+  | 'Content-Range'
+  | 'Content-Disposition';
 
 /** Request headers with a meaning for one route (besides the key and `X-Request-ID`). */
-export type RequestHeaderName = 'Idempotency-Key' | 'Last-Event-ID';
+export type RequestHeaderName =
+  'Idempotency-Key' | 'Last-Event-ID' | 'Range' | 'If-Range' | 'If-None-Match' | 'If-Modified-Since';
+
+/**
+ * A body that is not JSON, by media type (or a media range: `text/*`, or the any-type range for
+ * "whatever the file is"): `text` is a string, `bytes` any octets (no schema).
+ */
+export type RawContent = Record<string, 'text' | 'bytes'>;
 
 export interface ResponseSpec {
   description: string;
@@ -25,6 +41,8 @@ export interface ResponseSpec {
   json?: z.ZodType;
   /** An event stream of the session's events (the event catalogue). */
   eventStream?: true;
+  /** A body that is not JSON (a file's bytes, an archive, a diff). */
+  raw?: RawContent;
   headers?: ResponseHeaderName[];
 }
 
@@ -43,6 +61,8 @@ export interface ApiRouteSpec {
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** The body is taken as raw bytes, of any content type (an upload); never parsed. */
+  rawBody?: { description: string };
   requestHeaders?: RequestHeaderName[];
   /** Its successful answers, by status. */
   responses: Record<number, ResponseSpec>;
