@@ -403,7 +403,7 @@ export interface components {
     schemas: {
         ErrorBody: {
             /** @enum {string} */
-            code: "INVALID_REQUEST" | "MISSING_API_KEY" | "INVALID_API_KEY" | "FORBIDDEN" | "SESSION_NOT_FOUND" | "PERMISSION_REQUEST_NOT_FOUND" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "REQUEST_TIMEOUT" | "CURSOR_EXPIRED" | "SESSION_BUSY" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "MAX_SESSIONS_REACHED" | "MAX_RUNNING_TURNS_REACHED" | "MAX_STREAMS_REACHED" | "BUDGET_EXCEEDED" | "UPSTREAM_ERROR" | "GIT_CLONE_FAILED" | "UPSTREAM_UNAVAILABLE" | "AGENT_ERROR" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "INVALID_REQUEST" | "MISSING_API_KEY" | "INVALID_API_KEY" | "FORBIDDEN" | "SESSION_NOT_FOUND" | "PERMISSION_REQUEST_NOT_FOUND" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "CURSOR_EXPIRED" | "SESSION_BUSY" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "MAX_SESSIONS_REACHED" | "MAX_RUNNING_TURNS_REACHED" | "MAX_STREAMS_REACHED" | "BUDGET_EXCEEDED" | "UPSTREAM_ERROR" | "GIT_CLONE_FAILED" | "UPSTREAM_UNAVAILABLE" | "AGENT_ERROR" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             message: string;
             details: {
                 [key: string]: unknown;
@@ -1107,6 +1107,10 @@ export interface components {
         IfNoneMatch: string;
         /** @description An HTTP date: 304 (no body) when the file was not modified since. */
         IfModifiedSince: string;
+        /** @description The `ETag` you expect: 412 `PRECONDITION_FAILED` when the file is another version. */
+        IfMatch: string;
+        /** @description An HTTP date: 412 `PRECONDITION_FAILED` when the file was modified since. */
+        IfUnmodifiedSince: string;
         /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
         RequestId: string;
     };
@@ -3697,6 +3701,10 @@ export interface operations {
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
                 /** @description An HTTP date: 304 (no body) when the file was not modified since. */
                 "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+                /** @description The `ETag` you expect: 412 `PRECONDITION_FAILED` when the file is another version. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description An HTTP date: 412 `PRECONDITION_FAILED` when the file was modified since. */
+                "If-Unmodified-Since"?: components["parameters"]["IfUnmodifiedSince"];
                 /** @description Your own request id (1–128 of `A-Za-z0-9._:-`), kept and echoed. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
             };
@@ -3836,6 +3844,24 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "SESSION_NOT_FOUND" | "NOT_FOUND";
+                        };
+                    };
+                };
+            };
+            /** @description Error: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimitIfKeyKnown"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemainingIfKeyKnown"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitResetIfKeyKnown"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "PRECONDITION_FAILED";
                         };
                     };
                 };

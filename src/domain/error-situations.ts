@@ -538,6 +538,14 @@ export const workspaceQuotaExceeded = (limitBytes: number, usedBytes: number, ad
     { limitBytes, usedBytes, addedBytes, limit: 'workspace' },
   );
 
+/** A download's `If-Match` / `If-Unmodified-Since` does not hold: the file changed since. */
+export const preconditionFailed = (path: string): ApiError =>
+  new ApiError(
+    'PRECONDITION_FAILED',
+    `${JSON.stringify(path)} is not the version the request's If-Match or If-Unmodified-Since names.`,
+    { path },
+  );
+
 export const rangeNotSatisfiable = (size: number): ApiError =>
   new ApiError('RANGE_NOT_SATISFIABLE', `The requested range is not inside the file (${size} bytes).`, {
     size,

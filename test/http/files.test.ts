@@ -103,6 +103,17 @@ describe('workspace files', () => {
       headers: { ...auth(), 'if-none-match': etag },
     });
     expect(notModified.statusCode).toBe(304);
+    // A precondition that does not hold is 412 (not the file's absence).
+    const changed = await h.app.inject({
+      url: `${S}/${id}/files/content?path=data/bin.dat`,
+      headers: { ...auth(), 'if-match': '"another-version"' },
+    });
+    expectError(changed, 412, 'PRECONDITION_FAILED');
+    const sameVersion = await h.app.inject({
+      url: `${S}/${id}/files/content?path=data/bin.dat`,
+      headers: { ...auth(), 'if-match': etag },
+    });
+    expect(sameVersion.statusCode).toBe(200);
 
     const archive = await h.app.inject({ url: `${S}/${id}/archive`, headers: auth() });
     expect(archive.statusCode).toBe(200);

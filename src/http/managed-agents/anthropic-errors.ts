@@ -21,6 +21,7 @@ const ANTHROPIC_TYPE: Record<ErrorCode, string> = {
   PERMISSION_REQUEST_NOT_FOUND: 'not_found_error',
   NOT_FOUND: 'not_found_error',
   RANGE_NOT_SATISFIABLE: 'invalid_request_error',
+  PRECONDITION_FAILED: 'invalid_request_error',
   GIT_CLONE_FAILED: 'api_error',
   REQUEST_TIMEOUT: 'timeout_error',
   CURSOR_EXPIRED: 'invalid_request_error',

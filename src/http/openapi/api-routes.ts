@@ -364,7 +364,14 @@ export function apiRoutes(limits: RouteLimits): ApiRouteSpec[] {
       access: 'read',
       params: sessionParams,
       query: fileContentQuery,
-      requestHeaders: ['Range', 'If-Range', 'If-None-Match', 'If-Modified-Since'],
+      requestHeaders: [
+        'Range',
+        'If-Range',
+        'If-None-Match',
+        'If-Modified-Since',
+        'If-Match',
+        'If-Unmodified-Since',
+      ],
       responses: {
         200: {
           description: "The file's bytes.",
@@ -381,7 +388,7 @@ export function apiRoutes(limits: RouteLimits): ApiRouteSpec[] {
           headers: ['ETag', 'Last-Modified', 'Accept-Ranges'],
         },
       },
-      errors: [...WORKSPACE_READ, 'RANGE_NOT_SATISFIABLE'],
+      errors: [...WORKSPACE_READ, 'RANGE_NOT_SATISFIABLE', 'PRECONDITION_FAILED'],
     },
     {
       method: 'put',

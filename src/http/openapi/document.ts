@@ -176,6 +176,8 @@ const REQUEST_HEADER_PARAMETERS: Record<RequestHeaderName, string> = {
   'If-Range': 'IfRange',
   'If-None-Match': 'IfNoneMatch',
   'If-Modified-Since': 'IfModifiedSince',
+  'If-Match': 'IfMatch',
+  'If-Unmodified-Since': 'IfUnmodifiedSince',
 };
 
 /** The headers every response of its kind carries, as references to `components.headers`. */
@@ -361,6 +363,20 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
           in: 'header',
           required: false,
           description: 'An HTTP date: 304 (no body) when the file was not modified since.',
+          schema: { type: 'string' },
+        },
+        IfMatch: {
+          name: 'If-Match',
+          in: 'header',
+          required: false,
+          description: 'The `ETag` you expect: 412 `PRECONDITION_FAILED` when the file is another version.',
+          schema: { type: 'string' },
+        },
+        IfUnmodifiedSince: {
+          name: 'If-Unmodified-Since',
+          in: 'header',
+          required: false,
+          description: 'An HTTP date: 412 `PRECONDITION_FAILED` when the file was modified since.',
           schema: { type: 'string' },
         },
         RequestId: {

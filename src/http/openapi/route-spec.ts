@@ -27,7 +27,14 @@ export type ResponseHeaderName =
 
 /** Request headers with a meaning for one route (besides the key and `X-Request-ID`). */
 export type RequestHeaderName =
-  'Idempotency-Key' | 'Last-Event-ID' | 'Range' | 'If-Range' | 'If-None-Match' | 'If-Modified-Since';
+  | 'Idempotency-Key'
+  | 'Last-Event-ID'
+  | 'Range'
+  | 'If-Range'
+  | 'If-None-Match'
+  | 'If-Modified-Since'
+  | 'If-Match'
+  | 'If-Unmodified-Since';
 
 /**
  * A body that is not JSON, by media type (or a media range: `text/*`, or the any-type range for

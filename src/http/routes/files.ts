@@ -6,7 +6,11 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import send from '@fastify/send';
-import { rangeNotSatisfiable, workspaceFileNotFound } from '../../domain/error-situations.js';
+import {
+  preconditionFailed,
+  rangeNotSatisfiable,
+  workspaceFileNotFound,
+} from '../../domain/error-situations.js';
 import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { fileContentQuery, filesListQuery, archiveQuery, sessionParams } from '../schemas.js';
@@ -48,6 +52,8 @@ export function registerFileRoutes(app: FastifyInstance, deps: AppDeps): void {
           const range = result.headers['Content-Range'] ?? '';
           throw rangeNotSatisfiable(Number(/\/(\d+)$/.exec(range)?.[1] ?? 0));
         }
+        result.stream.destroy();
+        if (result.statusCode === 412) throw preconditionFailed(query.path);
         throw workspaceFileNotFound(query.path);
       }
       if (result.type !== 'file') throw workspaceFileNotFound(query.path);
