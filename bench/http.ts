@@ -7,7 +7,8 @@
  *
  * Real server (in this process, its default logging), a real Claude Code process behind the
  * session, the fake model API on 127.0.0.1. Prints figures; asserts nothing.
- * Run: `npm run bench:http [-- rounds] [-- seconds]`.
+ * Run: `npm run bench:http [-- rounds] [-- seconds]` (`BENCH_LOG_LEVEL=warn` to leave out the
+ * per-request log lines).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import os from 'node:os';
@@ -70,7 +71,7 @@ const median = (values: number[]): number =>
 const span = (values: number[]): string =>
   `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
 
-const stack = await startStack({ env: { LOG_LEVEL: 'info' } });
+const stack = await startStack({ env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' } });
 const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
 const sessionId = created.body.sessionId as string;
 const shown = (await call(stack.base, 'GET', `/sessions/${sessionId}`, { key: KEY })).body;
@@ -99,5 +100,5 @@ console.log(
 console.log('| target | req/s median (min–max) | p50 | p99 | errors |');
 console.log('|---|---|---|---|---|');
 console.log(row('floor: bare Fastify route', figures.bare));
-console.log(row('server: authenticated, default logging', figures.server));
+console.log(row(`server: authenticated, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`, figures.server));
 console.log(`server / floor: ${(ratio * 100).toFixed(0)}%`);
