@@ -15,9 +15,17 @@ import { bundle } from './run-cli.js';
 const KEY = TEST_KEYS[0];
 
 function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync('tmux', args, { encoding: 'utf8' });
+    if (r.status === 0) return r.stdout;
+    // The tmux server exits when its last session is killed; a command sent in that moment
+    // meets the exiting server. It is tmux's race, not the client's: start again.
+    if (attempt < 5 && r.stderr.includes('server exited unexpectedly')) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      continue;
+    }
+    throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+  }
 }
 
 /** The pane's text (`escapes`: with its colour codes). */
