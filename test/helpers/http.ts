@@ -4,6 +4,7 @@
  * describe fails the test.
  */
 import { assertDescribed, assertEventDescribed, headerRecord } from './openapi-contract.js';
+import { parseSse, type SseEvent } from './sse-text.js';
 
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
@@ -41,28 +42,7 @@ export async function call<T = Record<string, unknown>>(
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
 }
 
-export interface SseEvent {
-  id: string | null;
-  event: string;
-  data: string;
-}
-
-/** Parses a complete SSE text into events (comments and `retry:` dropped). */
-export function parseSse(text: string): SseEvent[] {
-  const events: SseEvent[] = [];
-  for (const block of text.split('\n\n')) {
-    let id: string | null = null;
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith('id: ')) id = line.slice(4);
-      else if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data.push(line.slice(6));
-    }
-    if (data.length > 0) events.push({ id, event, data: data.join('\n') });
-  }
-  return events;
-}
+export { parseSse, type SseEvent } from './sse-text.js';
 
 /** Reads an SSE response to its end (the server closes after the turn's last event). */
 export async function readSse(res: Response): Promise<{ raw: string; events: SseEvent[] }> {

@@ -12,6 +12,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { publishedOpenApiDocument } from '../../src/http/openapi/published.js';
+import { parseSse, type SseEvent } from './sse-text.js';
 
 const PREFIX = '/api/v1';
 const DOC_ID = 'openapi.json';
@@ -35,11 +36,8 @@ export interface ObservedResponse {
   body: string;
 }
 
-export interface ObservedEvent {
-  id: string | null;
-  event: string;
-  data: string;
-}
+/** An event as the checker sees it. */
+export type ObservedEvent = SseEvent;
 
 export class ContractViolation extends Error {
   constructor(what: string, problems: string[]) {
@@ -164,7 +162,7 @@ class OpenApiContract {
     }
     const schemaPointer = `${base}/content/${esc(mediaType)}/schema`;
     if (mediaType === 'text/event-stream') {
-      for (const event of parseEvents(r.body)) problems.push(...this.eventProblems(event));
+      for (const event of parseSse(r.body)) problems.push(...this.eventProblems(event));
       return problems;
     }
     // A media type without a schema is raw octets (a file, an archive): any bytes are its.
@@ -231,23 +229,6 @@ function parseJson(text: string, problems: string[]): unknown {
     problems.push(`body is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
     return undefined;
   }
-}
-
-/** The events of an SSE text (comments and bare `retry:` blocks carry none). */
-function parseEvents(text: string): ObservedEvent[] {
-  const events: ObservedEvent[] = [];
-  for (const block of text.split('\n\n')) {
-    let id: string | null = null;
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith('id: ')) id = line.slice(4);
-      else if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data.push(line.slice(6));
-    }
-    if (data.length > 0) events.push({ id, event, data: data.join('\n') });
-  }
-  return events;
 }
 
 let contract: OpenApiContract | null = null;

@@ -6,10 +6,11 @@
  * and details stay readable under `error.details` for a client that wants them.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { internalError, routeNotFound } from '../../domain/error-situations.js';
-import { ApiError, type ErrorCode } from '../../domain/errors.js';
+import { routeNotFound } from '../../domain/error-situations.js';
+import type { ApiError } from '../../domain/errors.js';
+import { type ErrorCode } from '../../domain/errors.js';
 import { ERROR_STATUS } from '../error-status.js';
-import { fromFastifyError, setRateLimitHeaders } from '../plugins/errors.js';
+import { apiErrorOf, setRateLimitHeaders } from '../plugins/errors.js';
 
 /** Anthropic's error type for each seed code (its status is the seed's). */
 const ANTHROPIC_TYPE: Record<ErrorCode, string> = {
@@ -70,15 +71,9 @@ export function sendAnthropicError(reply: FastifyReply, error: ApiError): Fastif
 
 /** Registers, for the `/v1` scope only, the error handler, the 404 and the headers. */
 export function registerAnthropicErrors(app: FastifyInstance, bodyLimit: number): void {
-  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
-    const contentType = request.headers['content-type'] ?? null;
-    let apiError = err instanceof ApiError ? err : fromFastifyError(err, bodyLimit, contentType);
-    if (!apiError) {
-      request.log.error({ err }, 'unhandled error');
-      apiError = internalError();
-    }
-    return sendAnthropicError(reply, apiError);
-  });
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) =>
+    sendAnthropicError(reply, apiErrorOf(err, request, bodyLimit)),
+  );
   app.setNotFoundHandler((request, reply) =>
     sendAnthropicError(reply, routeNotFound(request.method, request.url.split('?')[0] ?? request.url)),
   );

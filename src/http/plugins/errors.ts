@@ -3,7 +3,7 @@
  * errors (body too large, wrong content type, bad URL) translated, unknown routes as NOT_FOUND,
  * and anything else as a generic INTERNAL_ERROR whose cause stays in the log.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   badRequest,
   bodyTooLarge,
@@ -54,16 +54,23 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
     .send(envelope(error.toBody(), reply.request.id));
 }
 
+/** What a thrown error means to a client: itself, Fastify's own translated, or INTERNAL_ERROR (logged). */
+export function apiErrorOf(
+  err: FastifyError | ApiError,
+  request: FastifyRequest,
+  bodyLimit: number,
+): ApiError {
+  if (err instanceof ApiError) return err;
+  const translated = fromFastifyError(err, bodyLimit, request.headers['content-type'] ?? null);
+  if (translated) return translated;
+  request.log.error({ err }, 'unhandled error');
+  return internalError();
+}
+
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
-  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
-    const contentType = request.headers['content-type'] ?? null;
-    let apiError = err instanceof ApiError ? err : fromFastifyError(err, bodyLimit, contentType);
-    if (!apiError) {
-      request.log.error({ err }, 'unhandled error');
-      apiError = internalError();
-    }
-    return sendError(reply, apiError);
-  });
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) =>
+    sendError(reply, apiErrorOf(err, request, bodyLimit)),
+  );
 
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, routeNotFound(request.method, request.url.split('?')[0] ?? request.url)),
