@@ -6,7 +6,15 @@
 import { agentVersionMismatch, managedFeatureRefused, managedObjectArchived } from '../error-situations.js';
 import type { ApiKeyRecord } from '../types.js';
 import { normalizeTools, type AgentToolset } from './agent-tools.js';
-import { iso, ManagedRecords, offsetOf, pageTokens, type PageOf, type PageRequest } from './records.js';
+import {
+  mergeMetadata,
+  iso,
+  ManagedRecords,
+  offsetOf,
+  pageTokens,
+  type PageOf,
+  type PageRequest,
+} from './records.js';
 
 export interface ModelConfig {
   id: string;
@@ -81,20 +89,6 @@ export function modelOf(model: AgentFields['model']): ModelConfig {
   if (model.speed === 'fast')
     throw managedFeatureRefused('model.speed "fast"', 'not available through Claude Code.');
   return { id: model.id };
-}
-
-function mergeMetadata(
-  current: Record<string, string>,
-  patch: Record<string, string | null> | null | undefined,
-): Record<string, string> {
-  if (patch === undefined) return current;
-  if (patch === null) return {};
-  const out = { ...current };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = v;
-  }
-  return out;
 }
 
 export class ManagedAgents {

@@ -9,7 +9,7 @@
  */
 import { managedFeatureRefused, managedObjectArchived } from '../error-situations.js';
 import type { ApiKeyRecord } from '../types.js';
-import { iso, ManagedRecords, type PageOf, type PageRequest } from './records.js';
+import { mergeMetadata, iso, ManagedRecords, type PageOf, type PageRequest } from './records.js';
 
 const SANDBOX_NETWORK = {
   type: 'limited' as const,
@@ -89,20 +89,6 @@ function configOf(config: EnvironmentFields['config']): EnvironmentConfig {
   }
   if (config.type === 'self_hosted') return { type: 'self_hosted' };
   throw managedFeatureRefused(`environment config "${config.type}"`, 'use cloud or self_hosted.');
-}
-
-function mergeMetadata(
-  current: Record<string, string>,
-  patch: Record<string, string | null> | null | undefined,
-): Record<string, string> {
-  if (patch === undefined) return current;
-  if (patch === null) return {};
-  const out = { ...current };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = v;
-  }
-  return out;
 }
 
 export class ManagedEnvironments {

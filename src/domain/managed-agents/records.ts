@@ -44,6 +44,21 @@ export function pageTokens(
   };
 }
 
+/** A metadata patch applied: `null` clears it all, a `null` value removes its key. */
+export function mergeMetadata(
+  current: Record<string, string>,
+  patch: Record<string, string | null> | null | undefined,
+): Record<string, string> {
+  if (patch === undefined) return current;
+  if (patch === null) return {};
+  const out = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export class ManagedRecords {
