@@ -4,6 +4,10 @@
  * stdout is a TTY), `pretty` or `json`. pino-pretty runs in this thread as the logger's stream, not
  * as a transport (no worker thread), and is loaded only when it is used: a server whose output
  * goes to a file or a collector pays nothing for it.
+ *
+ * JSON lines go to stdout asynchronously (pino's SonicBoom with `sync: false`): a request does
+ * not wait for a write to the terminal or pipe; lines written while one write is in flight go
+ * out together in the next, and pino flushes what is left when the process exits.
  */
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
@@ -42,7 +46,7 @@ export function createLogger(
 ): Logger {
   const options: LoggerOptions = { level: config.logLevel, ...OPTIONS_REDACTING_KEYS };
   if (resolveLogFormat(config.logFormat, output.isTTY === true) === 'json') {
-    return output.stream ? pino(options, output.stream) : pino(options);
+    return pino(options, output.stream ?? pino.destination({ dest: 1, sync: false }));
   }
   const pretty = createRequire(import.meta.url)('pino-pretty') as (o: PrettyOptions) => DestinationStream;
   return pino(
