@@ -22,16 +22,15 @@ import {
   TEST_KEYS,
   type SpawnedServer,
 } from '../test/helpers/test-server.js';
+import { arg, quantile, report, SMOKE, summarize } from './stats.js';
 
-const TURNS = Number(process.argv[2] ?? 15);
+const TURNS = arg(0, SMOKE ? 2 : 15);
 const KEY = TEST_KEYS[0];
 const BURST_KEY = TEST_KEYS[1];
 const BURST = 50;
 const LIMIT = 10;
 
-const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b);
-const pct = (values: number[], p: number): number =>
-  sorted(values)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))] ?? NaN;
+const pct = (values: number[], p: number): number => quantile(values, p / 100);
 const fmt = (values: number[]): string =>
   `p50 ${pct(values, 50).toFixed(1)} ms, p95 ${pct(values, 95).toFixed(1)} ms (n=${values.length})`;
 
@@ -147,7 +146,7 @@ async function main(): Promise<void> {
 
     // Fan-out: the same turn streamed by two readers; on one instance both are local.
     const gaps = { solo: [] as number[], cluster: [] as number[] };
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < (SMOKE ? 1 : 5); i++) {
       gaps.solo.push(...(await fanOut(solo, solo, soloSession)));
       gaps.cluster.push(...(await fanOut(a!, b!, clusterSession)));
     }
@@ -166,6 +165,30 @@ async function main(): Promise<void> {
     console.log(`\n${BURST} parallel POST /sessions, limit ${LIMIT} per hour`);
     console.log(`  one instance:                       ${exact.solo} created`);
     console.log(`  two instances, burst split evenly:  ${exact.cluster} created\n`);
+    const soloFloor = { floorName: 'one instance, SQLite' };
+    report('cluster', [
+      {
+        figure: 'warm turn sent to the owner instance',
+        unit: 'ms',
+        ...summarize(warm.owner),
+        floor: pct(warm.solo, 50),
+        ...soloFloor,
+      },
+      {
+        figure: 'warm turn sent to the other instance (forwarded)',
+        unit: 'ms',
+        ...summarize(warm.forwarded),
+        floor: pct(warm.solo, 50),
+        ...soloFloor,
+      },
+      {
+        figure: "an event's arrival on a second stream over Redis (p50)",
+        unit: 'ms',
+        value: pct(gaps.cluster, 50),
+        floor: pct(gaps.solo, 50),
+        floorName: 'both streams on one instance',
+      },
+    ]);
   } finally {
     for (const server of servers) await server.stop('SIGTERM');
     await fake.close();

@@ -8,15 +8,14 @@
  * which reports each text delta as it writes it (`onTextDelta`). Prints figures; asserts nothing.
  * Run: `npm run bench:deltas [-- rounds]`.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { query } from '@anthropic-ai/claude-agent-sdk';
 import { startFakeAnthropic } from '../src/fake-anthropic/index.js';
 import { call } from '../test/helpers/http.js';
 import { startStack, TEST_KEYS } from '../test/helpers/test-server.js';
+import { sdkFolder } from './sdk-floor.js';
+import { arg, quantile, report, SMOKE, type BenchRow } from './stats.js';
 
-const rounds = Number(process.argv[2] ?? 3);
+const rounds = arg(0, SMOKE ? 1 : 3);
 const KEY = TEST_KEYS[0];
 const GAP_MS = 25;
 const CHUNKS = 40;
@@ -38,25 +37,9 @@ function latenciesOf(text: string, at: number, into: number[]): void {
 
 /** The floor: Claude Code through the SDK, no server; each streamed text delta as the SDK yields it. */
 async function sdkTurn(n: number, into: number[]): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-deltas-'));
+  const folder = sdkFolder(fake.url);
   try {
-    const q = query({
-      prompt: promptFor(n),
-      options: {
-        cwd: dir,
-        settingSources: [],
-        includePartialMessages: true,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          ANTHROPIC_BASE_URL: fake.url,
-          ANTHROPIC_API_KEY: 'sk-ant-fake',
-          CLAUDE_CONFIG_DIR: path.join(dir, '.config'),
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-          DISABLE_AUTOUPDATER: '1',
-        },
-      },
-    });
+    const q = query({ prompt: promptFor(n), options: folder.options });
     for await (const message of q) {
       if (message.type !== 'stream_event') continue;
       const event = message.event as { type: string; delta?: { type: string; text?: string } };
@@ -65,7 +48,7 @@ async function sdkTurn(n: number, into: number[]): Promise<void> {
       }
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    folder.remove();
   }
 }
 
@@ -91,13 +74,9 @@ async function serverTurn(base: string, sessionId: string, n: number, into: numb
   }
 }
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
 const stack = await startStack({ fake, env: { MAX_LIVE_PROCESSES: '16' } });
 const rows: string[] = [];
+const reported: BenchRow[] = [];
 try {
   for (const concurrency of [1, 8]) {
     const sessions: string[] = [];
@@ -125,6 +104,14 @@ try {
     ] as const) {
       const f = quantile(floor, q);
       const s = quantile(server, q);
+      reported.push({
+        figure: `live text ${name}, ${concurrency} concurrent stream${concurrency > 1 ? 's' : ''}`,
+        unit: 'ms',
+        value: s,
+        floor: f,
+        floorName: 'SDK stream_event',
+        target: 'p99 ≤ floor + 5 ms',
+      });
       rows.push(
         `| ${concurrency} | ${name} | ${f.toFixed(1)} ms | ${s.toFixed(1)} ms | ${s - f >= 0 ? '+' : '−'}${Math.abs(s - f).toFixed(1)} ms (${(s / Math.max(f, 0.1)).toFixed(1)}×) |`,
       );
@@ -141,3 +128,4 @@ console.log(`Live text, model write → client read, ${CHUNKS} chunks ${GAP_MS} 
 console.log('| concurrent turns | quantile | floor: SDK stream_event | server: SSE delta | server − floor |');
 console.log('|---|---|---|---|---|');
 for (const row of rows) console.log(row);
+report('deltas', reported);

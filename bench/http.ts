@@ -16,9 +16,10 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { call } from '../test/helpers/http.js';
 import { startStack, TEST_KEYS } from '../test/helpers/test-server.js';
+import { arg, median, report, SMOKE, span, summarize } from './stats.js';
 
-const rounds = Number(process.argv[2] ?? 3);
-const seconds = Number(process.argv[3] ?? 5);
+const rounds = arg(0, SMOKE ? 1 : 3);
+const seconds = arg(1, SMOKE ? 1 : 5);
 const KEY = TEST_KEYS[0];
 const pinned = os.availableParallelism() >= 2;
 if (pinned) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
@@ -66,11 +67,6 @@ function load(url: string, headers: Record<string, string>): Promise<Load> {
   });
 }
 
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const span = (values: number[]): string =>
-  `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
-
 const stack = await startStack({ env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' } });
 const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
 const sessionId = created.body.sessionId as string;
@@ -102,3 +98,22 @@ console.log('|---|---|---|---|---|');
 console.log(row('floor: bare Fastify route', figures.bare));
 console.log(row(`server: authenticated, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`, figures.server));
 console.log(`server / floor: ${(ratio * 100).toFixed(0)}%`);
+const floorName = 'bare Fastify route';
+report('http', [
+  {
+    figure: `authenticated GET /sessions/:id, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`,
+    unit: 'req/s',
+    ...summarize(figures.server.map((l) => l.requests)),
+    floor: median(figures.bare.map((l) => l.requests)),
+    floorName,
+    target: '≥ 0.5× floor',
+  },
+  {
+    figure: 'authenticated GET /sessions/:id, p99',
+    unit: 'ms',
+    ...summarize(figures.server.map((l) => l.p99)),
+    floor: median(figures.bare.map((l) => l.p99)),
+    floorName,
+    target: '≤ 10 ms',
+  },
+]);

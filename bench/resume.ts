@@ -2,7 +2,8 @@
  * What parking costs the next message: a turn on a live process vs the first turn after the
  * session was parked (its Claude Code process stopped; the turn starts a new one that loads the
  * transcript from the server's store), for a short and a long conversation. Also the transcript
- * size in the store, and the memory a parked session gives back.
+ * size in the store, and the memory a parked session gives back. The floor: a cold
+ * `query({ resume })` of the SDK over a conversation of the same length (bench/sdk-floor.ts).
  *
  * Real server (in this process), real Claude Code binary, the project's fake model API on
  * 127.0.0.1 (answers in about 1 ms). Prints figures; asserts nothing.
@@ -13,23 +14,32 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
 import { call } from '../test/helpers/http.js';
+import { sdkColdTurn, sdkConversation, sdkFolder } from './sdk-floor.js';
+import { arg, median as p50, quantile, report, SMOKE, summarize, timed } from './stats.js';
 
-const rounds = Number(process.argv[2] ?? 5);
+const rounds = arg(0, SMOKE ? 1 : 5);
 const KEY = TEST_KEYS[0];
-const LONG_CONVERSATION = 40;
+const LONG_CONVERSATION = SMOKE ? 4 : 40;
 
 function summary(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return `min ${sorted[0]!.toFixed(0)}  p50 ${pick(0.5).toFixed(0)}  max ${sorted.at(-1)!.toFixed(0)} ms`;
+  return `min ${Math.min(...values).toFixed(0)}  p50 ${quantile(values, 0.5).toFixed(0)}  max ${Math.max(...values).toFixed(0)} ms`;
 }
 
-const p50 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+const turnPrompt = (t: number) => `Turn ${t}: some context to keep. [[slow:4:0]]`;
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
+/** The floor: a conversation of `length` turns through the SDK, then a cold `query({ resume })`. */
+async function sdkResume(stack: Stack, length: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const folder = sdkFolder(stack.fake.url);
+    const sessionId = await sdkConversation(
+      folder,
+      Array.from({ length }, (_, t) => turnPrompt(t)),
+    );
+    out.push((await sdkColdTurn(folder, 'first turn after parking', { resume: sessionId })).ms);
+    folder.remove();
+  }
+  return out;
 }
 
 function rssMbOf(pid: number): number {
@@ -63,8 +73,9 @@ async function park(stack: Stack, id: string): Promise<void> {
 async function measure(
   stack: Stack,
   length: number,
-): Promise<{ warm: number[]; resumed: number[]; transcriptKb: number[]; rssMb: number[] }> {
+): Promise<{ warm: number[]; resumed: number[]; floor: number[]; transcriptKb: number[]; rssMb: number[] }> {
   const out = {
+    floor: await sdkResume(stack, length),
     warm: [] as number[],
     resumed: [] as number[],
     transcriptKb: [] as number[],
@@ -73,7 +84,7 @@ async function measure(
   for (let i = 0; i < rounds; i++) {
     const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
     const id = created.body.sessionId as string;
-    for (let t = 0; t < length; t++) await send(stack, id, `Turn ${t}: some context to keep. [[slow:4:0]]`);
+    for (let t = 0; t < length; t++) await send(stack, id, turnPrompt(t));
     out.warm.push(await timed(() => send(stack, id, 'warm turn')));
     const { deps } = stack.server.server;
     const pid = deps.registry.pidOf(id);
@@ -105,9 +116,24 @@ async function main(): Promise<void> {
     console.log(`    turn on the live process   : ${summary(m.warm)}`);
     console.log(`    first turn after parking   : ${summary(m.resumed)}`);
     console.log(`    ratio resumed/live (p50)   : ${(p50(m.resumed) / p50(m.warm)).toFixed(1)}x`);
+    console.log(`    floor: SDK query({resume}) : ${summary(m.floor)}`);
     console.log(`    transcript in the store    : ${p50(m.transcriptKb).toFixed(0)} KB`);
     if (m.rssMb.length > 0) console.log(`    RSS given back by parking  : ${p50(m.rssMb).toFixed(0)} MB`);
   }
+  report(
+    'resume',
+    [
+      ['1 earlier turn', short],
+      [`${LONG_CONVERSATION} earlier turns`, long],
+    ].map(([name, m]) => ({
+      figure: `first turn after parking, ${name as string}`,
+      unit: 'ms' as const,
+      ...summarize((m as typeof short).resumed),
+      floor: p50((m as typeof short).floor),
+      floorName: 'cold SDK query({ resume }) → result',
+      target: '≤ 0.5× floor',
+    })),
+  );
 }
 
 void main();

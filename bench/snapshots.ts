@@ -14,12 +14,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ShadowGitSnapshots } from '../src/adapters/git/shadow-git.js';
+import { arg, quantile, report, SMOKE, summarize } from './stats.js';
 
-const rounds = Number(process.argv[2] ?? 5);
-const files = Number(process.argv[3] ?? 10_000);
-const kbPerFile = Number(process.argv[4] ?? 20);
+const rounds = arg(0, SMOKE ? 1 : 5);
+const files = arg(1, SMOKE ? 500 : 10_000);
+const kbPerFile = arg(2, 20);
 const FOLDERS = 100;
 
+/** The time and the value (the snapshot id), unlike stats.ts's `timed`. */
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
   const value = await fn();
@@ -30,9 +32,7 @@ const fileOf = (root: string, i: number): string =>
   path.join(root, `dir${String(i % FOLDERS).padStart(3, '0')}`, `file${i}.txt`);
 
 function summary(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const p50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  return `min ${sorted[0]?.toFixed(0)}  p50 ${p50.toFixed(0)}  max ${sorted.at(-1)?.toFixed(0)} ms`;
+  return `min ${Math.min(...values).toFixed(0)}  p50 ${quantile(values, 0.5).toFixed(0)}  max ${Math.max(...values).toFixed(0)} ms`;
 }
 
 async function main(): Promise<void> {
@@ -93,6 +93,13 @@ async function main(): Promise<void> {
     console.log(`a turn's whole cost (before + after + changes):  ${summary(turns)}`);
     const repoMb = duMb(path.join(base, 'snapshots'));
     console.log(`shadow repository size:                         ${repoMb.toFixed(0)} MB`);
+    const floor = { floor: readAll.ms, floorName: 'reading every file once' };
+    const size = `${files} files / ${((files * kbPerFile) / 1024).toFixed(0)} MB`;
+    report('snapshots', [
+      { figure: `a turn's snapshots, 3 files changed (${size})`, unit: 'ms', ...summarize(turns), ...floor },
+      { figure: `snapshot, nothing changed (${size})`, unit: 'ms', ...summarize(unchanged), ...floor },
+      { figure: `first snapshot (${size})`, unit: 'ms', value: first.ms, ...floor },
+    ]);
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }

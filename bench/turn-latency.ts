@@ -3,18 +3,22 @@
  * in its process sandbox with Claude Code's own sandbox for the commands inside (the default),
  * Claude Code's sandbox for the commands alone (what the process sandbox adds is the difference),
  * and no sandbox at all (SANDBOX_MODE=off). Three servers, their rounds interleaved so that a
- * slower moment of the machine hits all alike. Also the memory of an idle live session.
+ * slower moment of the machine hits all alike. Also the memory of an idle live session. The
+ * floor: a cold `query()` of the SDK straight to its `result` (bench/sdk-floor.ts), in each round.
  *
  * Real servers (in this process), real Claude Code binary, the project's fake model API on
  * 127.0.0.1 (it answers in about 1 ms, so the figures are the server's and Claude Code's own
  * overhead). Prints figures; asserts nothing. Run: `npm run bench:turns [-- rounds]`.
  */
 import fs from 'node:fs';
+import { startFakeAnthropic } from '../src/fake-anthropic/index.js';
 import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
 import { call } from '../test/helpers/http.js';
 import { descendants } from '../test/helpers/processes.js';
+import { sdkColdTurn, sdkFolder } from './sdk-floor.js';
+import { arg, median as p50, report, SMOKE, span as range, summarize, timed } from './stats.js';
 
-const rounds = Number(process.argv[2] ?? 7);
+const rounds = arg(0, SMOKE ? 1 : 7);
 const KEY = TEST_KEYS[0];
 
 interface Figures {
@@ -23,10 +27,6 @@ interface Figures {
   warm: number[];
   idleMemory: { rssMb: number; pssMb: number } | null;
 }
-
-const p50 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const range = (values: number[]): string =>
-  `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
 
 /** RSS and PSS of the Claude Code process of a session (under its sandbox, if any). */
 function memoryOf(leader: number): { rssMb: number; pssMb: number } {
@@ -41,12 +41,6 @@ function memoryOf(leader: number): { rssMb: number; pssMb: number } {
 
 function readName(pid: number): string {
   return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
 }
 
 const send = (stack: Stack, id: string, prompt: string) =>
@@ -84,17 +78,23 @@ async function round(stack: Stack, figures: Figures, last: boolean): Promise<voi
 }
 
 async function main(): Promise<void> {
+  const fake = await startFakeAnthropic();
+  const sdkCold: number[] = [];
   const limits = { RATE_LIMIT_MESSAGES_PER_HOUR: '100000', RATE_LIMIT_SESSIONS_PER_HOUR: '100000' };
   const modes = [
-    { name: 'process sandbox', stack: await startStack({ env: { ...limits, SANDBOX_MODE: 'required' } }) },
+    {
+      name: 'process sandbox',
+      stack: await startStack({ fake, env: { ...limits, SANDBOX_MODE: 'required' } }),
+    },
     {
       name: 'commands only',
       stack: await startStack({
+        fake,
         env: { ...limits, SANDBOX_MODE: 'required' },
         configure: (config) => (config.sandboxWholeProcess = false),
       }),
     },
-    { name: 'no sandbox', stack: await startStack({ env: { ...limits, SANDBOX_MODE: 'off' } }) },
+    { name: 'no sandbox', stack: await startStack({ fake, env: { ...limits, SANDBOX_MODE: 'off' } }) },
   ].map((m) => ({
     ...m,
     figures: { coldFromCreate: [], firstAfterReady: [], warm: [], idleMemory: null } as Figures,
@@ -103,8 +103,12 @@ async function main(): Promise<void> {
     // Rotate which server goes first.
     const order = [...modes.slice(i % modes.length), ...modes.slice(0, i % modes.length)];
     for (const m of order) await round(m.stack, m.figures, i === rounds - 1);
+    const folder = sdkFolder(fake.url);
+    sdkCold.push((await sdkColdTurn(folder, 'hello')).ms);
+    folder.remove();
   }
   for (const m of modes) await m.stack.close();
+  await fake.close();
 
   const cell = (values: number[]) => `${p50(values).toFixed(0)} ms (${range(values)})`.padEnd(22);
   const row = (label: string, pick: (f: Figures) => number[]) =>
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
   row('first turn, sent right after create', (f) => f.coldFromCreate);
   row('first turn, process already started', (f) => f.firstAfterReady);
   row('later turns (warm process)', (f) => f.warm);
+  console.log(`  ${'floor: cold SDK query() → result'.padEnd(38)} ${cell(sdkCold)}`);
   for (const m of modes) {
     const mem = m.figures.idleMemory;
     if (mem)
@@ -123,6 +128,34 @@ async function main(): Promise<void> {
         `  idle live session, ${m.name} (Claude Code, 3 s after a turn): RSS ${mem.rssMb.toFixed(0)} MB, PSS ${mem.pssMb.toFixed(0)} MB`,
       );
   }
+
+  const [sandboxed, , unsandboxed] = modes.map((m) => m.figures);
+  const floor = { floor: p50(sdkCold), floorName: 'cold SDK query() → result' };
+  report('turns', [
+    {
+      figure: 'first answer of a new session (create + message), process sandbox',
+      unit: 'ms',
+      ...summarize(sandboxed!.coldFromCreate),
+      ...floor,
+      target: '≤ 0.5× floor',
+    },
+    {
+      figure: 'first answer of a new session, no sandbox',
+      unit: 'ms',
+      ...summarize(unsandboxed!.coldFromCreate),
+      ...floor,
+    },
+    { figure: 'warm turn, process sandbox', unit: 'ms', ...summarize(sandboxed!.warm), ...floor },
+    ...(sandboxed!.idleMemory
+      ? [
+          {
+            figure: 'RSS of an idle live Claude Code process',
+            unit: 'MB' as const,
+            value: sandboxed!.idleMemory.rssMb,
+          },
+        ]
+      : []),
+  ]);
 }
 
 void main();

@@ -1,0 +1,101 @@
+/**
+ * What the machine holds: the server's memory with 1 000 stored sessions of which 16 are live
+ * (beside the same server just started, empty), the memory of the 16 Claude Code processes, and
+ * how many turns can run at once before a warm turn takes twice as long as a lone one.
+ *
+ * Real server (in this process, so its RSS is this process's), real Claude Code processes, the
+ * project's fake model API on 127.0.0.1 (about 1 ms per answer: the figures are the server's and
+ * Claude Code's own CPU). Prints figures; asserts nothing.
+ * Run: `npm run bench:capacity [-- rounds] [stored sessions]`.
+ */
+import fs from 'node:fs';
+import { call } from '../test/helpers/http.js';
+import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
+import { arg, median, report, SMOKE, summarize, timed } from './stats.js';
+
+const rounds = arg(0, SMOKE ? 1 : 3);
+const STORED = arg(1, SMOKE ? 40 : 1000);
+const LIVE = SMOKE ? 2 : 16;
+const KEY = TEST_KEYS[0];
+
+const rssMb = (pid: number | 'self'): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function create(stack: Stack): Promise<string> {
+  const r = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
+  if (r.status !== 201) throw new Error(`create failed: ${JSON.stringify(r.body)}`);
+  return r.body.sessionId as string;
+}
+
+async function send(stack: Stack, id: string, prompt: string): Promise<void> {
+  const r = await call(stack.base, 'POST', `/sessions/${id}/messages`, { key: KEY, body: { prompt } });
+  if (r.status !== 200) throw new Error(`turn failed: ${JSON.stringify(r.body)}`);
+}
+
+const stack = await startStack({
+  env: {
+    MAX_LIVE_PROCESSES: String(LIVE),
+    MAX_LIVE_SESSIONS: String(STORED + 10),
+    RATE_LIMIT_SESSIONS_PER_HOUR: '1000000',
+    RATE_LIMIT_MESSAGES_PER_HOUR: '1000000',
+  },
+});
+try {
+  global.gc?.();
+  const emptyMb = rssMb('self');
+
+  // The live ones first (each create starts its process while a slot is free), warmed by a turn.
+  const live: string[] = [];
+  for (let i = 0; i < LIVE; i++) live.push(await create(stack));
+  await Promise.all(live.map((id) => send(stack, id, 'hello')));
+  // The rest are stored only: every process slot is taken.
+  for (let i = LIVE; i < STORED; i++) await create(stack);
+  global.gc?.();
+  const loadedMb = rssMb('self');
+  const pids = live.map((id) => stack.server.server.deps.registry.pidOf(id)).filter((p): p is number => !!p);
+  const claudeMb = pids.map((pid) => rssMb(pid));
+
+  // Concurrent warm turns: 1, 2, 4, … up to every live session at once.
+  const latency = new Map<number, number[]>();
+  for (let c = 1; c <= LIVE; c *= 2) {
+    const times: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      times.push(
+        ...(await Promise.all(live.slice(0, c).map((id) => timed(() => send(stack, id, `turn ${r}`))))),
+      );
+    }
+    latency.set(c, times);
+  }
+  const lone = median(latency.get(1)!);
+  const held = [...latency].filter(([, times]) => median(times) < 2 * lone).map(([c]) => c);
+
+  console.log(`capacity: ${STORED} stored sessions, ${LIVE} live (fake model API on loopback)`);
+  console.log(`  server RSS, just started (empty)      : ${emptyMb.toFixed(0)} MB`);
+  console.log(`  server RSS, ${STORED} stored + ${LIVE} live  : ${loadedMb.toFixed(0)} MB`);
+  console.log(
+    `  Claude Code RSS per live process      : ${median(claudeMb).toFixed(0)} MB (${pids.length} processes)`,
+  );
+  for (const [c, times] of latency)
+    console.log(`  ${String(c).padStart(2)} concurrent warm turns: median ${median(times).toFixed(0)} ms`);
+  console.log(`  most concurrent turns below 2× a lone turn: ${Math.max(...held)}`);
+
+  report('capacity', [
+    {
+      figure: `server RSS, ${STORED} stored sessions + ${LIVE} live`,
+      unit: 'MB',
+      value: loadedMb,
+      floor: emptyMb,
+      floorName: 'the same server just started',
+    },
+    { figure: 'RSS per live Claude Code process', unit: 'MB', ...summarize(claudeMb) },
+    {
+      figure: 'concurrent warm turns before latency doubles',
+      unit: 'turns',
+      value: Math.max(...held),
+      floor: lone,
+      floorName: 'a lone warm turn, ms',
+    },
+  ]);
+} finally {
+  await stack.close();
+}
