@@ -62,7 +62,12 @@ export function Files(props: { api: Api; sessionId: string; revision: number }) 
       )}
       {listing?.truncated && <p class="hint">Only the first 10 000 entries are listed.</p>}
       {chosen && (
-        <Viewer key={`${chosen.path} ${chosen.modifiedAt}`} api={api} sessionId={sessionId} entry={chosen} />
+        <Viewer
+          key={`${chosen.path} ${chosen.modifiedAt} ${chosen.size}`}
+          api={api}
+          sessionId={sessionId}
+          entry={chosen}
+        />
       )}
     </section>
   );
