@@ -116,6 +116,28 @@ export class SessionFeed {
     );
   }
 
+  /**
+   * Puts the workspace and/or the conversation back to before the turn `messageId`. The screen
+   * changes when the stored `rewound` event arrives through the stream, as in every other tab.
+   */
+  async rewind(messageId: string, what: { files: boolean; conversation: boolean }): Promise<void> {
+    await this.api.json('POST', `/sessions/${encodeURIComponent(this.sessionId)}/rewind`, {
+      messageId,
+      ...what,
+    });
+    this.kick();
+  }
+
+  /** A new session from after the turn `messageId` (its files and conversation); answers its id. */
+  async fork(messageId: string): Promise<string> {
+    const created = await this.api.json<{ sessionId: string }>(
+      'POST',
+      `/sessions/${encodeURIComponent(this.sessionId)}/fork`,
+      { messageId },
+    );
+    return created.sessionId;
+  }
+
   /** Reads the stream from the last event seen, for as long as the session is open. */
   private follow(): void {
     if (this.following) return;

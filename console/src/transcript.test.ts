@@ -182,4 +182,66 @@ describe('transcript', () => {
     expect(t.turns[0]).toMatchObject({ messageId: 'msg_2', status: 'queued', position: 1 });
     expect(t.lastEventId).toBe(2);
   });
+
+  it('keeps what a turn changed (files_changed, then complete) and moves the files revision', () => {
+    const files = [{ path: 'a.txt', status: 'added', additions: 1, deletions: 0, binary: false }];
+    const end = TURN.at(-1)!;
+    const t = run([
+      ...TURN.slice(0, -1),
+      { id: 10, event: 'files_changed', data: { sessionId: S, messageId: M, checkpoint: 'c1', files } },
+      { ...end, id: 11, data: { ...(end.data as object), changes: files } },
+    ]);
+    expect(t.turns[0]!.changes).toEqual(files);
+    expect(t.filesRevision).toBe(10);
+    // A turn that changed nothing: no files_changed, `changes: []`, the revision stays.
+    const quiet = run([...TURN.slice(0, -1), { ...end, data: { ...(end.data as object), changes: [] } }]);
+    expect(quiet.turns[0]!.changes).toEqual([]);
+    expect(quiet.filesRevision).toBe(0);
+  });
+
+  it('marks rewound turns from the rewound event and from the history alike', () => {
+    const second = TURN.map((e) =>
+      e.id === undefined
+        ? e
+        : {
+            ...e,
+            id: e.id + 10,
+            data: { ...(e.data as object), turnId: 'msg_2', messageId: 'msg_2', sequence: e.id + 10 },
+          },
+    );
+    const rewound = {
+      id: 21,
+      event: 'rewound',
+      data: {
+        sessionId: S,
+        messageId: 'msg_2',
+        files: true,
+        conversation: true,
+        rewoundMessageIds: ['msg_2'],
+      },
+    };
+    const live = run([...TURN, ...second, rewound]);
+    expect(live.turns.map((turn) => [turn.messageId, turn.rewound === true])).toEqual([
+      [M, false],
+      ['msg_2', true],
+    ]);
+    expect(live.filesRevision).toBe(21);
+    // From the history (`rewound: true` on its messages), without the event.
+    const fromHistory = run(
+      [...TURN, ...second]
+        .filter((e) => e.event === 'message')
+        .map((e) => {
+          const item = e.data as { turnId: string };
+          return {
+            ...e,
+            event: 'history',
+            data: item.turnId === 'msg_2' ? { ...item, rewound: true } : item,
+          };
+        }),
+    );
+    expect(fromHistory.turns.map((turn) => turn.rewound === true)).toEqual([false, true]);
+    // A rewind of the conversation alone leaves the files, and the tree, as they are.
+    const talkOnly = run([...TURN, ...second, { ...rewound, data: { ...rewound.data, files: false } }]);
+    expect(talkOnly.filesRevision).toBe(0);
+  });
 });

@@ -25,6 +25,16 @@ export interface Completion {
   numTurns?: number;
 }
 
+/** One file a turn changed (its `files_changed` event, or its `complete`'s `changes`). */
+export interface FileChange {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'renamed';
+  previousPath?: string;
+  additions: number;
+  deletions: number;
+  binary: boolean;
+}
+
 export interface TurnError {
   code: string;
   message: string;
@@ -60,6 +70,10 @@ export interface Turn {
   live: { text: string; thinking: string };
   completion?: Completion;
   error?: TurnError;
+  /** What the turn changed in the workspace; unknown (undefined) for a turn drawn from the history. */
+  changes?: FileChange[];
+  /** Undone by a rewind (`rewound` event, or `rewound: true` in the history); kept on screen, marked. */
+  rewound?: boolean;
 }
 
 export interface PermissionRequest {
@@ -81,9 +95,20 @@ export interface Transcript {
   lastEventId: number;
   /** A stream-level problem (rate limit on events, shutdown), not part of any turn. */
   notice?: TurnError;
+  /**
+   * The id of the last event that changed the workspace's files (`files_changed`, a `rewound` of
+   * the files): the file tree reads the workspace again when it moves.
+   */
+  filesRevision: number;
 }
 
-export const emptyTranscript = (): Transcript => ({ turns: [], tools: {}, pending: [], lastEventId: 0 });
+export const emptyTranscript = (): Transcript => ({
+  turns: [],
+  tools: {},
+  pending: [],
+  lastEventId: 0,
+  filesRevision: 0,
+});
 
 export const isActive = (turn: Turn): boolean =>
   turn.status === 'queued' || turn.status === 'running' || turn.status === 'waiting';
@@ -134,12 +159,27 @@ export function applyEvent(state: Transcript, event: StreamEvent): Transcript {
         position: undefined,
         live: { text: '', thinking: '' },
         completion: data as unknown as Completion,
+        changes: Array.isArray(data.changes) ? (data.changes as FileChange[]) : turn.changes,
       }));
       next.pending = next.pending.filter((p) => p.messageId !== data.messageId);
       break;
     case 'error':
       onError(next, event.id !== undefined, data);
       break;
+    case 'files_changed':
+      updateTurn(next, str(data.messageId), (turn) => ({
+        ...turn,
+        changes: Array.isArray(data.files) ? (data.files as FileChange[]) : [],
+      }));
+      next.filesRevision = event.id ?? state.filesRevision + 1;
+      break;
+    case 'rewound': {
+      // Not part of a turn: it marks the turns it undid (they stay on screen, as in the history).
+      const ids = new Set(Array.isArray(data.rewoundMessageIds) ? data.rewoundMessageIds.map(str) : []);
+      next.turns = next.turns.map((turn) => (ids.has(turn.messageId) ? { ...turn, rewound: true } : turn));
+      if (data.files === true) next.filesRevision = event.id ?? state.filesRevision + 1;
+      break;
+    }
     case 'sent': {
       // The console's own: this tab's prompt was accepted (the 202). The log says the same a
       // moment later; until a queued turn runs, its prompt is known only here.
@@ -181,12 +221,15 @@ function onMessage(t: Transcript, item: Json, fromHistory: boolean): void {
   const turnId = str(item.turnId);
   const summary = Array.isArray(item.summary) ? (item.summary as Json[]) : [];
   const timestamp = str(item.timestamp);
+  // The history marks a rewound turn's messages (the `rewound` event did, when it was replayed).
+  const rewound = item.rewound === true ? { rewound: true } : {};
   if (item.source === 'client') {
     const prompt = summary.map((p) => str(p.text)).join('\n');
-    updateTurn(t, turnId, (turn) => ({ ...turn, prompt }));
+    updateTurn(t, turnId, (turn) => ({ ...turn, prompt, ...rewound }));
     return;
   }
-  updateTurn(t, turnId, (turn) => {
+  updateTurn(t, turnId, (before) => {
+    const turn = { ...before, ...rewound };
     const parts = [...turn.parts];
     const live = { ...turn.live };
     for (const part of summary) {

@@ -3,97 +3,26 @@
  * the real server, the real Claude Code and the fake model API. Each state the README talks about
  * is also written as a screenshot to dist/console-screenshots/ (a few are kept under docs/).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../helpers/console-build.js';
-import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
-
-const KEY = TEST_KEYS[0];
-const SHOTS = path.resolve('dist/console-screenshots');
-const UI_TIMEOUT = 20_000;
-
-function chromiumPath(): string {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error(
-      'Debian package chromium is missing: `bash scripts/ensure-system-packages.sh test` installs it',
-    );
-  }
-}
-
-async function launch(): Promise<Browser> {
-  // --no-sandbox: Chromium's own sandbox cannot start as root in a container; the page is ours.
-  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
-}
-
-const origin = (stack: Stack) => stack.base.replace(/\/api\/v1$/, '');
-
-async function shot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function signIn(page: Page, stack: Stack, key: string = KEY): Promise<void> {
-  await page.goto(`${origin(stack)}/console/`);
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function createSession(page: Page, mode: string): Promise<string> {
-  const title = page.locator('.chat-title');
-  const before = (await title.count()) > 0 ? await title.textContent() : null;
-  await page.getByLabel('Permission mode').selectOption(mode);
-  await page.getByRole('button', { name: 'Create session' }).click();
-  // The new session's chat replaces the one open before.
-  await expect
-    .poll(async () => ((await title.count()) > 0 ? await title.textContent() : null), { timeout: UI_TIMEOUT })
-    .not.toBe(before);
-  const id = (await title.textContent())!;
-  expect(id).toMatch(/^sess_/);
-  return id;
-}
-
-async function send(page: Page, prompt: string): Promise<void> {
-  const box = page.getByLabel('Message');
-  await box.fill(prompt);
-  await box.press('Enter');
-}
-
-/** The turn whose prompt is `prompt` (exactly one: a second would be a duplicate). */
-const turn = (page: Page, prompt: string) => page.locator('li.turn').filter({ hasText: prompt });
-
-async function waitForEnd(page: Page, prompt: string): Promise<void> {
-  await turn(page, prompt)
-    .locator('.turn-end, .turn-error')
-    .waitFor({ timeout: UI_TIMEOUT })
-    .catch(async (err: unknown) => {
-      await shot(page, `no-end-${prompt.replace(/\W+/g, '-')}`);
-      throw err;
-    });
-}
-
-/** Serious or critical findings of axe-core on the page as it is. */
-async function axeFindings(page: Page): Promise<string[]> {
-  const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-  await page.addScriptTag({ path: axePath });
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: unknown[] }> } }).axe;
-    return (await axe.run()).violations as Array<{
-      id: string;
-      impact: string;
-      help: string;
-      nodes: unknown[];
-    }>;
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}, ${v.nodes.length} node(s)`);
-}
+import {
+  axeFindings,
+  createSession,
+  KEY,
+  launch,
+  origin,
+  send,
+  shot,
+  SHOTS,
+  signIn,
+  turn,
+  UI_TIMEOUT,
+  waitForEnd,
+} from '../helpers/console-page.js';
+import { startStack, type Stack } from '../helpers/test-server.js';
 
 // The tests of this block are one person's visit, in order, on one page: each goes on from the
 // state the one before left (signed in, a session open, its turns on screen).

@@ -54,6 +54,10 @@ export function App() {
             sessionId={sessionId}
             onTurnEnded={() => setListVersion((v) => v + 1)}
             onGone={() => choose(null)}
+            onOpen={(id) => {
+              choose(id);
+              setListVersion((v) => v + 1);
+            }}
           />
         ) : (
           <p class="empty">Choose a session, or create one.</p>

@@ -1,16 +1,29 @@
-/** One session's conversation: its turns, open approvals, the prompt box and the stop button. */
+/**
+ * One session: its conversation (turns, open approvals, the prompt box and the stop button) beside
+ * its workspace's files.
+ */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError, type Api } from '../api.js';
 import { SessionFeed } from '../session-feed.js';
-import { isBusy, type PermissionRequest, type Transcript } from '../transcript.js';
-import { TurnView } from './TurnView.js';
+import { isBusy, type PermissionRequest, type Transcript, type Turn } from '../transcript.js';
+import { Files } from './Files.js';
+import { RewindDialog } from './RewindDialog.js';
+import { TurnView, type TurnActions } from './TurnView.js';
 
-export function Chat(props: { api: Api; sessionId: string; onTurnEnded: () => void; onGone: () => void }) {
+export function Chat(props: {
+  api: Api;
+  sessionId: string;
+  onTurnEnded: () => void;
+  onGone: () => void;
+  /** A session made here (a fork): open it. */
+  onOpen: (sessionId: string) => void;
+}) {
   const { api, sessionId } = props;
   const feed = useMemo(() => new SessionFeed(api, sessionId), [sessionId]);
   const [transcript, setTranscript] = useState<Transcript>(feed.state);
   const [prompt, setPrompt] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [rewinding, setRewinding] = useState<Turn | null>(null);
   const busy = isBusy(transcript);
   const wasBusy = useRef(busy);
 
@@ -53,67 +66,102 @@ export function Chat(props: { api: Api; sessionId: string; onTurnEnded: () => vo
   // Esc stops the running turn, as it does in Claude Code's terminal.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      // Esc in an open dialog closes the dialog, nothing more.
+      if (document.querySelector('dialog[open]')) return;
       if (e.key === 'Escape' && isBusy(feed.state)) void act(() => feed.interrupt());
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [feed]);
 
+  const actions: TurnActions = {
+    api,
+    sessionId,
+    busy,
+    onRewind: setRewinding,
+    onFork: (turn) => void act(async () => props.onOpen(await feed.fork(turn.messageId))),
+  };
+
   return (
-    <section class="chat" aria-label={`Session ${sessionId}`}>
-      <h2 class="chat-title">{sessionId}</h2>
-      <ol class="turns" aria-label="Conversation">
-        {transcript.turns.map((turn) => (
-          <TurnView key={turn.messageId} turn={turn} tools={transcript.tools} />
-        ))}
-      </ol>
-      {transcript.pending.map((request) => (
-        <Approval
-          key={request.requestId}
-          request={request}
-          onAnswer={(decision, remember) => act(() => feed.answer(request.requestId, decision, remember))}
-        />
-      ))}
-      <div class="status" role="status" aria-live="polite">
-        {transcript.notice && <span class="error">{transcript.notice.message}</span>}
-        {busy && !transcript.notice && <span>Claude Code is working… (Esc stops it)</span>}
-      </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      <form
-        class="composer"
-        onSubmit={(e) => {
-          e.preventDefault();
-          send();
-        }}
-      >
-        <label for="prompt">Message</label>
-        <textarea
-          id="prompt"
-          rows={3}
-          value={prompt}
-          placeholder="Ask Claude Code… (Enter sends, Shift+Enter for a new line)"
-          onInput={(e) => setPrompt(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-              e.preventDefault();
-              send();
-            }
-          }}
-        />
-        <div class="composer-buttons">
-          <button type="submit">Send</button>
-          <button type="button" class="stop" disabled={!busy} onClick={() => act(() => feed.interrupt())}>
-            Stop
-          </button>
+    <div class="session-view">
+      <section class="chat" aria-label={`Session ${sessionId}`}>
+        <div class="chat-head">
+          <h2 class="chat-title">{sessionId}</h2>
+          <a class="to-files" href="#files">
+            Files
+          </a>
         </div>
-      </form>
-    </section>
+        <ol class="turns" aria-label="Conversation">
+          {transcript.turns.map((turn) => (
+            <TurnView key={turn.messageId} turn={turn} tools={transcript.tools} actions={actions} />
+          ))}
+        </ol>
+        {transcript.pending.map((request) => (
+          <Approval
+            key={request.requestId}
+            request={request}
+            onAnswer={(decision, remember) => act(() => feed.answer(request.requestId, decision, remember))}
+          />
+        ))}
+        <div class="status" role="status" aria-live="polite">
+          {transcript.notice && <span class="error">{transcript.notice.message}</span>}
+          {busy && !transcript.notice && <span>Claude Code is working… (Esc stops it)</span>}
+        </div>
+        {error && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
+        <form
+          class="composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            send();
+          }}
+        >
+          <label for="prompt">Message</label>
+          <textarea
+            id="prompt"
+            rows={3}
+            value={prompt}
+            placeholder="Ask Claude Code… (Enter sends, Shift+Enter for a new line)"
+            onInput={(e) => setPrompt(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+                e.preventDefault();
+                send();
+              }
+            }}
+          />
+          <div class="composer-buttons">
+            <button type="submit">Send</button>
+            <button type="button" class="stop" disabled={!busy} onClick={() => act(() => feed.interrupt())}>
+              Stop
+            </button>
+          </div>
+        </form>
+        {rewinding && (
+          <RewindDialog
+            turn={rewinding}
+            undone={undoneBy(transcript, rewinding)}
+            onConfirm={(what) => {
+              setRewinding(null);
+              void act(() => feed.rewind(rewinding.messageId, what));
+            }}
+            onCancel={() => setRewinding(null)}
+          />
+        )}
+      </section>
+      <Files api={api} sessionId={sessionId} revision={transcript.filesRevision} />
+    </div>
   );
 }
+
+/** The turns a rewind to `turn` marks rewound: it and every later one not rewound yet. */
+const undoneBy = (transcript: Transcript, turn: Turn): number => {
+  const kept = transcript.turns.filter((t) => !t.rewound);
+  return kept.length - kept.findIndex((t) => t.messageId === turn.messageId);
+};
 
 function Approval(props: {
   request: PermissionRequest;

@@ -1,7 +1,19 @@
 /** One turn: the prompt, what the agent wrote and did (tool cards, thinking), and its end. */
+import type { Api } from '../api.js';
 import { editDiff } from '../edit-diff.js';
-import type { Part, ToolCall, Turn } from '../transcript.js';
+import { isActive, type Part, type ToolCall, type Turn } from '../transcript.js';
 import { formatCost } from './Sessions.js';
+import { TurnChanges } from './TurnChanges.js';
+
+/** What can be done with an ended turn: undo it (and every later one), or branch off after it. */
+export interface TurnActions {
+  api: Api;
+  sessionId: string;
+  /** A turn runs or waits: the workspace is its own, no rewind now. */
+  busy: boolean;
+  onRewind: (turn: Turn) => void;
+  onFork: (turn: Turn) => void;
+}
 
 const STATUS_LABEL: Record<Turn['status'], string> = {
   queued: 'queued',
@@ -12,9 +24,17 @@ const STATUS_LABEL: Record<Turn['status'], string> = {
   failed: 'failed',
 };
 
-export function TurnView({ turn, tools }: { turn: Turn; tools: Record<string, ToolCall> }) {
+export function TurnView({
+  turn,
+  tools,
+  actions,
+}: {
+  turn: Turn;
+  tools: Record<string, ToolCall>;
+  actions: TurnActions;
+}) {
   return (
-    <li class={`turn ${turn.status}`} data-turn={turn.messageId}>
+    <li class={`turn ${turn.status}${turn.rewound ? ' rewound' : ''}`} data-turn={turn.messageId}>
       <div class="prompt">
         <span class="who">You</span>
         <p>{turn.prompt}</p>
@@ -22,6 +42,7 @@ export function TurnView({ turn, tools }: { turn: Turn; tools: Record<string, To
           {STATUS_LABEL[turn.status]}
           {turn.status === 'queued' && turn.position ? ` (position ${turn.position})` : ''}
         </span>
+        {turn.rewound && <span class="badge rewound-badge">rewound</span>}
       </div>
       <div class="agent">
         {turn.parts.map((part, i) => (
@@ -50,7 +71,43 @@ export function TurnView({ turn, tools }: { turn: Turn; tools: Record<string, To
           {turn.error.message} ({turn.error.code})
         </p>
       )}
+      {!isActive(turn) && <TurnFooter turn={turn} actions={actions} />}
     </li>
+  );
+}
+
+/** An ended turn's changes, and its Rewind and Fork buttons (not on a turn already rewound). */
+function TurnFooter({ turn, actions }: { turn: Turn; actions: TurnActions }) {
+  return (
+    <div class="turn-footer">
+      <TurnChanges
+        api={actions.api}
+        sessionId={actions.sessionId}
+        messageId={turn.messageId}
+        changes={turn.changes}
+      />
+      {!turn.rewound && (
+        <div class="turn-buttons">
+          <button
+            type="button"
+            class="quiet"
+            disabled={actions.busy}
+            title="Put the files and the conversation back to before this turn"
+            onClick={() => actions.onRewind(turn)}
+          >
+            Rewind…
+          </button>
+          <button
+            type="button"
+            class="quiet"
+            title="A new session from after this turn, with its files"
+            onClick={() => actions.onFork(turn)}
+          >
+            Fork
+          </button>
+        </div>
+      )}
+    </div>
   );
 }
 
