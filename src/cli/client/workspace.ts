@@ -43,7 +43,7 @@ export async function runFiles(args: string[], io: ClientIo): Promise<number> {
   if (args[0] === 'get') return runFilesGet(args.slice(1), io);
   const { values, positionals } = parse(
     args,
-    { ...CONNECTION_OPTIONS, recursive: { type: 'boolean', short: 'r' }, json: { type: 'boolean' } },
+    { ...CONNECTION_OPTIONS, recursive: { type: 'boolean' }, json: { type: 'boolean' } },
     'files',
   );
   const [sessionId, dir, ...extra] = positionals;
