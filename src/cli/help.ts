@@ -21,6 +21,8 @@ Commands:
   chat      talk to a session interactively (streaming, approvals, Ctrl-C interrupts)
   send      one turn for scripts: prints the answer (or --json)
   sessions  list, show, history, end sessions
+  files     list a session's workspace, download a file
+  diff      what a turn changed, as a unified diff
   keys      create, list, show, revoke, rename API keys and set their policies (on the server's machine)
 
 Run "${PROG} keys --help" for the key commands, "${PROG} help client" for the others.
@@ -32,6 +34,9 @@ export const CLIENT_HELP = `Usage:
   ${PROG} send "prompt" [--session ID] [--model M] [--permission-mode MODE] [--json]
   ${PROG} sessions list [--json]
   ${PROG} sessions show|history|end ID [--json]
+  ${PROG} files ID [PATH] [--recursive] [--json]
+  ${PROG} files get ID PATH [-o FILE]
+  ${PROG} diff ID [MESSAGE_ID] [--json]
 
 They talk to a running server over HTTP:
   --url URL     the server (default: $CLAUDE_CODE_REST_URL, else http://127.0.0.1:3050)
@@ -41,6 +46,11 @@ chat: the agent's text streams as it is written; a tool call shows in one line; 
 asks for an approval, answer y (allow), n (deny) or a (allow and remember for the session).
 Ctrl-C interrupts the running turn, a second Ctrl-C exits. A dropped stream resumes by itself.
 send: without --session, a new session is made (its id is printed on stderr).
+files: a folder of the workspace (default its root; --recursive: the tree below it), one line per
+entry: size, time, path (a folder ends with /, a link with @). files get writes the file's bytes
+to stdout, or to FILE with -o.
+diff: the unified diff of the turn MESSAGE_ID (default: the last completed turn); --json: per file,
+with its hunks.
 Colours and the spinner only on a terminal, never with NO_COLOR.
 Exit codes: 0 done, 1 the API refused or the turn failed ("error: CODE: message"), 2 usage error,
 130 chat left in the middle of a turn.

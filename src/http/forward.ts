@@ -13,8 +13,8 @@ import { sessionOwnerDown } from '../domain/error-situations.js';
 /** The mark of a forwarded request (its value: the forwarding instance's URL, for the logs). */
 export const FORWARDED_HEADER = 'x-ccr-forwarded-from';
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and what the body's new encoding replaces. */
-const NOT_FORWARDED = new Set([
+/** Hop-by-hop headers (RFC 9110 §7.6.1): each connection has its own. */
+const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -22,17 +22,25 @@ const NOT_FORWARDED = new Set([
   'upgrade',
   'te',
   'trailer',
-  'host',
-  'content-length',
-]);
+];
+/** A request's: the hop's, and what its new target and the body's new encoding replace. */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length']);
+/**
+ * An answer's: the hop's only. Its bytes are passed on as they are, so its `Content-Length` still
+ * holds (a download's size, which a client shows progress with and checks the body against).
+ */
+const NOT_RETURNED = new Set(HOP_BY_HOP);
 
 /** How long the owner may take to answer the connection before the request fails (503). */
 const CONNECT_TIMEOUT_MS = 5000;
 
-function copyHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
+function copyHeaders(
+  headers: http.IncomingHttpHeaders,
+  dropped: ReadonlySet<string>,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !NOT_FORWARDED.has(name.toLowerCase())) out[name] = value;
+    if (value !== undefined && !dropped.has(name.toLowerCase())) out[name] = value;
   }
   return out;
 }
@@ -48,7 +56,7 @@ export async function forwardRequest(
   const stream = request.body instanceof Readable ? request.body : null;
   const body =
     stream || request.body === undefined || request.body === null ? null : JSON.stringify(request.body);
-  const headers = copyHeaders(request.headers);
+  const headers = copyHeaders(request.headers, NOT_FORWARDED);
   headers[FORWARDED_HEADER] = selfUrl;
   headers['x-request-id'] = request.id;
   if (body !== null) {
@@ -80,7 +88,7 @@ export async function forwardRequest(
   // From here the owner's answer is the answer, streamed through as it comes.
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(response.statusCode ?? 502, copyHeaders(response.headers));
+  raw.writeHead(response.statusCode ?? 502, copyHeaders(response.headers, NOT_RETURNED));
   raw.flushHeaders();
   // A client that goes away closes the forwarded request too (a stream's reader, not its turn).
   raw.once('close', () => {

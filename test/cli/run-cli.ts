@@ -12,6 +12,8 @@ import { buildSync } from 'esbuild';
 export interface CliResult {
   code: number | null;
   stdout: string;
+  /** stdout as it came, for a command that writes bytes (`files get`). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -47,12 +49,15 @@ export function cli(args: readonly string[], env: Record<string, string> = {}): 
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
+    const stdout: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => stdout.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(stdout);
+      resolve({ code, stdout: stdoutBytes.toString(), stdoutBytes, stderr });
+    });
   });
 }
 

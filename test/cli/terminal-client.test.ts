@@ -1,8 +1,9 @@
 /**
  * The terminal client (`claude-code-rest chat | send | sessions`) driven as a person would: in a
  * real terminal (tmux, from Debian) against the real server with the real Claude Code and the
- * fake model API. A chat of two turns, an approval answered at the prompt, Ctrl-C interrupting a
- * turn and a second one exiting; `send --json` in a pipe, with its exit codes.
+ * fake model API. A chat of two turns, an approval answered at the prompt (allow, deny, allow and
+ * remember), Ctrl-C interrupting a turn and a second one exiting; `send --json` in a pipe, with its
+ * exit codes; colours (a list, a diff) on a terminal only, never with NO_COLOR.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -125,6 +126,19 @@ describe('the terminal client', () => {
       await until(name, /denied[\s\S]*tokens · \$/);
       expect(fs.existsSync(path.join(stack.dataDir, 'workspaces', sessionId, 'other.txt'))).toBe(false);
 
+      // "Allow and remember" at the prompt: the same call later in the session runs without asking.
+      const command = '[[bash:python3 -c "print(4242)"]]';
+      tmux('send-keys', '-t', name, `remember this ${command}`, 'Enter');
+      await until(name, /\? Allow Bash\(.*4242.*\)\?/);
+      tmux('send-keys', '-t', name, 'a', 'Enter');
+      await until(name, 'allowed (remembered)');
+      await until(name, /(tokens · \$[\s\S]*){4}/);
+      tmux('send-keys', '-t', name, `and again ${command}`, 'Enter');
+      const remembered = await until(name, /(tokens · \$[\s\S]*){5}/);
+      expect(count(remembered, /\? Allow Bash/)).toBe(1);
+      // Both turns ran the command: its result shows twice.
+      expect(count(remembered, /⎿ 4242/)).toBe(2);
+
       const untilRunning = async (what: string): Promise<void> => {
         const deadline = Date.now() + 30_000;
         for (;;) {
@@ -205,15 +219,21 @@ describe('the terminal client', () => {
     sessions.splice(sessions.indexOf(answer.sessionId), 1);
   }, 120_000);
 
-  it('colours on a terminal, none with NO_COLOR', async () => {
+  it('colours on a terminal, none with NO_COLOR: a list and a diff', async () => {
     const created = await call<{ sessionId: string }>(stack.base, 'POST', '/sessions', {
       key: KEY,
-      body: {},
+      body: { permissionMode: 'acceptEdits' },
     });
-    sessions.push(created.body.sessionId);
+    const sessionId = created.body.sessionId;
+    sessions.push(sessionId);
+    const wrote = await call(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
+      key: KEY,
+      body: { prompt: 'Write it [[write:colour.txt:green]]' },
+    });
+    expect(wrote.status, JSON.stringify(wrote.body)).toBe(200);
     const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    const shown = async (extra: string): Promise<string> => {
-      const name = `ccr-colour-${process.pid}-${extra === '' ? 'on' : 'off'}`;
+    const shown = async (command: string, extra: string): Promise<string> => {
+      const name = `ccr-colour-${process.pid}-${command.split(' ')[0]}-${extra === '' ? 'on' : 'off'}`;
       tmux(
         'new-session',
         '-d',
@@ -223,7 +243,7 @@ describe('the terminal client', () => {
         '200',
         '-y',
         '20',
-        `env ${vars.join(' ')} ${extra} ${process.execPath} ${bundle()} sessions list; echo "EXITED $?"; sleep 60`,
+        `env ${vars.join(' ')} ${extra} ${process.execPath} ${bundle()} ${command}; echo "EXITED $?"; sleep 60`,
       );
       try {
         await until(name, 'EXITED 0');
@@ -232,11 +252,22 @@ describe('the terminal client', () => {
         spawnSync('tmux', ['kill-session', '-t', name]);
       }
     };
-    const coloured = await shown('');
-    expect(coloured).toContain(created.body.sessionId);
+    const coloured = await shown('sessions list', '');
+    expect(coloured).toContain(sessionId);
     expect(coloured.includes('\u001b[2m')).toBe(true);
-    const plain = await shown('NO_COLOR=1');
-    expect(plain).toContain(created.body.sessionId);
+    const plain = await shown('sessions list', 'NO_COLOR=1');
+    expect(plain).toContain(sessionId);
     expect(plain.includes('\u001b[2m')).toBe(false);
-  }, 60_000);
+
+    // A diff as git colours it: the file's header bold (tmux restates an attribute only where it
+    // changes), the hunk's header cyan, the added line green.
+    const diff = await shown(`diff ${sessionId}`, '');
+    expect(diff).toContain('\u001b[1mdiff --git a/colour.txt b/colour.txt');
+    expect(diff).toMatch(/\[36m[^\n@]*@@ -0,0 \+1 @@/);
+    expect(diff).toContain('\u001b[32m+green');
+    const plainDiff = await shown(`diff ${sessionId}`, 'NO_COLOR=1');
+    expect(plainDiff).toContain('+green');
+    expect(plainDiff).toContain('+++ b/colour.txt');
+    expect(plainDiff.includes('\u001b[32m')).toBe(false);
+  }, 90_000);
 });

@@ -1,5 +1,5 @@
 /**
- * The short programs of examples/ (JavaScript, Python, Go), one per language: each streams a
+ * The short programs of examples/ (JavaScript, Python, Go, cURL with jq), one per language: each streams a
  * turn, answers its approval at the permission_request event, drops the connection on purpose
  * and resumes the turn's stream with Last-Event-ID, against the real server with the real Claude
  * Code and the fake model API. The resumed part repeats nothing and misses nothing: the tool
@@ -52,6 +52,7 @@ describe('examples/: stream a turn, answer its approval, resume a dropped stream
     ],
     // Standard library only: no go.mod, nothing to download.
     ['Go', 'go', ['run', 'main.go', PROMPT], 'go', { GOPROXY: 'off', GOFLAGS: '-mod=mod' }],
+    ['cURL', 'bash', ['stream-approve-resume.sh', PROMPT], 'curl', {}],
   ] as const)(
     '%s',
     async (_language, cmd, args, dir, extra) => {

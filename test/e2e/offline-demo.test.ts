@@ -3,6 +3,7 @@
  * model API, with no credentials from the environment, labelled as such.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -70,10 +71,14 @@ describe('offline demo mode', () => {
 
   it("runs the README's curl walk-through as written: a file, an approval, an interrupt, a reconnect", async () => {
     const key = /\b(ccr_[A-Za-z0-9]{40})\b/.exec(server.stdout())![1]!;
-    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', walkThrough()], {
-      env: { ...process.env, KEY: key, H: server.base.replace(/\/api\/v1$/, '') },
-      timeout: 120_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      'bash',
+      ['-euo', 'pipefail', '-c', readmeBlock('A walk through with curl', 2)],
+      {
+        env: { ...process.env, KEY: key, H: server.base.replace(/\/api\/v1$/, '') },
+        timeout: 120_000,
+      },
+    );
     // 1. The agent's Write tool wrote the file (and step 2 runs it).
     expect(stdout).toMatch(/"response": "Tool result: File created successfully at: \/.*\/hello\.py/);
     // 2. The command asked, was allowed at the curl's answer, and ran.
@@ -88,13 +93,81 @@ describe('offline demo mode', () => {
     // The end: DELETE answered 204.
     expect(stdout.trimEnd().endsWith('204')).toBe(true);
   }, 180_000);
+
+  it("runs the README's files, diff, fork and rewind block as written", async () => {
+    const key = /\b(ccr_[A-Za-z0-9]{40})\b/.exec(server.stdout())![1]!;
+    const cwd = tempDir('offline-files');
+    try {
+      const { stdout } = await promisify(execFile)(
+        'bash',
+        ['-euo', 'pipefail', '-c', readmeBlock("The agent's work: files, diffs, rewind and fork", 1)],
+        {
+          cwd,
+          env: { ...process.env, KEY: key, H: server.base.replace(/\/api\/v1$/, '') },
+          timeout: 120_000,
+        },
+      );
+      const lines = stdout.split('\n');
+      const json = (prefix: string): Record<string, unknown>[] =>
+        lines.filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l) as Record<string, unknown>);
+      // The upload: the bytes printf wrote, their size and digest.
+      const csv = fs.readFileSync(path.join(cwd, 'data.csv'));
+      expect(json('{"path":"data/data.csv","size"')).toEqual([
+        {
+          path: 'data/data.csv',
+          size: csv.length,
+          sha256: createHash('sha256').update(csv).digest('hex'),
+        },
+      ]);
+      // The listing: the seeded file and the upload (the workspace's own .git left out by jq).
+      expect(lines).toContain(`{"path":"data/data.csv","type":"file","size":${csv.length}}`);
+      expect(lines).toContain('{"path":"README.md","type":"file","size":7}');
+      expect(stdout).not.toContain('"path":".git');
+      expect(stdout).toMatch(/^\{"path":"data","type":"dir","size":\d+\}$/m);
+      // The download: byte for byte.
+      expect(fs.readFileSync(path.join(cwd, 'copy.csv')).equals(csv)).toBe(true);
+      expect(lines).toContain('copy.csv: the same bytes');
+      expect(lines).toContain('204');
+      // The first turn's changes: the file the agent wrote, not the upload nor the delete.
+      expect(lines).toContain(
+        '[{"path":"hello.py","status":"added","additions":1,"deletions":0,"binary":false}]',
+      );
+      // The second turn's diff: the changed line, out and in.
+      expect(stdout).toContain('+++ b/hello.py');
+      expect(lines).toContain('-print("hello")');
+      expect(lines).toContain('+print("goodbye")');
+      // The range of both turns: one file, added.
+      expect(lines).toContain('{"path":"hello.py","status":"added","additions":1,"deletions":0}');
+      expect(fs.statSync(path.join(cwd, 'workspace.tar.gz')).size).toBeGreaterThan(0);
+      // The fork names its source and first turn, and has that turn's file.
+      const [forkedFrom] = json('{"sessionId":');
+      expect(forkedFrom).toEqual({
+        sessionId: expect.stringMatching(/^sess_/),
+        messageId: expect.stringMatching(/^msg_/),
+      });
+      // The rewind undid the second turn only; the file is as the first turn left it, in both.
+      const [rewound] = json('{"rewoundMessageIds"');
+      expect(rewound).toEqual({
+        rewoundMessageIds: [expect.stringMatching(/^msg_/)],
+        files: true,
+        conversation: true,
+      });
+      expect(rewound!.rewoundMessageIds).not.toContain(forkedFrom!.messageId);
+      expect(lines.filter((l) => l === 'print("hello")')).toHaveLength(2);
+      // The block's last line ended the source (and the fork).
+      const source = await call(server.base, 'GET', `/sessions/${forkedFrom!.sessionId as string}`, { key });
+      expect(source.status).toBe(404);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
-/** The runnable block of the README's "A walk through with curl" (its second bash block). */
-function walkThrough(): string {
+/** The runnable bash block of a README section: the last of its blocks (`count` of them). */
+function readmeBlock(heading: string, count: number): string {
   const readme = fs.readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8');
-  const section = readme.split('## A walk through with curl')[1]!.split('\n## ')[0]!;
+  const section = readme.split(`## ${heading}`)[1]!.split('\n## ')[0]!;
   const blocks = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  expect(blocks).toHaveLength(2);
-  return blocks[1]!;
+  expect(blocks).toHaveLength(count);
+  return blocks.at(-1)!;
 }

@@ -5,6 +5,7 @@
  * instance forwards what needs the process and serves streams from the shared store and bus.
  * The last test kills one instance (SIGKILL) in the middle of a turn.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -199,6 +200,74 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     const end = (await slow.rest()).at(-1)!;
     expect(end.event).toBe('complete');
     expect(dataOf(end)).toMatchObject({ status: 'interrupted' });
+  });
+
+  it('an upload, a download and a delete sent to the instance that does not own the session', async () => {
+    const sessionId = await createOn(a);
+    // The session's process, and so its workspace's changes, are A's: B forwards each request.
+    const bytes = randomBytes(256 * 1024);
+    const url = `${b.base}/sessions/${sessionId}/files/content?path=${encodeURIComponent('in/data.bin')}`;
+    const headers = { 'x-api-key': KEY, 'content-type': 'application/octet-stream' };
+    const put = await fetch(url, { method: 'PUT', headers, body: bytes });
+    expect(put.status, await put.clone().text()).toBe(201);
+    expect(await put.json()).toEqual({
+      path: 'in/data.bin',
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+    const details = await call(a.base, 'GET', `/sessions/${sessionId}`, { key: KEY });
+    const cwd = (details.body.config as { cwd: string }).cwd;
+    expect(fs.readFileSync(path.join(cwd, 'in/data.bin')).equals(bytes)).toBe(true);
+
+    // Replaced through B: 200. Read back through either instance: the new bytes, whole.
+    const again = randomBytes(1000);
+    const replaced = await fetch(url, { method: 'PUT', headers, body: again });
+    expect(replaced.status).toBe(200);
+    expect(await replaced.json()).toMatchObject({ path: 'in/data.bin', size: again.length });
+    for (const server of [a, b]) {
+      const got = await fetch(`${server.base}/sessions/${sessionId}/files/content?path=in/data.bin`, {
+        headers: { 'x-api-key': KEY },
+      });
+      expect(got.status).toBe(200);
+      expect(got.headers.get('content-length')).toBe(String(again.length));
+      expect(Buffer.from(await got.arrayBuffer()).equals(again)).toBe(true);
+    }
+    // A range through B, and a refusal through B in the contract's envelope.
+    const ranged = await fetch(`${b.base}/sessions/${sessionId}/files/content?path=in/data.bin`, {
+      headers: { 'x-api-key': KEY, range: 'bytes=0-9' },
+    });
+    expect(ranged.status).toBe(206);
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(again.subarray(0, 10))).toBe(true);
+    const outside = await fetch(`${b.base}/sessions/${sessionId}/files/content?path=../x`, {
+      method: 'PUT',
+      headers,
+      body: 'x',
+    });
+    expect(outside.status).toBe(403);
+    expect(await outside.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+
+    // The upload is a checkpoint of its own on the owner: the next turn's changes are the agent's only.
+    const turn = await call(b.base, 'POST', `/sessions/${sessionId}/messages`, {
+      key: KEY,
+      body: { prompt: 'Nothing to change' },
+    });
+    expect(turn.status, JSON.stringify(turn.body)).toBe(200);
+    expect(turn.body.changes).toEqual([]);
+
+    const deleted = await fetch(url, { method: 'DELETE', headers: { 'x-api-key': KEY } });
+    expect(deleted.status).toBe(204);
+    expect(fs.existsSync(path.join(cwd, 'in/data.bin'))).toBe(false);
+    const gone = await call(a.base, 'GET', `/sessions/${sessionId}/files/content?path=in/data.bin`, {
+      key: KEY,
+    });
+    expect(gone.status).toBe(404);
+    // Another key's session is not found through B either.
+    const other = await fetch(url, {
+      method: 'PUT',
+      headers: { ...headers, 'x-api-key': BURST_KEY },
+      body: 'x',
+    });
+    expect(other.status).toBe(404);
   });
 
   it('rate limits are exact across both instances under a parallel burst', async () => {

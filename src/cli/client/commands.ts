@@ -1,7 +1,8 @@
 /**
- * `send` (one turn, for scripts and CI) and `sessions list|show|history|end`. Exit codes: 0 done;
- * 1 the API refused or the turn failed (stderr: `error: CODE: message`; with --json, the error
- * as JSON on stdout too); 2 a usage error.
+ * `send` (one turn, for scripts and CI) and `sessions list|show|history|end`; what every client
+ * command shares (`files` and `diff` are in workspace.ts). Exit codes: 0 done; 1 the API refused
+ * or the turn failed (stderr: `error: CODE: message`; with --json, the error as JSON on stdout
+ * too); 2 a usage error.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors.js';
@@ -13,6 +14,8 @@ import { runTurn } from './turn.js';
 export interface ClientIo {
   stdout: Output;
   stderr: Output;
+  /** Where a download goes without `-o`: the standard output as a byte stream (backpressure kept). */
+  bytes: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
 }
 
@@ -26,7 +29,7 @@ export const SESSION_OPTIONS = {
   'permission-mode': { type: 'string' },
 } as const;
 
-function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
+export function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],
   options: O,
   command: string,
@@ -36,6 +39,21 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
   } catch (err) {
     throw new UsageError((err as Error).message, command);
   }
+}
+
+/**
+ * A refusal as every command reports it: `error: CODE: message` on stderr, and with --json the
+ * error as JSON on stdout too. Exit code 1.
+ */
+export function reportFailure(
+  io: ClientIo,
+  failure: { code: string; message: string },
+  json?: boolean,
+): number {
+  if (json)
+    io.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message } })}\n`);
+  io.stderr.write(`${styleFor(io.stderr, io.env).red('error')}: ${failure.code}: ${failure.message}\n`);
+  return EXIT_FAILURE;
 }
 
 export async function createSession(
@@ -62,9 +80,7 @@ export async function runSend(args: string[], io: ClientIo): Promise<number> {
   const spinner = new Spinner(io.stderr);
   const fail = (code: string, message: string): number => {
     spinner.stop();
-    if (values.json) io.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
-    io.stderr.write(`${style.red('error')}: ${code}: ${message}\n`);
-    return EXIT_FAILURE;
+    return reportFailure(io, { code, message }, values.json);
   };
   try {
     const sessionId = values.session ?? (await createSession(client, values));
@@ -180,8 +196,6 @@ export async function runSessions(args: string[], io: ClientIo): Promise<number>
     }
   } catch (err) {
     if (!(err instanceof ApiFailure)) throw err;
-    if (values.json) out(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
-    io.stderr.write(`error: ${err.code}: ${err.message}\n`);
-    return EXIT_FAILURE;
+    return reportFailure(io, err, values.json);
   }
 }

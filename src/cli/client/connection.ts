@@ -82,6 +82,16 @@ export class ApiClient {
   }
 
   /**
+   * A call whose answer is not JSON (a file's bytes, a diff): the response, its body unread, once
+   * it is a success; an error answer throws ApiFailure.
+   */
+  async raw(method: string, path: string): Promise<Response> {
+    const res = await this.fetch(method, path);
+    if (!res.ok) throw await refusalOf(res);
+    return res;
+  }
+
+  /**
    * An event stream: yields each event, its data parsed. A refusal before the stream opens
    * throws ApiFailure; 204 (nothing to stream) yields nothing. Ends when the server ends it.
    */
@@ -94,10 +104,7 @@ export class ApiClient {
     if (options.lastEventId) headers['last-event-id'] = options.lastEventId;
     const res = await this.fetch(method, path, options.body, headers, options.signal);
     if (res.status === 204) return;
-    if (!res.ok) {
-      const text = await res.text();
-      throw failureOf(res.status, text === '' ? null : safeJson(text));
-    }
+    if (!res.ok) throw await refusalOf(res);
     if (!res.body) return;
     const queue: EventSourceMessage[] = [];
     const parser = createParser({ onEvent: (e) => queue.push(e) });
@@ -118,6 +125,11 @@ function safeJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+async function refusalOf(res: Response): Promise<ApiFailure> {
+  const text = await res.text();
+  return failureOf(res.status, text === '' ? null : safeJson(text));
 }
 
 function failureOf(status: number, body: unknown): ApiFailure {
