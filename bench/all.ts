@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, one after the other (they would disturb each other's figures
  * if run at once), then one table of their headline figures, each beside its floor from the same
- * run and the ratio. Each script's own output goes to `bench-output/<name>.log`.
+ * run and the ratio. Each script's own output goes to `bench-output/<name>.log` (or the folder
+ * `BENCH_OUTPUT_DIR` names).
  * `npm run bench -- --smoke`: one short round of each, to check that the scripts still run (CI).
  */
 import { spawn } from 'node:child_process';
@@ -13,7 +14,7 @@ import type { BenchRow } from './stats.js';
 const BENCHMARKS = ['turn-latency', 'resume', 'deltas', 'http', 'capacity', 'snapshots', 'cluster'];
 
 const smoke = process.argv.includes('--smoke');
-const outDir = path.join(process.cwd(), 'bench-output');
+const outDir = process.env.BENCH_OUTPUT_DIR ?? path.join(process.cwd(), 'bench-output');
 fs.mkdirSync(outDir, { recursive: true });
 const reportFile = path.join(outDir, 'report.jsonl');
 fs.rmSync(reportFile, { force: true });

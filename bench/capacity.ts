@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { call } from '../test/helpers/http.js';
 import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
+import { claudeMemoryOf } from './claude-memory.js';
 import { arg, median, report, SMOKE, summarize, timed } from './stats.js';
 
 const rounds = arg(0, SMOKE ? 1 : 3);
@@ -18,8 +19,8 @@ const STORED = arg(1, SMOKE ? 40 : 1000);
 const LIVE = SMOKE ? 2 : 16;
 const KEY = TEST_KEYS[0];
 
-const rssMb = (pid: number | 'self'): number =>
-  Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssMb = (): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
 
 async function create(stack: Stack): Promise<string> {
   const r = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
@@ -42,7 +43,7 @@ const stack = await startStack({
 });
 try {
   global.gc?.();
-  const emptyMb = rssMb('self');
+  const emptyMb = rssMb();
 
   // The live ones first (each create starts its process while a slot is free), warmed by a turn.
   const live: string[] = [];
@@ -51,9 +52,9 @@ try {
   // The rest are stored only: every process slot is taken.
   for (let i = LIVE; i < STORED; i++) await create(stack);
   global.gc?.();
-  const loadedMb = rssMb('self');
+  const loadedMb = rssMb();
   const pids = live.map((id) => stack.server.server.deps.registry.pidOf(id)).filter((p): p is number => !!p);
-  const claudeMb = pids.map((pid) => rssMb(pid));
+  const claudeMb = pids.map((pid) => claudeMemoryOf(pid).rssMb);
 
   // Concurrent warm turns: 1, 2, 4, … up to every live session at once.
   const latency = new Map<number, number[]>();

@@ -10,11 +10,10 @@
  * 127.0.0.1 (it answers in about 1 ms, so the figures are the server's and Claude Code's own
  * overhead). Prints figures; asserts nothing. Run: `npm run bench:turns [-- rounds]`.
  */
-import fs from 'node:fs';
 import { startFakeAnthropic } from '../src/fake-anthropic/index.js';
 import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
 import { call } from '../test/helpers/http.js';
-import { descendants } from '../test/helpers/processes.js';
+import { claudeMemoryOf } from './claude-memory.js';
 import { sdkColdTurn, sdkFolder } from './sdk-floor.js';
 import { arg, median as p50, report, SMOKE, span as range, summarize, timed } from './stats.js';
 
@@ -26,21 +25,6 @@ interface Figures {
   firstAfterReady: number[];
   warm: number[];
   idleMemory: { rssMb: number; pssMb: number } | null;
-}
-
-/** RSS and PSS of the Claude Code process of a session (under its sandbox, if any). */
-function memoryOf(leader: number): { rssMb: number; pssMb: number } {
-  const claude = [{ pid: leader, name: readName(leader) }, ...descendants(leader)].find(
-    (p) => p.name === 'claude',
-  );
-  const pid = claude?.pid ?? leader;
-  const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  const pss = /^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
-  return { rssMb: Number(rss) / 1024, pssMb: Number(pss) / 1024 };
-}
-
-function readName(pid: number): string {
-  return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 }
 
 const send = (stack: Stack, id: string, prompt: string) =>
@@ -71,7 +55,7 @@ async function round(stack: Stack, figures: Figures, last: boolean): Promise<voi
   if (last) {
     await new Promise((r) => setTimeout(r, 3000));
     const pid = stack.server.server.deps.registry.pidOf(second);
-    if (pid) figures.idleMemory = memoryOf(pid);
+    if (pid) figures.idleMemory = claudeMemoryOf(pid);
   }
   await call(stack.base, 'DELETE', `/sessions/${id}`, { key: KEY });
   await call(stack.base, 'DELETE', `/sessions/${second}`, { key: KEY });
