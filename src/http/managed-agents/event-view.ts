@@ -7,7 +7,9 @@
  * sits at `seq.n`; that is its SSE `id:`, so a stream resumes (`Last-Event-ID`) inside a log event
  * without a gap or a duplicate. Event ids are stable: a prompt's is its `messageId`, a tool call's
  * is made from Claude Code's tool-use id (what `requires_action` and `user.tool_confirmation`
- * name), the rest from the position.
+ * name), an `agent.message`'s or `agent.thinking`'s from the model's message id and the block's
+ * index in it (what a preview names before the block is complete), a span's from the model's
+ * message id, an interrupt's from its place in the log; the rest from the position.
  */
 import { managedToolName } from '../../domain/managed-agents/agent-tools.js';
 import {
