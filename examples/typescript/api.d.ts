@@ -563,6 +563,7 @@ export interface components {
             kind: "text" | "thinking";
             index: number;
             text: string;
+            apiMessageId: string | null;
         };
         TurnCompletion: {
             messageId: string;
@@ -896,6 +897,30 @@ export interface components {
         };
         SendMessage202: components["schemas"]["MessageAccepted"] | components["schemas"]["TurnState"];
         GetTurn200: components["schemas"]["TurnState"] | components["schemas"]["TurnCompletion"];
+        ModelRequestEvent: {
+            sessionId: string;
+            messageId: string;
+            apiMessageId: string | null;
+            parentToolUseId: string | null;
+            /** @description ISO 8601 time, UTC */
+            startedAt: string;
+            /** @description ISO 8601 time, UTC */
+            endedAt: string;
+            isError: boolean;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+                cacheCreationInputTokens: number;
+                cacheReadInputTokens: number;
+            };
+        };
+        InterruptEvent: {
+            sessionId: string;
+            messageId: string | null;
+            interrupted: boolean;
+            /** @description ISO 8601 time, UTC */
+            at: string;
+        };
         CreateSessionRequest: {
             model?: string;
             /** @enum {string} */
@@ -1050,6 +1075,26 @@ export interface components {
             /** @description How long an EventSource waits before it reconnects (ms). */
             retry?: number;
         };
+        /** @description A call of the model API ended (or was cut short), with its own token usage; stored after its messages. */
+        Event_model_request: {
+            /** @description The event's sequence number: the cursor to resume after. */
+            id: string;
+            /** @constant */
+            event: "model_request";
+            data: string;
+            /** @description How long an EventSource waits before it reconnects (ms). */
+            retry?: number;
+        };
+        /** @description A client asked to interrupt the session (whether or not a turn was running). */
+        Event_interrupt: {
+            /** @description The event's sequence number: the cursor to resume after. */
+            id: string;
+            /** @constant */
+            event: "interrupt";
+            data: string;
+            /** @description How long an EventSource waits before it reconnects (ms). */
+            retry?: number;
+        };
         /** @description The files a turn changed in the workspace; stored before the turn's complete or error. */
         Event_files_changed: {
             /** @description The event's sequence number: the cursor to resume after. */
@@ -1091,7 +1136,7 @@ export interface components {
             retry?: number;
         };
         /** @description One event of a session stream (see the event catalogue in `info.description`). */
-        SessionEvent: components["schemas"]["Event_message"] | components["schemas"]["Event_status"] | components["schemas"]["Event_permission_request"] | components["schemas"]["Event_permission_resolved"] | components["schemas"]["Event_delta"] | components["schemas"]["Event_files_changed"] | components["schemas"]["Event_rewound"] | components["schemas"]["Event_complete"] | components["schemas"]["Event_error"];
+        SessionEvent: components["schemas"]["Event_message"] | components["schemas"]["Event_status"] | components["schemas"]["Event_permission_request"] | components["schemas"]["Event_permission_resolved"] | components["schemas"]["Event_delta"] | components["schemas"]["Event_model_request"] | components["schemas"]["Event_interrupt"] | components["schemas"]["Event_files_changed"] | components["schemas"]["Event_rewound"] | components["schemas"]["Event_complete"] | components["schemas"]["Event_error"];
     };
     responses: never;
     parameters: {

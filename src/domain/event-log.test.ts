@@ -351,6 +351,7 @@ describe('EventLog', () => {
         kind: 'text',
         index,
         text,
+        apiMessageId: 'msg_api_1',
       });
     const textOf = (event: SessionEvent) => (JSON.parse(event.data) as { text: string }).text;
 

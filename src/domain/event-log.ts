@@ -114,6 +114,14 @@ export class EventLog {
     return stored;
   }
 
+  /**
+   * The sequence number of the log's last stored event, as the store has it: unlike
+   * `currentSeq` (this instance's own appends), it counts what other instances appended too.
+   */
+  storedHead(sessionId: string): Promise<number> {
+    return this.store.lastEventSeq(sessionId);
+  }
+
   /** Stored events after `afterSeq`, ascending, at most `limit` (a page of the whole log). */
   list(sessionId: string, afterSeq: number, limit: number): Promise<SessionEvent[]> {
     return this.store.listEvents(sessionId, afterSeq, limit);

@@ -67,9 +67,12 @@ describe('the event catalogue', () => {
     await h.permissions.answer(session.id, request!.requestId, { decision: 'allow', remember: true });
     runner.lastProcess.delta('thinking out ');
     runner.lastProcess.delta('loud');
+    runner.lastProcess.modelRequest('msg_api_1', { input: 120, output: 30 });
     release();
     await first.turn.done;
     await second.turn.done;
+    // An interrupt (with nothing to stop, recorded all the same): an `interrupt` event.
+    await h.turns.interrupt(key, session.id);
     // A turn that fails: an `error` event.
     runner.script({ messages: [msg.init()], end: { crash: 'spawn claude ENOENT' } });
     await (

@@ -158,6 +158,8 @@ export const DeltaEventSchema = z.object({
   /** The content block the text belongs to. */
   index: z.number().int(),
   text: z.string(),
+  /** The model API's id of the message being written (the `message` event's `content.message.id`). */
+  apiMessageId: z.string().nullable(),
 });
 export type DeltaEvent = z.infer<typeof DeltaEventSchema>;
 
@@ -177,9 +179,42 @@ export function joinDeltas(first: SessionEvent, next: SessionEvent): SessionEven
   if (!sameSpot) return null;
   const a = JSON.parse(first.data) as DeltaEvent;
   const b = JSON.parse(next.data) as DeltaEvent;
-  if (a.kind !== b.kind || a.index !== b.index) return null;
+  if (a.kind !== b.kind || a.index !== b.index || a.apiMessageId !== b.apiMessageId) return null;
   return { ...first, data: JSON.stringify({ ...a, text: a.text + b.text }) };
 }
+
+// --- model requests --------------------------------------------------------------------------
+
+/**
+ * One call of the model API, as Claude Code streamed it: from the start of its reply
+ * (message_start) to its end (message_stop), or cut short (`isError`: the stream broke and
+ * Claude Code retried, or the turn was interrupted or failed), with the request's own usage.
+ */
+export const ModelRequestEventSchema = z.object({
+  sessionId: z.string(),
+  messageId: z.string(),
+  /** The model API's message id (the `message` events' `content.message.id`); null if unknown. */
+  apiMessageId: z.string().nullable(),
+  /** The subagent's Task call whose request this was; null for the session's own agent. */
+  parentToolUseId: z.string().nullable(),
+  startedAt: isoTime,
+  endedAt: isoTime,
+  isError: z.boolean(),
+  usage: TokenUsageSchema,
+});
+export type ModelRequestEvent = z.infer<typeof ModelRequestEventSchema>;
+
+// --- interrupts ------------------------------------------------------------------------------
+
+/** A client asked to stop the session's running turn (POST …/interrupt, or `/v1` `user.interrupt`). */
+export const InterruptEventSchema = z.object({
+  sessionId: z.string(),
+  /** The turn it stopped; null when none was running (a no-op, recorded all the same). */
+  messageId: z.string().nullable(),
+  interrupted: z.boolean(),
+  at: isoTime,
+});
+export type InterruptEvent = z.infer<typeof InterruptEventSchema>;
 
 // --- workspace changes -----------------------------------------------------------------------
 
@@ -297,6 +332,25 @@ export const EVENT_CATALOGUE = {
     billed: false,
     optIn: true,
     description: 'Text or thinking as the model writes it (`partial: true`); the message event repeats it.',
+  },
+  model_request: {
+    schema: ModelRequestEventSchema,
+    stored: true,
+    terminal: false,
+    retained: false,
+    billed: false,
+    optIn: false,
+    description:
+      'A call of the model API ended (or was cut short), with its own token usage; stored after its messages.',
+  },
+  interrupt: {
+    schema: InterruptEventSchema,
+    stored: true,
+    terminal: false,
+    retained: false,
+    billed: false,
+    optIn: false,
+    description: 'A client asked to interrupt the session (whether or not a turn was running).',
   },
   files_changed: {
     schema: FilesChangedEventSchema,

@@ -235,6 +235,18 @@ export type AgentEvent =
   | { kind: 'message'; message: ClaudeMessage }
   /** A piece of text as the model writes it (Claude Code's partial messages). */
   | { kind: 'delta'; delta: 'text' | 'thinking'; text: string; index: number; apiMessageId: string | null }
+  /**
+   * One model API request as it streams (Claude Code's partial messages): `start` is its
+   * message_start (the input usage), `usage` a message_delta (the usage so far, output included),
+   * `stop` its message_stop. `parentToolUseId`: a subagent's request (its Task call), else null.
+   */
+  | {
+      kind: 'model_request';
+      phase: 'start' | 'usage' | 'stop';
+      apiMessageId: string | null;
+      parentToolUseId: string | null;
+      usage: Partial<TokenUsage>;
+    }
   | {
       kind: 'retry';
       attempt: number;

@@ -9,6 +9,7 @@ import type { EventLog } from './event-log.js';
 import type { StatusDetails, StatusEvent, TurnStatusName } from './events.js';
 import type { SessionRuntime } from './session-runtime.js';
 import { assistantText, claudeMessageView } from './message-views.js';
+import { ModelRequests, type ModelRequestRecord } from './model-requests.js';
 import type { PermissionBroker } from './permissions.js';
 import { ZERO_USAGE } from './types.js';
 import type {
@@ -16,6 +17,7 @@ import type {
   AgentTurnOutcome,
   AgentTurnResult,
   ClaudeMessage,
+  Clock,
   Logger,
   PermissionAnswer,
   PermissionAsk,
@@ -26,6 +28,7 @@ import type { TurnRun } from './turn-run.js';
 
 export interface TurnExecutionDeps {
   pool: ProcessPool;
+  clock: Clock;
   events: EventLog;
   permissions: PermissionBroker;
   logger: Logger;
@@ -81,6 +84,7 @@ export function appendStatus<S extends TurnStatusName>(
 export class TurnExecution {
   private readonly log: Logger;
   private readonly lastText = new AssistantTextTracker();
+  private readonly modelRequests: ModelRequests;
   private status: TurnStatusName = 'running';
   private timedOutAfterMs: number | null = null;
 
@@ -90,6 +94,10 @@ export class TurnExecution {
     private readonly run: TurnRun,
   ) {
     this.log = deps.logger.child({ sessionId: session.id, messageId: run.id });
+    this.modelRequests = new ModelRequests(
+      () => deps.clock.now(),
+      (record) => this.storeModelRequest(record),
+    );
   }
 
   async execute(): Promise<TurnEnding> {
@@ -143,6 +151,8 @@ export class TurnExecution {
       }
     } finally {
       clearTimeout(timer);
+      // A request still streaming when the turn ended (interrupted, failed) was cut short.
+      this.modelRequests.endAll();
     }
     return endTurn(outcome, {
       sessionId: session.id,
@@ -158,6 +168,10 @@ export class TurnExecution {
       // The retried call is answering: the session runs again from its first streamed token.
       if (this.status === 'retrying') this.setStatus('running', {});
       this.publishDelta(event);
+      return;
+    }
+    if (event.kind === 'model_request') {
+      this.modelRequests.see(event);
       return;
     }
     // Everything else is stored. Deltas and stored events go through the log's one chain per
@@ -215,6 +229,7 @@ export class TurnExecution {
         kind: event.delta,
         index: event.index,
         text: event.text,
+        apiMessageId: event.apiMessageId,
       })
       .catch(() => undefined);
   }
@@ -226,6 +241,17 @@ export class TurnExecution {
         claudeMessageView(session.id, run.id, message, meta, session.toolNames),
       )
       .catch((err: unknown) => this.log.error({ err }, 'could not store a Claude Code message'));
+  }
+
+  private storeModelRequest(record: ModelRequestRecord): void {
+    const { session, run } = this;
+    this.deps.events
+      .append(session.id, run.id, 'model_request', () => ({
+        ...record,
+        sessionId: session.id,
+        messageId: run.id,
+      }))
+      .catch((err: unknown) => this.log.error({ err }, 'could not store a model request'));
   }
 
   private setStatus<S extends TurnStatusName>(status: S, details: StatusDetails<S>): void {

@@ -740,7 +740,7 @@ describe('TurnService', () => {
       const head = await h.turns.start(key, sessionId, { prompt: 'head' });
       const next = await h.turns.start(key, sessionId, { prompt: 'next', queue: true });
       await h.runner.until(() => h.runner.lastProcess.running);
-      await expect(h.turns.interrupt(key, sessionId)).resolves.toEqual({
+      await expect(h.turns.interrupt(key, sessionId)).resolves.toMatchObject({
         interrupted: true,
         messageId: head.turn.id,
       });
@@ -749,10 +749,23 @@ describe('TurnService', () => {
         status: 'completed',
         response: 'echo: next',
       });
-      await expect(h.turns.interrupt(key, sessionId)).resolves.toEqual({
+      await expect(h.turns.interrupt(key, sessionId)).resolves.toMatchObject({
         interrupted: false,
         messageId: null,
       });
+      // Both asks are in the log, before the turn they stopped ended, the no-op too.
+      const logged = (await h.events.list(sessionId, 0, 100)).map((e) => ({
+        type: e.type,
+        turnId: e.turnId,
+        data: JSON.parse(e.data) as Record<string, unknown>,
+      }));
+      const interrupts = logged.filter((e) => e.type === 'interrupt');
+      expect(interrupts.map((e) => e.data)).toMatchObject([
+        { sessionId, messageId: head.turn.id, interrupted: true },
+        { sessionId, messageId: null, interrupted: false },
+      ]);
+      const headEnd = logged.findIndex((e) => e.type === 'complete' && e.turnId === head.turn.id);
+      expect(logged.indexOf(interrupts[0]!)).toBeLessThan(headEnd);
     });
 
     it('ending the session cancels the queued turns first, so none of them starts', async () => {

@@ -187,15 +187,25 @@ export class TurnService {
     }
   }
 
-  /** Esc: stops the running turn (queued ones stay queued). Idle: a no-op that says so. */
+  /**
+   * Esc: stops the running turn (queued ones stay queued). Idle: a no-op that says so. Either way
+   * the client's request is an `interrupt` event of the log, stored before the turn is stopped (so
+   * it comes before the turn's end), which is returned (`/v1` names it by its sequence number).
+   */
   async interrupt(
     key: ApiKeyRecord,
     sessionId: string,
-  ): Promise<{ interrupted: boolean; messageId: string | null }> {
+  ): Promise<{ interrupted: boolean; messageId: string | null; event: { seq: number; createdAt: number } }> {
     const turn = this.deps.registry.find(key, sessionId).turn;
-    if (!turn) return { interrupted: false, messageId: null };
+    const event = await this.deps.events.append(sessionId, turn?.id ?? null, 'interrupt', (meta) => ({
+      sessionId,
+      messageId: turn?.id ?? null,
+      interrupted: turn !== null,
+      at: new Date(meta.createdAt).toISOString(),
+    }));
+    if (!turn) return { interrupted: false, messageId: null, event };
     await turn.interrupt();
-    return { interrupted: true, messageId: turn.id };
+    return { interrupted: true, messageId: turn.id, event };
   }
 
   /** A turn of the caller's session as it is now: `GET …/messages/:messageId`. */

@@ -31,7 +31,7 @@ import {
   toJsonMessage,
   toSseEvents,
 } from './wire.js';
-import type { SseEvent, WireMessage } from './wire.js';
+import type { SseEvent, WireMessage, WireUsage } from './wire.js';
 
 export interface RecordedRequest {
   /** 1, 2, 3… per fake instance; not reused after `reset()`. */
@@ -48,6 +48,8 @@ export interface RecordedRequest {
   readonly receivedAt: number;
   /** True once the client closed the connection before the reply finished (e.g. Claude Code's interrupt). */
   closedByClient: boolean;
+  /** The scripted message it was answered with: its id and the usage it reported; null otherwise. */
+  replied: { messageId: string; usage: WireUsage } | null;
 }
 
 /** A reply for the next request, or a function computing it from that request. */
@@ -328,6 +330,7 @@ class FakeAnthropicServer implements FakeAnthropic {
       body: parseJson(raw),
       receivedAt: Date.now(),
       closedByClient: false,
+      replied: null,
     };
     const flight: InFlight = { record, res, abort: new AbortController(), closedByFake: false };
     this.inFlight.set(record.id, flight);
@@ -432,6 +435,7 @@ class FakeAnthropicServer implements FakeAnthropic {
           inputTokens: estimateTokens(bodyBytes),
           ids: this.ids,
         });
+        flight.record.replied = { messageId: message.id, usage: message.usage };
         if (!stream) {
           sendJson(res, 200, toJsonMessage(message), { 'request-id': requestId });
           return;

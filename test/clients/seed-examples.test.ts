@@ -195,10 +195,11 @@ describe('the seed document’s client examples, run as written against the real
     const data = lines.filter((l) => l.startsWith('Data: '));
     expect(events, explain('streamed events', r)).toContain('message');
     expect(events.at(-1), explain('the last event', r)).toBe('complete');
-    // Besides message and complete, the server streams status events (running, idle), which the
-    // example prints like any other: clients ignore names they do not know.
+    // Besides message and complete, the server streams status events (running, idle) and one
+    // model_request per model call, which the example prints like any other: clients ignore names
+    // they do not know.
     expect(
-      events.every((e) => e === 'message' || e === 'complete' || e === 'status'),
+      events.every((e) => ['message', 'complete', 'status', 'model_request'].includes(e)),
       explain('event names', r),
     ).toBe(true);
     expect(data.length, explain('one Data line per event', r)).toBe(events.length);

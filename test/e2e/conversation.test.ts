@@ -109,10 +109,13 @@ describe('a conversation', () => {
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
     for (const e of events) expect(() => JSON.parse(e.data)).not.toThrow();
     expect(events.at(-1)?.event).toBe('complete');
-    // Before it: the turn's messages, status events (running, idle), and what it changed.
-    expect(events.slice(0, -1).every((e) => ['message', 'status', 'files_changed'].includes(e.event))).toBe(
-      true,
-    );
+    // Before it: the turn's messages, status events (running, idle), its model requests and what
+    // it changed.
+    expect(
+      events
+        .slice(0, -1)
+        .every((e) => ['message', 'status', 'model_request', 'files_changed'].includes(e.event)),
+    ).toBe(true);
     const changed = events.filter((e) => e.event === 'files_changed').map((e) => JSON.parse(e.data));
     expect(changed.map((c) => c.files.map((f: { path: string }) => f.path))).toEqual([['hello.py']]);
     expect(events.filter((e) => e.event === 'status').map((e) => JSON.parse(e.data).status)).toEqual([

@@ -78,6 +78,9 @@ describe('Managed Agents through the official SDK', () => {
       'user.message',
       'session.status_running',
       'agent.message',
+      // The model request, reported when it ended (its start's processed_at is when it began).
+      'span.model_request_start',
+      'span.model_request_end',
       'session.usage',
       'session.status_idle',
     ]);
@@ -214,16 +217,33 @@ describe('Managed Agents through the official SDK', () => {
     });
     const started = Date.now();
     const running: Ev[] = [];
+    let interruptId = '';
     for await (const raw of stream) {
       const e = raw as Ev;
       running.push(e);
       if (e.type === 'session.status_running') {
-        await client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+        const sent = await client.beta.sessions.events.send(session.id, {
+          events: [{ type: 'user.interrupt' }],
+        });
+        interruptId = sent.data?.[0]?.id ?? '';
       }
       if (idle(e)) break;
     }
     expect(running.at(-1)).toMatchObject({ type: 'session.status_idle', stop_reason: { type: 'end_turn' } });
     expect(Date.now() - started).toBeLessThan(20_000);
+    // The interrupt is in the log: streamed before the turn's end, listed with the id send gave.
+    const streamedInterrupt = running.findIndex((e) => e.type === 'user.interrupt');
+    expect(running[streamedInterrupt]?.id).toBe(interruptId);
+    expect(streamedInterrupt).toBeLessThan(running.length - 1);
+    // One sent through the seed API (nothing runs now: a no-op, recorded all the same) shows too.
+    const viaSeed = await call(stack.base, 'POST', `/sessions/${session.id}/interrupt`, { key: KEY });
+    expect(viaSeed.status).toBe(200);
+    const interrupts: Ev[] = [];
+    for await (const e of client.beta.sessions.events.list(session.id, { types: ['user.interrupt'] })) {
+      interrupts.push(e as Ev);
+    }
+    expect(interrupts.map((e) => e.type)).toEqual(['user.interrupt', 'user.interrupt']);
+    expect(interrupts[0]?.id).toBe(interruptId);
 
     // Files: listed, downloaded, deleted; another key sees none of them.
     const ids: string[] = [];
@@ -237,6 +257,94 @@ describe('Managed Agents through the official SDK', () => {
     await expect(client.beta.files.retrieveMetadata(upload.id)).rejects.toBeInstanceOf(
       Anthropic.NotFoundError,
     );
+    await client.beta.sessions.delete(session.id);
+  }, 120_000);
+
+  it('each model request is a span with its own usage, as the model API reported it', async () => {
+    const session = await newSession({ tools: [{ type: 'agent_toolset_20260401' }] });
+    const mark = stack.fake.mark();
+    // Two model requests: the tool call, then the answer after its result.
+    const events = await turn(session.id, '[[bash:echo spans]]');
+    const starts = events.filter((e) => e.type === 'span.model_request_start');
+    const ends = events.filter((e) => e.type === 'span.model_request_end') as Array<
+      Ev & {
+        model_request_start_id: string;
+        is_error: boolean;
+        model_usage: Anthropic.Beta.Sessions.BetaManagedAgentsSpanModelUsage;
+      }
+    >;
+    expect(starts).toHaveLength(2);
+    expect(ends.map((e) => e.model_request_start_id)).toEqual(starts.map((e) => e.id));
+    const replied = stack.fake.requests.slice(mark).flatMap((r) => (r.replied ? [r.replied] : []));
+    for (const end of ends) {
+      expect(end.is_error).toBe(false);
+      // The fake model API's own figures for the request: the span carries exactly them.
+      const reply = replied.find((r) => end.model_request_start_id === `sevt_mreq_${r.messageId}`);
+      expect(reply, end.model_request_start_id).toBeDefined();
+      expect(end.model_usage).toMatchObject({
+        input_tokens: reply!.usage.input_tokens,
+        output_tokens: reply!.usage.output_tokens,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      });
+      expect(end.model_usage.input_tokens).toBeGreaterThan(0);
+      expect(end.model_usage.output_tokens).toBeGreaterThan(1);
+    }
+    // In order: the tool call within the first span's request, the answer within the second's.
+    const at = (type: string, from = 0) => events.findIndex((e, i) => i >= from && e.type === type);
+    expect(at('agent.tool_use')).toBeLessThan(at('span.model_request_end'));
+    expect(at('span.model_request_end')).toBeLessThan(at('agent.tool_result'));
+    expect(at('agent.message', at('agent.tool_result'))).toBeLessThan(
+      at('span.model_request_end', at('agent.tool_result')),
+    );
+    // The same spans in the session's events list.
+    const listed: string[] = [];
+    for await (const e of client.beta.sessions.events.list(session.id, {
+      types: ['span.model_request_end'],
+    })) {
+      listed.push(e.id);
+    }
+    expect(listed).toEqual(ends.map((e) => e.id));
+    await client.beta.sessions.delete(session.id);
+  }, 120_000);
+
+  it('event_deltas: the text arrives in pieces before its agent.message, which has it whole', async () => {
+    const session = await newSession();
+    const plain = await client.beta.sessions.events.stream(session.id);
+    const previewing = await client.beta.sessions.events.stream(session.id, {
+      event_deltas: ['agent.message'],
+    });
+    await client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: '[[slow:6:80]]' }] }],
+    });
+    const events = await readUntil(previewing, idle);
+    const message = events.find((e) => e.type === 'agent.message') as Ev & {
+      content: Array<{ text: string }>;
+    };
+    const starts = events.filter((e) => e.type === 'event_start');
+    expect(starts).toEqual([{ type: 'event_start', event: { id: message.id, type: 'agent.message' } }]);
+    const deltas = events.filter((e) => e.type === 'event_delta') as Array<
+      Ev & { event_id: string; delta: { content: { text: string } } }
+    >;
+    expect(deltas.length).toBeGreaterThan(1);
+    for (const d of deltas) expect(d.event_id).toBe(message.id);
+    // Every piece came before the message, and so before the turn's end.
+    const lastDelta = events.lastIndexOf(deltas.at(-1)!);
+    expect(events.indexOf(starts[0]!)).toBeLessThan(events.indexOf(deltas[0]!));
+    expect(lastDelta).toBeLessThan(events.indexOf(message));
+    expect(deltas.map((d) => d.delta.content.text).join('')).toBe(
+      message.content.map((c) => c.text).join(''),
+    );
+    // Without the opt-in: nothing extra, the same events otherwise.
+    const others = await readUntil(plain, idle);
+    expect(others.map((e) => e.type)).not.toContain('event_delta');
+    expect(others.map((e) => e.id)).toEqual(
+      events.filter((e) => e.type !== 'event_start' && e.type !== 'event_delta').map((e) => e.id),
+    );
+    // Previews are never listed.
+    const listed: string[] = [];
+    for await (const e of client.beta.sessions.events.list(session.id)) listed.push(e.type);
+    expect(listed).not.toContain('event_delta');
     await client.beta.sessions.delete(session.id);
   }, 120_000);
 

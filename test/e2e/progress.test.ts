@@ -314,7 +314,15 @@ describe("the seed's JavaScript parser", () => {
 
       expect(names.length).toBe(datas.length);
       expect(new Set(names)).toEqual(
-        new Set(['message', 'status', 'delta', 'permission_request', 'permission_resolved', 'complete']),
+        new Set([
+          'message',
+          'status',
+          'delta',
+          'model_request',
+          'permission_request',
+          'permission_resolved',
+          'complete',
+        ]),
       );
       expect(names.at(-1)).toBe('complete');
       const complete = datas.at(-1) as Completion;

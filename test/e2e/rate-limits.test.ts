@@ -306,7 +306,9 @@ describe('events bucket', () => {
       expect(res.status).toBe(200);
       const events = await new SseReader(res).rest();
       expect(events).toHaveLength(left + 1);
-      expect(events.slice(0, -1).every((e) => e.event === 'message' || e.event === 'status')).toBe(true);
+      expect(events.slice(0, -1).every((e) => ['message', 'status', 'model_request'].includes(e.event))).toBe(
+        true,
+      );
       expect(events.at(-1)?.event).toBe('error');
       expect(dataOf<ErrorBody>(events.at(-1)!)).toMatchObject({
         code: 'RATE_LIMIT_EXCEEDED',

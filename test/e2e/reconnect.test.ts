@@ -145,6 +145,7 @@ describe('reconnecting to a session’s stream', () => {
       'status',
       'permission_request',
       'permission_resolved',
+      'model_request',
       'files_changed',
       'complete',
     ]) {

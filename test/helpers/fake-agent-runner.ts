@@ -324,6 +324,21 @@ export class FakeAgentProcess implements AgentProcess {
     this.current?.handlers.onEvent({ kind: 'delta', delta: 'text', text, index, apiMessageId: 'msg_api_1' });
   }
 
+  /** Reports one model request streaming to the running turn (its start, usage and stop). */
+  modelRequest(apiMessageId: string, usage: { input: number; output: number }, stop = true): void {
+    const emit = (phase: 'start' | 'usage' | 'stop', u: Record<string, number>) =>
+      this.current?.handlers.onEvent({
+        kind: 'model_request',
+        phase,
+        apiMessageId,
+        parentToolUseId: null,
+        usage: u,
+      });
+    emit('start', { inputTokens: usage.input, outputTokens: 1 });
+    emit('usage', { outputTokens: usage.output });
+    if (stop) emit('stop', {});
+  }
+
   async interrupt(): Promise<void> {
     this.interrupts++;
     this.current?.abort.abort();

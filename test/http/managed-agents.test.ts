@@ -243,7 +243,9 @@ describe('/v1 refusals: what cannot mean anything here is a BadRequestError nami
       'custom_tool_result',
     );
     await refused(
-      c.beta.sessions.events.stream(session.id, { event_deltas: ['agent.message'] }),
+      c.beta.sessions.events.stream(session.id, {
+        event_deltas: ['agent.tool_use' as 'agent.message'],
+      }),
       'event_deltas',
     );
     await refused(c.beta.sessions.threads.list(session.id), 'threads');

@@ -67,9 +67,62 @@ describe('translate', () => {
       ).toEqual([{ kind: 'delta', delta: 'text', text: 'x', index: 0, apiMessageId: null }]);
     });
 
+    it('message_start, message_delta and message_stop are the model request: its id and usage', () => {
+      const start = streamEvent(
+        {
+          type: 'message_start',
+          message: {
+            id: 'msg_a',
+            content: [],
+            usage: {
+              input_tokens: 1200,
+              output_tokens: 1,
+              cache_read_input_tokens: 30,
+              cache_creation_input_tokens: 0,
+            },
+          },
+        },
+        { api_message_id: 'msg_a' },
+      );
+      expect(translate(start)).toEqual<AgentEvent[]>([
+        {
+          kind: 'model_request',
+          phase: 'start',
+          apiMessageId: 'msg_a',
+          parentToolUseId: null,
+          usage: {
+            inputTokens: 1200,
+            outputTokens: 1,
+            cacheReadInputTokens: 30,
+            cacheCreationInputTokens: 0,
+          },
+        },
+      ]);
+      // message_delta may carry only some figures (the fake model API: the output alone).
+      const delta = streamEvent(
+        {
+          type: 'message_delta',
+          delta: { stop_reason: 'end_turn' },
+          usage: { output_tokens: 42, input_tokens: 'x' },
+        },
+        { parent_tool_use_id: 'toolu_task' },
+      );
+      expect(translate(delta)).toEqual<AgentEvent[]>([
+        {
+          kind: 'model_request',
+          phase: 'usage',
+          apiMessageId: null,
+          parentToolUseId: 'toolu_task',
+          usage: { outputTokens: 42 },
+        },
+      ]);
+      expect(translate(streamEvent({ type: 'message_stop' }, { api_message_id: 'msg_a' }))).toEqual<
+        AgentEvent[]
+      >([{ kind: 'model_request', phase: 'stop', apiMessageId: 'msg_a', parentToolUseId: null, usage: {} }]);
+    });
+
     it('everything else of the stream is dropped: the complete message follows', () => {
       const dropped: ClaudeMessage[] = [
-        streamEvent({ type: 'message_start', message: { id: 'msg_a', content: [] } }),
         streamEvent({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
         streamEvent(blockDelta(1, { type: 'input_json_delta', partial_json: '{"command":' })),
         streamEvent(blockDelta(0, { type: 'signature_delta', signature: 'abc' })),
@@ -78,8 +131,7 @@ describe('translate', () => {
         streamEvent(blockDelta(0, { type: 'thinking_delta', text: 'wrong field' })),
         streamEvent({ type: 'content_block_delta', index: 0 }),
         streamEvent({ type: 'content_block_stop', index: 0 }),
-        streamEvent({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: {} }),
-        streamEvent({ type: 'message_stop' }),
+        streamEvent({ type: 'toString' }),
         { type: 'stream_event' },
         { type: 'stream_event', event: 'not an object' },
       ];

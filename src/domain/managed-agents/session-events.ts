@@ -7,7 +7,8 @@ import { invalidField, managedFeatureRefused, toolConfirmationNotPending } from 
 import type { PermissionBroker } from '../permissions.js';
 import type { TurnService } from '../turn-service.js';
 import type { ApiKeyRecord } from '../types.js';
-import { iso, ManagedRecords } from './records.js';
+import type { ManagedRecords } from './records.js';
+import { iso } from './records.js';
 
 type Text = { type: string; text?: string };
 
@@ -26,6 +27,8 @@ export type SentEvent =
 /** The id of the tool-use event of a tool call (and so what a tool confirmation names). */
 export const toolUseEventId = (toolUseId: string): string => `sevt_${toolUseId}`;
 export const confirmationEventId = (requestId: string): string => `sevt_${requestId}`;
+/** A `user.interrupt`: its `interrupt` event of the log (the seed's POST …/interrupt makes one too). */
+export const interruptEventId = (seq: number): string => `sevt_interrupt_${seq}`;
 
 function promptOf(content: Text[]): string {
   const texts: string[] = [];
@@ -89,8 +92,12 @@ export async function sendEvents(
       const { turn } = await deps.turns.start(key, id, { prompt: promptOf(content), queue: true });
       out.push({ id: turn.id, type: 'user.message', content, processed_at: now });
     } else if (event.type === 'user.interrupt') {
-      await deps.turns.interrupt(key, id);
-      out.push({ id: ManagedRecords.newId('sevt'), type: 'user.interrupt', processed_at: now });
+      const { event: stored } = await deps.turns.interrupt(key, id);
+      out.push({
+        id: interruptEventId(stored.seq),
+        type: 'user.interrupt',
+        processed_at: iso(stored.createdAt),
+      });
     } else {
       const confirmation = event as Extract<SentEvent, { type: 'user.tool_confirmation' }>;
       const pending = deps.permissions

@@ -40,7 +40,7 @@ import {
 import { checkSendable, sendEvents, type SentEvent } from './session-events.js';
 
 export type { FileResourceView } from './session-resources.js';
-export { confirmationEventId, toolUseEventId, type SentEvent } from './session-events.js';
+export { confirmationEventId, interruptEventId, toolUseEventId, type SentEvent } from './session-events.js';
 
 /** What `/v1` keeps of a session besides the seed's record. */
 interface SessionExtras {
@@ -331,7 +331,10 @@ export class ManagedSessions {
   /** Whether the session still runs (a stream of an ended session ends); cheap, asked every second. */
   async isLive(key: ApiKeyRecord, id: string): Promise<boolean> {
     const session = this.deps.registry.peek(id);
-    return session !== undefined && !session.ending && session.record.keyId === key.id;
+    if (session) return !session.ending && session.record.keyId === key.id;
+    // Run by another instance (or ended): the store says whether it still lives.
+    const seed = await this.seedRecord(id);
+    return seed !== null && seed.keyId === key.id && seed.status === 'active';
   }
 
   /** Every event is checked before any is acted on; returns the events as recorded. */

@@ -5,7 +5,8 @@
  * resume). Without one, the stream starts at the log's head: what happens from now on, as the
  * hosted service does. It stays open while the session lives (ending with
  * `session.status_terminated` when it ends), and spends the key's `events` bucket once per log
- * event, like `/api/v1` streams.
+ * event, like `/api/v1` streams. With `event_deltas`, the agent's text also comes as it is written
+ * (event-deltas.ts), before the `agent.message` that carries it whole.
  */
 import type { EventLog } from '../../domain/event-log.js';
 import { rateLimitExceeded } from '../../domain/error-situations.js';
@@ -13,6 +14,7 @@ import { BILLED_EVENT_TYPES } from '../../domain/events.js';
 import type { RateLimits } from '../../domain/rate-limits.js';
 import type { ApiKeyRecord } from '../../domain/types.js';
 import type { SseStream } from '../sse.js';
+import { DeltaView, type DeltaType } from './event-deltas.js';
 import { isAfter, LogView, positionOf } from './event-view.js';
 import { ApiError } from '../../domain/errors.js';
 
@@ -24,6 +26,8 @@ export interface ManagedStreamDeps {
   /** Is the session still live? Checked every second: a stream of an ended session ends. */
   sessionLive: () => Promise<boolean>;
   keyStillValid: () => Promise<boolean>;
+  /** The previews asked for (`event_deltas`); empty: none. */
+  deltas: ReadonlySet<DeltaType>;
 }
 
 const RECHECK_MS = 1000;
@@ -61,7 +65,14 @@ export async function streamManagedEvents(
       if (page.length < 500) break;
       seq = page[page.length - 1]?.seq ?? fromSeq;
     }
+    const previews = new DeltaView(deps.deltas);
     for await (const logEvent of deps.events.read(sessionId, fromSeq, abort.signal)) {
+      if (logEvent.ephemeral) {
+        for (const preview of previews.next(logEvent)) {
+          await sse.sendNamed(null, preview.type, JSON.stringify(preview));
+        }
+        continue;
+      }
       const viewed = view.next(logEvent).filter((e) => isAfter(e, after));
       if (viewed.length === 0) continue;
       if (BILLED_EVENT_TYPES.has(logEvent.type)) {

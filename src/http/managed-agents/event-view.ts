@@ -7,12 +7,19 @@
  * sits at `seq.n`; that is its SSE `id:`, so a stream resumes (`Last-Event-ID`) inside a log event
  * without a gap or a duplicate. Event ids are stable: a prompt's is its `messageId`, a tool call's
  * is made from Claude Code's tool-use id (what `requires_action` and `user.tool_confirmation`
- * name), the rest from the position.
+ * name), an `agent.message`'s or `agent.thinking`'s from the model's message id and the block's
+ * index in it (what a preview names before the block is complete), a span's from the model's
+ * message id, an interrupt's from its place in the log; the rest from the position.
  */
 import { managedToolName } from '../../domain/managed-agents/agent-tools.js';
-import { confirmationEventId, toolUseEventId } from '../../domain/managed-agents/sessions.js';
+import {
+  confirmationEventId,
+  interruptEventId,
+  toolUseEventId,
+} from '../../domain/managed-agents/sessions.js';
 import type {
   MessageView,
+  ModelRequestEvent,
   PermissionRequestView,
   PermissionResolution,
   StatusEvent,
@@ -38,6 +45,7 @@ export interface PositionedEvent {
 /** Every event type this view can produce (docs/managed-agents.md lists them). */
 export const VIEW_EVENT_TYPES = [
   'user.message',
+  'user.interrupt',
   'user.tool_confirmation',
   'agent.message',
   'agent.thinking',
@@ -47,30 +55,76 @@ export const VIEW_EVENT_TYPES = [
   'session.status_idle',
   'session.error',
   'session.usage',
+  'span.model_request_start',
+  'span.model_request_end',
 ] as const;
 
-type Draft = Omit<ManagedEvent, 'id' | 'processed_at'> & { id?: string };
+/** A view event before its position is known: its `id` and `processed_at` default to the log event's. */
+type Draft = Omit<ManagedEvent, 'id' | 'processed_at'> & { id?: string; processed_at?: string };
 
 const text = (t: string) => ({ type: 'text', text: t });
 
-function messageEvents(view: MessageView): Draft[] {
+/**
+ * The id of the `agent.message` or `agent.thinking` made from content block `index` of the model's
+ * message `apiMessageId`: known while the block is still being written, so a preview
+ * (`event_deltas`) and the event it previews carry the same id.
+ */
+export const blockEventId = (apiMessageId: string, index: number): string => `sevt_${apiMessageId}_${index}`;
+
+/** The raw content blocks of a Claude Code message that its summary has a part for, in order. */
+const SUMMARISED_BLOCKS = new Set(['text', 'thinking', 'tool_use', 'tool_result']);
+
+/**
+ * Claude Code sends each content block of a model message as a message of its own (all with the
+ * model's message id): the view counts them to know each block's index in the model's message.
+ */
+class BlockCounter {
+  private readonly seen = new Map<string, number>();
+
+  /** The block index of each summary part of `view`, or null where it cannot be known. */
+  indexes(view: MessageView): Array<number | null> {
+    const message = (view.content as { message?: { id?: unknown; content?: unknown } } | null)?.message;
+    const id = typeof message?.id === 'string' && view.role === 'assistant' ? message.id : null;
+    const blocks = Array.isArray(message?.content) ? (message.content as Array<{ type?: unknown }>) : null;
+    if (id === null || blocks === null) return view.summary.map(() => null);
+    const first = this.seen.get(id) ?? 0;
+    this.seen.set(id, first + blocks.length);
+    const summarised = blocks.flatMap((b, i) => (SUMMARISED_BLOCKS.has(String(b?.type)) ? [first + i] : []));
+    return view.summary.map((_, i) => summarised[i] ?? null);
+  }
+
+  /** The model's message is complete (its model request ended): its count is no longer needed. */
+  forget(apiMessageId: string): void {
+    this.seen.delete(apiMessageId);
+  }
+}
+
+function messageEvents(view: MessageView, blocks: BlockCounter): Draft[] {
   if (view.source === 'client') {
     const prompt = view.summary.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('\n\n');
     return [{ id: view.id, type: 'user.message', content: [text(prompt)] }];
   }
+  const apiMessageId = (view.content as { message?: { id?: unknown } } | null)?.message?.id;
+  const idOf = (index: number | null | undefined): string | undefined =>
+    typeof apiMessageId === 'string' && typeof index === 'number'
+      ? blockEventId(apiMessageId, index)
+      : undefined;
+  const indexes = blocks.indexes(view);
   const out: Draft[] = [];
   let texts: string[] = [];
+  let textsId: string | undefined;
   const flush = () => {
-    if (texts.length > 0) out.push({ type: 'agent.message', content: texts.map(text) });
+    if (texts.length > 0) out.push({ id: textsId, type: 'agent.message', content: texts.map(text) });
     texts = [];
   };
-  for (const part of view.summary as SummaryPart[]) {
+  for (const [i, part] of (view.summary as SummaryPart[]).entries()) {
     if (part.type === 'text' && view.role === 'assistant') {
+      if (texts.length === 0) textsId = idOf(indexes[i]);
       texts.push(part.text);
       continue;
     }
     flush();
-    if (part.type === 'thinking') out.push({ type: 'agent.thinking' });
+    if (part.type === 'thinking') out.push({ id: idOf(indexes[i]), type: 'agent.thinking' });
     else if (part.type === 'tool_use') {
       out.push({
         id: toolUseEventId(part.toolUseId),
@@ -166,6 +220,38 @@ function permissionResolvedEvents(resolution: PermissionResolution): Draft[] {
   return out;
 }
 
+/** The id of a model request's `span.model_request_start` (its end names it). */
+const spanStartId = (request: ModelRequestEvent, seq: number): string =>
+  `sevt_mreq_${request.apiMessageId ?? seq}`;
+
+/**
+ * A model request, stored when it ended: its start and its end, one after the other (the start's
+ * `processed_at` is when the request began), with the request's own usage on the end.
+ */
+function modelRequestEvents(request: ModelRequestEvent, seq: number): Draft[] {
+  const startId = spanStartId(request, seq);
+  return [
+    { id: startId, type: 'span.model_request_start', processed_at: request.startedAt },
+    {
+      id: `${startId}_end`,
+      type: 'span.model_request_end',
+      model_request_start_id: startId,
+      is_error: request.isError,
+      model_usage: {
+        input_tokens: request.usage.inputTokens,
+        output_tokens: request.usage.outputTokens,
+        cache_creation_input_tokens: request.usage.cacheCreationInputTokens,
+        cache_read_input_tokens: request.usage.cacheReadInputTokens,
+      },
+      processed_at: request.endedAt,
+    },
+  ];
+}
+
+function interruptEvents(seq: number): Draft[] {
+  return [{ id: interruptEventId(seq), type: 'user.interrupt' }];
+}
+
 /**
  * Whether a turn's terminal event ends the session's work: the seed writes `status` idle just
  * before it when no turn waits behind it. A turn with one behind it does not make the session
@@ -201,6 +287,7 @@ function completeEvents(completion: TurnCompletion, idle: boolean, usage: UsageS
  */
 export class LogView {
   private previous: SessionEvent | null = null;
+  private readonly blocks = new BlockCounter();
   private readonly usage: UsageSoFar = {
     input_tokens: 0,
     output_tokens: 0,
@@ -220,7 +307,7 @@ export class LogView {
       event: {
         ...draft,
         id: draft.id ?? `sevt_${event.seq}_${part}`,
-        processed_at: processedAt,
+        processed_at: draft.processed_at ?? processedAt,
       } as ManagedEvent,
     }));
   }
@@ -229,7 +316,14 @@ export class LogView {
     const data = JSON.parse(event.data) as unknown;
     switch (event.type) {
       case 'message':
-        return messageEvents(data as MessageView);
+        return messageEvents(data as MessageView, this.blocks);
+      case 'model_request': {
+        const request = data as ModelRequestEvent;
+        if (request.apiMessageId !== null) this.blocks.forget(request.apiMessageId);
+        return modelRequestEvents(request, event.seq);
+      }
+      case 'interrupt':
+        return interruptEvents(event.seq);
       case 'status':
         return statusEvents(data as StatusEvent);
       case 'permission_request':

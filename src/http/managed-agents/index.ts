@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { managedFeatureRefused } from '../../domain/error-situations.js';
 import type { AppDeps } from '../app-deps.js';
 import { registerAuth } from '../plugins/auth.js';
+import { registerPlacement } from '../plugins/placement.js';
 import { registerAnthropicErrors } from './anthropic-errors.js';
 import { registerAgentRoutes } from './routes-agents.js';
 import { registerFileRoutes } from './routes-files.js';
@@ -57,6 +58,9 @@ export async function registerManagedAgents(app: FastifyInstance, deps: AppDeps)
         }
       });
       registerAuth(v1, deps.keys, deps.rateLimits);
+      // Several instances: what needs a session's Claude Code process goes to its owner, as on
+      // /api/v1 (routes marked `owner`); lists and streams are served anywhere.
+      registerPlacement(v1, deps.placement, deps.settings.instanceUrl ?? '');
       registerAnthropicErrors(v1, deps.settings.bodyLimitBytes);
       registerAgentRoutes(v1, deps);
       registerSessionRoutes(v1, deps);

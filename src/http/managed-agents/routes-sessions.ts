@@ -11,6 +11,7 @@ import { setRateLimitHeaders } from '../plugins/errors.js';
 import { SseStream } from '../sse.js';
 import { parseOrThrow } from '../validate.js';
 import { anthropicErrorBody } from './anthropic-errors.js';
+import { DELTA_TYPES, type DeltaType } from './event-deltas.js';
 import { streamManagedEvents } from './event-stream.js';
 import { ApiError } from '../../domain/errors.js';
 import { LogView, parsePosition, type ManagedEvent } from './event-view.js';
@@ -75,11 +76,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     const { id } = parseOrThrow(idParams, request.params, 'path');
     return sessions.update(keyOf(request), id, parseOrThrow(sessionUpdateBody, request.body, 'session'));
   });
-  app.post('/sessions/:id/archive', { config: { scope: 'write' } }, async (request) => {
+  // Ending a session stops its Claude Code: on the instance that runs it (once ended, anywhere).
+  app.post('/sessions/:id/archive', { config: { scope: 'write', owner: 'if-live' } }, async (request) => {
     const { id } = parseOrThrow(idParams, request.params, 'path');
     return sessions.archive(keyOf(request), id);
   });
-  app.delete('/sessions/:id', { config: { scope: 'write' } }, async (request) => {
+  app.delete('/sessions/:id', { config: { scope: 'write', owner: 'if-live' } }, async (request) => {
     const { id } = parseOrThrow(idParams, request.params, 'path');
     return sessions.delete(keyOf(request), id);
   });
@@ -90,7 +92,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     const q = parseOrThrow(pageQuery, request.query, 'query');
     return sessions.listResources(keyOf(request), id, q);
   });
-  app.post('/sessions/:id/resources', { config: { scope: 'write' } }, async (request) => {
+  app.post('/sessions/:id/resources', { config: { scope: 'write', owner: 'if-live' } }, async (request) => {
     const { id } = parseOrThrow(idParams, request.params, 'path');
     return sessions.addResource(keyOf(request), id, parseOrThrow(resourceAddBody, request.body, 'resource'));
   });
@@ -104,13 +106,18 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
       "a repository's token is used once, for its clone when the session is created.",
     );
   });
-  app.delete('/sessions/:id/resources/:resourceId', { config: { scope: 'write' } }, async (request) => {
-    const { id, resourceId } = parseOrThrow(resourceParams, request.params, 'path');
-    return sessions.deleteResource(keyOf(request), id, resourceId);
-  });
+  app.delete(
+    '/sessions/:id/resources/:resourceId',
+    { config: { scope: 'write', owner: 'if-live' } },
+    async (request) => {
+      const { id, resourceId } = parseOrThrow(resourceParams, request.params, 'path');
+      return sessions.deleteResource(keyOf(request), id, resourceId);
+    },
+  );
 
   // --- events ------------------------------------------------------------------------------
-  app.post('/sessions/:id/events', { config: { scope: 'write' } }, async (request) => {
+  // A turn, an interrupt, a tool confirmation: the session's process, so its owner's business.
+  app.post('/sessions/:id/events', { config: { scope: 'write', owner: 'if-live' } }, async (request) => {
     const { id } = parseOrThrow(idParams, request.params, 'path');
     const body = parseOrThrow(sendEventsBody, request.body, 'events');
     return { data: await sessions.send(keyOf(request), id, body.events as SentEvent[]) };
@@ -158,11 +165,16 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
 async function openStream(request: FastifyRequest, reply: FastifyReply, deps: AppDeps): Promise<void> {
   const { id } = parseOrThrow(idParams, request.params, 'path');
   const query = request.query as Record<string, unknown>;
-  if ((listParam(query, 'event_deltas') ?? []).length > 0) {
-    throw managedFeatureRefused(
-      'event_deltas',
-      'streamed deltas are not in this view yet; each agent.message comes whole (the seed API streams text deltas with partial=true).',
-    );
+  const deltas = new Set<DeltaType>();
+  for (const type of listParam(query, 'event_deltas') ?? []) {
+    if (!(DELTA_TYPES as readonly string[]).includes(type)) {
+      throw invalidField(
+        `event_deltas takes ${DELTA_TYPES.join(' and ')}; "${type}" has no previews.`,
+        'event_deltas',
+        'enum',
+      );
+    }
+    deltas.add(type as DeltaType);
   }
   const key = keyOf(request);
   await deps.managed.sessions.assertReadable(key, id);
@@ -180,8 +192,8 @@ async function openStream(request: FastifyRequest, reply: FastifyReply, deps: Ap
     }
     after = parsed;
   } else {
-    // No cursor: what happens from now on.
-    after = { seq: await deps.events.currentSeq(id), part: Number.MAX_SAFE_INTEGER };
+    // No cursor: what happens from now on (the store's head: another instance may run the session).
+    after = { seq: await deps.events.storedHead(id), part: Number.MAX_SAFE_INTEGER };
   }
   const budget = await deps.rateLimits.peek(key, 'events');
   setRateLimitHeaders(reply, budget);
@@ -208,6 +220,7 @@ async function openStream(request: FastifyRequest, reply: FastifyReply, deps: Ap
       now: () => deps.clock.now(),
       sessionLive: () => deps.managed.sessions.isLive(key, id),
       keyStillValid: () => deps.keys.isStillValid(key.id),
+      deltas,
     }).catch((err: unknown) => request.log.error({ err }, 'managed event stream failed'));
   } finally {
     slot.release();

@@ -6,6 +6,7 @@
  * one instance nothing is asked: the hook is not even registered.
  */
 import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../../domain/errors.js';
 import type { Placement } from '../../domain/placement.js';
 import { forwardRequest, FORWARDED_HEADER } from '../forward.js';
 import { sessionParams } from '../schemas.js';
@@ -14,8 +15,12 @@ import { keyOf } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route needs the session's process: with several instances, served by its owner. */
-    owner?: boolean;
+    /**
+     * The route needs the session's process: with several instances, served by its owner.
+     * `'if-live'`: only while the session lives; an ended one (a `/v1` session archived, still
+     * readable and deletable) is served here, where the handler answers for it.
+     */
+    owner?: boolean | 'if-live';
   }
 }
 
@@ -25,7 +30,11 @@ export function registerPlacement(app: FastifyInstance, placement: Placement, se
     if (!request.routeOptions.config.owner) return;
     const { id } = parseOrThrow(sessionParams, { id: (request.params as { id?: unknown }).id }, 'path');
     const forwarded = request.headers[FORWARDED_HEADER] !== undefined;
-    const location = await placement.locate(keyOf(request), id, forwarded);
-    if (location.kind === 'forward') await forwardRequest(request, reply, location.url, selfUrl);
+    const ifLive = request.routeOptions.config.owner === 'if-live';
+    const location = await placement.locate(keyOf(request), id, forwarded).catch((err: unknown) => {
+      if (ifLive && err instanceof ApiError && err.code === 'SESSION_NOT_FOUND') return null;
+      throw err;
+    });
+    if (location?.kind === 'forward') await forwardRequest(request, reply, location.url, selfUrl);
   });
 }
