@@ -271,7 +271,7 @@ describe('workspace files', () => {
     });
     expect(started.statusCode).toBe(202);
     const messageId = (started.json() as { messageId: string }).messageId;
-    await expect.poll(() => fs.existsSync(path.join(cwd, 'agent.txt'))).toBe(true);
+    await expect.poll(() => fs.existsSync(path.join(cwd, 'agent.txt')), { timeout: 10_000 }).toBe(true);
     expectError(await put(id, 'x.txt', 'x'), 409, 'SESSION_BUSY');
     expectError(
       await h.app.inject({
