@@ -115,7 +115,7 @@ describe('responses serialized from their schemas', () => {
         maxTurns: 4,
         cwd: '/w/"odd" dir',
         workspace: 'external',
-        systemPrompt: 'a\u2028b',
+        systemPrompt: 'a\u2028b \ud800 lone',
         appendSystemPrompt: '</script>',
         allowedTools: ['Read', 'Bash(git:*)'],
         disallowedTools: ['WebFetch'],
