@@ -8,6 +8,9 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...actual, timingSafeEqual: vi.fn(actual.timingSafeEqual) };
 });
 
+// The unit project shares modules between test files (isolate: false): api-keys.js may already be
+// loaded with the real node:crypto by an earlier file, so it is loaded afresh under the mock.
+vi.resetModules();
 const crypto = await import('node:crypto');
 const { KEY_PREFIX, generateKeySecret, hashKey, keyRecordFor, sameHash } = await import('./api-keys.js');
 
