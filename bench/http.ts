@@ -29,6 +29,8 @@ interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** This process's CPU time (user + system) per answered request, µs: steadier than req/s on a shared machine. */
+  cpuUs: number;
 }
 
 /** autocannon in a process of its own (pinned to the second core), its JSON summary. */
@@ -47,21 +49,24 @@ function load(url: string, headers: Record<string, string>): Promise<Load> {
     ? spawn('taskset', ['-c', '1', process.execPath, bin, ...args])
     : spawn(process.execPath, [bin, ...args]);
   let out = '';
+  const cpu = process.cpuUsage();
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', () => {
       const r = JSON.parse(out) as {
-        requests: { average: number };
+        requests: { average: number; total: number };
         latency: { p50: number; p99: number };
         errors: number;
         non2xx: number;
       };
+      const used = process.cpuUsage(cpu);
       resolve({
         requests: r.requests.average,
         p50: r.latency.p50,
         p99: r.latency.p99,
         errors: r.errors + r.non2xx,
+        cpuUs: (used.user + used.system) / Math.max(1, r.requests.total),
       });
     });
   });
@@ -88,16 +93,19 @@ try {
 }
 
 const row = (name: string, runs: Load[]): string =>
-  `| ${name} | ${median(runs.map((l) => l.requests)).toFixed(0)} (${span(runs.map((l) => l.requests))}) | ${median(runs.map((l) => l.p50))} ms | ${median(runs.map((l) => l.p99))} ms | ${runs.reduce((n, l) => n + l.errors, 0)} |`;
+  `| ${name} | ${median(runs.map((l) => l.requests)).toFixed(0)} (${span(runs.map((l) => l.requests))}) | ${median(runs.map((l) => l.p50))} ms | ${median(runs.map((l) => l.p99))} ms | ${median(runs.map((l) => l.cpuUs)).toFixed(0)} µs | ${runs.reduce((n, l) => n + l.errors, 0)} |`;
 const ratio = median(figures.server.map((l) => l.requests)) / median(figures.bare.map((l) => l.requests));
 console.log(
   `GET /sessions/:id, 50 connections, ${seconds} s × ${rounds} rounds, ${pinned ? 'server on core 0, load on core 1' : 'one core: not pinned'}`,
 );
-console.log('| target | req/s median (min–max) | p50 | p99 | errors |');
-console.log('|---|---|---|---|---|');
+console.log('| target | req/s median (min–max) | p50 | p99 | CPU per request | errors |');
+console.log('|---|---|---|---|---|---|');
 console.log(row('floor: bare Fastify route', figures.bare));
 console.log(row(`server: authenticated, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}`, figures.server));
-console.log(`server / floor: ${(ratio * 100).toFixed(0)}%`);
+const cpuRatio = median(figures.bare.map((l) => l.cpuUs)) / median(figures.server.map((l) => l.cpuUs));
+console.log(
+  `server / floor: ${(ratio * 100).toFixed(0)}% of the req/s, ${(cpuRatio * 100).toFixed(0)}% by CPU per request`,
+);
 const floorName = 'bare Fastify route';
 report('http', [
   {

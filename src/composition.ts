@@ -250,6 +250,9 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       defaultPermissionMode: config.defaultPermissionMode,
       disallowedTools: config.disallowedTools,
       costsSimulated: config.costsSimulated,
+      // Several instances share a database with an ownership table (and Redis); one alone writes
+      // every log it serves.
+      soleWriter: ownership === null && !config.redisUrl,
     },
   });
   const turns = new TurnService({

@@ -27,6 +27,9 @@ export class EventLog {
   private readonly lastSeq = new Map<string, number>();
   /** Appends of one session run one after another, so sequence numbers follow call order. */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Counts this instance's stored appends (never reset), for `appendMark`. */
+  private appends = 0;
+  private readonly marks = new Map<string, number>();
 
   constructor(
     private readonly store: EventStore,
@@ -67,15 +70,19 @@ export class EventLog {
           data: JSON.stringify(data({ seq, createdAt })),
           createdAt,
         };
+        // Marked before and after the write: whatever was read from the log while it ran is stale.
+        this.mark(sessionId);
         try {
           await persist(event);
         } catch (err) {
+          this.mark(sessionId);
           // The cached head was stale: another instance appended to this log (one that took the
           // session over, or recorded its cut turn). Read the head again and renumber.
           if (!(err instanceof EventSeqTaken) || renumbers >= MAX_RENUMBERS) throw err;
           this.lastSeq.delete(sessionId);
           continue;
         }
+        this.mark(sessionId);
         this.lastSeq.set(sessionId, seq);
         this.bus.publish(event);
         return event;
@@ -104,6 +111,23 @@ export class EventLog {
         ephemeral: true,
       });
     });
+  }
+
+  /**
+   * Moves whenever this instance writes to the session's log (an event, and with it a turn's
+   * begin or end): a figure read from the store is still current while the mark has not moved,
+   * as long as no other instance writes to the log (see SessionTotals).
+   */
+  appendMark(sessionId: string): number {
+    const known = this.marks.get(sessionId);
+    if (known !== undefined) return known;
+    // A new number, never one an earlier (forgotten) mark of the session had.
+    this.mark(sessionId);
+    return this.appends;
+  }
+
+  private mark(sessionId: string): void {
+    this.marks.set(sessionId, ++this.appends);
   }
 
   async currentSeq(sessionId: string): Promise<number> {
@@ -146,6 +170,7 @@ export class EventLog {
     await this.settled(sessionId);
     this.lastSeq.delete(sessionId);
     this.chains.delete(sessionId);
+    this.marks.delete(sessionId);
   }
 
   /**

@@ -19,6 +19,7 @@ import type { BucketDecision, RateLimits } from './rate-limits.js';
 import type { SessionRegistry } from './session-registry.js';
 import { grantSession, type SessionGrant } from './session-policy.js';
 import { snapshotOfRecord, type SessionRuntime, type SessionSnapshot } from './session-runtime.js';
+import { SessionTotals } from './session-totals.js';
 import type { Stores } from './stores.js';
 import { workspaceConflict } from './workspace-rules.js';
 import type {
@@ -43,6 +44,11 @@ export interface SessionSettings {
   disallowedTools: readonly string[];
   /** The model API is simulated (COSTS_SIMULATED, the offline demo): usage figures say so. */
   costsSimulated?: boolean;
+  /**
+   * This instance alone writes the sessions' logs (no other instance shares the database): a
+   * session's totals are kept between reads (SessionTotals).
+   */
+  soleWriter?: boolean;
 }
 
 export interface CreateSessionInput {
@@ -116,7 +122,15 @@ export interface SessionDetails {
 const END_INTERRUPT_WAIT_MS = 10_000;
 
 export class SessionService {
-  constructor(private readonly deps: SessionServiceDeps) {}
+  private readonly totals: SessionTotals;
+
+  constructor(private readonly deps: SessionServiceDeps) {
+    this.totals = new SessionTotals({
+      stores: deps.stores,
+      events: deps.events,
+      soleWriter: deps.settings.soleWriter === true,
+    });
+  }
 
   /** Loads the active sessions of the store into the registry (at start). */
   async load(): Promise<void> {
@@ -278,16 +292,13 @@ export class SessionService {
 
   async details(key: ApiKeyRecord, sessionId: string): Promise<SessionDetails> {
     const session = this.deps.registry.find(key, sessionId);
-    const [messageCount, usage] = await Promise.all([
-      this.deps.stores.events.countMessages(sessionId),
-      this.deps.stores.usage.sessionUsage(sessionId),
-    ]);
+    const { messageCount, usage, costUsd } = await this.totals.of(sessionId);
     return {
       session: session.snapshot(),
       expiresAt: this.expiresAt(session.record),
       messageCount,
-      usage: usage.usage,
-      costUsd: usage.costUsd,
+      usage,
+      costUsd,
       costSimulated: this.deps.settings.costsSimulated === true,
     };
   }
@@ -339,6 +350,7 @@ export class SessionService {
     await session.closeProcess();
     this.deps.registry.remove(session.id);
     await this.deps.events.forget(session.id);
+    this.totals.forget(session.id);
     // Kept for WORKSPACE_RETENTION_SECONDS (removeEndedWorkspaces), unless that is zero.
     if (session.record.config.workspace === 'owned' && this.deps.settings.workspaceRetentionMs === 0) {
       await this.removeWorkspace(session.id, session.record.config.cwd);

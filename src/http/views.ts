@@ -27,34 +27,37 @@ export function sessionSummary(session: SessionSnapshot, expiresAt: number): Ses
 }
 
 export function sessionDetails(details: SessionDetails): SessionDetailsJson {
-  const { session } = details;
+  const { session, usage } = details;
   const { record } = session;
   const { config } = record;
-  return {
-    ...sessionSummary(session, details.expiresAt),
-    messageCount: details.messageCount,
-    currentMessageId: session.currentMessageId,
-    claudeSessionId: record.claudeSessionId,
-    // A fork: the session and turn it was made from.
-    ...(config.forkedFrom ? { forkedFrom: config.forkedFrom } : {}),
-    // parked: no Claude Code process now; the next message resumes the conversation in a new one.
-    process: session.process,
-    config: {
-      model: config.requestedModel,
-      resolvedModel: config.model,
-      permissionMode: config.permissionMode,
-      maxTurns: config.maxTurns,
-      cwd: config.cwd,
-      workspace: config.workspace,
-      systemPrompt: config.systemPrompt,
-      appendSystemPrompt: config.appendSystemPrompt,
-      allowedTools: config.allowedTools,
-      disallowedTools: config.disallowedTools,
-    },
-    usage: {
-      ...details.usage,
-      costUsd: details.costUsd,
-      ...(details.costSimulated ? { costSimulated: true } : {}),
-    },
+  // Built field by field, without object spreads: this view answers every poll of a session.
+  const view: SessionDetailsJson = sessionSummary(session, details.expiresAt) as SessionDetailsJson;
+  view.messageCount = details.messageCount;
+  view.currentMessageId = session.currentMessageId;
+  view.claudeSessionId = record.claudeSessionId;
+  // A fork: the session and turn it was made from.
+  if (config.forkedFrom) view.forkedFrom = config.forkedFrom;
+  // parked: no Claude Code process now; the next message resumes the conversation in a new one.
+  view.process = session.process;
+  view.config = {
+    model: config.requestedModel,
+    resolvedModel: config.model,
+    permissionMode: config.permissionMode,
+    maxTurns: config.maxTurns,
+    cwd: config.cwd,
+    workspace: config.workspace,
+    systemPrompt: config.systemPrompt,
+    appendSystemPrompt: config.appendSystemPrompt,
+    allowedTools: config.allowedTools,
+    disallowedTools: config.disallowedTools,
   };
+  view.usage = {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cacheCreationInputTokens: usage.cacheCreationInputTokens,
+    cacheReadInputTokens: usage.cacheReadInputTokens,
+    costUsd: details.costUsd,
+  };
+  if (details.costSimulated) view.usage.costSimulated = true;
+  return view;
 }

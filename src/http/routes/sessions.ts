@@ -6,6 +6,8 @@ import type { AppDeps } from '../app-deps.js';
 import { keyOf } from '../plugins/auth.js';
 import { setRateLimitHeaders } from '../plugins/errors.js';
 import { CreateSessionBody, listSessionsQuery, sessionParams } from '../schemas.js';
+import { SessionDetailsSchema } from '../openapi/response-schemas.js';
+import { serializedAs } from '../serialization.js';
 import { parseOrThrow } from '../validate.js';
 import { sessionDetails, sessionSummary } from '../views.js';
 
@@ -45,10 +47,18 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     };
   });
 
-  app.get('/sessions/:id', { config: { scope: 'read', owner: true } }, async (request) => {
-    const { id } = parseOrThrow(sessionParams, request.params, 'path');
-    return sessionDetails(await sessions.details(keyOf(request), id));
-  });
+  app.get(
+    '/sessions/:id',
+    // Polled by dashboards: written by a serializer compiled from its schema.
+    {
+      config: { scope: 'read', owner: true },
+      schema: { response: serializedAs({ 200: SessionDetailsSchema }) },
+    },
+    async (request) => {
+      const { id } = parseOrThrow(sessionParams, request.params, 'path');
+      return sessionDetails(await sessions.details(keyOf(request), id));
+    },
+  );
 
   app.delete('/sessions/:id', { config: { scope: 'write', owner: true } }, async (request, reply) => {
     const { id } = parseOrThrow(sessionParams, request.params, 'path');
