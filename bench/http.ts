@@ -117,6 +117,14 @@ report('http', [
     target: '≥ 0.5× floor',
   },
   {
+    figure: 'authenticated GET /sessions/:id, CPU per request',
+    unit: 'µs',
+    ...summarize(figures.server.map((l) => l.cpuUs)),
+    floor: median(figures.bare.map((l) => l.cpuUs)),
+    floorName,
+    target: '≤ 2× floor (≥ 50% of its rate)',
+  },
+  {
     figure: 'authenticated GET /sessions/:id, p99',
     unit: 'ms',
     ...summarize(figures.server.map((l) => l.p99)),

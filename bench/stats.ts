@@ -26,7 +26,7 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
 export interface BenchRow {
   /** What is measured, e.g. "first turn of a new session (create + message)". */
   figure: string;
-  unit: 'ms' | 'req/s' | 'MB' | 'turns';
+  unit: 'ms' | 'µs' | 'req/s' | 'MB' | 'turns';
   /** The server's median, with the min and max of the runs when there were several. */
   value: number;
   min?: number;
