@@ -15,7 +15,7 @@
  * that fits takes one (`takeSpare`, at create); its process is then the spare, claimed, not a cold
  * start. A spare holds a slot like any process, and is the first thing closed when a start needs
  * a slot: live sessions are never kept waiting by a spare. Spares are started again after each
- * start of a process, while slots are free and nobody waits for one.
+ * start of a process, while more than one slot is free and nobody waits for one.
  */
 import type { Admission } from './admission.js';
 import { processCapacity, shuttingDown } from './error-situations.js';
@@ -54,6 +54,8 @@ interface Spare {
   sessionId: string;
   claudeSessionId: string;
   cwd: string | null;
+  /** Resolves once its workspace is made (its path), or failed to be (null). */
+  folder: Promise<string | null>;
   /** Null while it starts. */
   process: AgentProcess | null;
   /** Resolves once it is parked (the process) or failed to start (null). */
@@ -137,21 +139,27 @@ export class ProcessPool {
   }
 
   /**
-   * A parked spare for a new session with `config`, if one fits: the session takes its id, its
-   * Claude Code session id and its workspace, and its process claims the spare. Null: none fits
-   * or none is parked (the session makes its own workspace and starts cold).
+   * A spare for a new session with `config`, if one fits: the session takes its id, its Claude
+   * Code session id and its workspace, and its process claims the spare. A parked spare first,
+   * else one still starting (waiting for it costs less than a cold start). Null: none fits or
+   * none runs (the session makes its own workspace and starts cold).
    */
-  takeSpare(
+  async takeSpare(
     config: Pick<SessionConfig, 'model' | 'permissionMode' | 'maxTurns' | 'allowedTools' | 'disallowedTools'>,
-  ): TakenSpare | null {
+  ): Promise<TakenSpare | null> {
     const template = this.deps.spareTemplate;
     if (!template || !fitsSpare(config, template)) return null;
-    const index = this.spares.findIndex((s) => s.process && !s.process.exited);
-    const spare = this.spares[index];
-    if (!spare?.cwd) return null;
-    this.spares.splice(index, 1);
+    const spare =
+      this.spares.find((s) => s.process && !s.process.exited) ?? this.spares.find((s) => s.process === null);
+    if (!spare) return null;
+    this.spares.splice(this.spares.indexOf(spare), 1);
     this.taken.set(spare.sessionId, spare);
-    return { sessionId: spare.sessionId, claudeSessionId: spare.claudeSessionId, cwd: spare.cwd };
+    const cwd = await spare.folder;
+    if (cwd === null) {
+      this.taken.delete(spare.sessionId);
+      return null;
+    }
+    return { sessionId: spare.sessionId, claudeSessionId: spare.claudeSessionId, cwd };
   }
 
   /** A taken spare whose session was not created after all: closed, its workspace removed. */
@@ -163,8 +171,8 @@ export class ProcessPool {
   }
 
   /**
-   * Starts spares until PREWARM_PROCESSES are parked or starting, while a slot is free and no
-   * start waits for one. In the background; a spare that fails to start is logged, and tried
+   * Starts spares until PREWARM_PROCESSES are parked or starting, while more than one slot is
+   * free and no start waits for one. In the background; a spare that fails to start is logged, and tried
    * again at the next start of a process.
    */
   refillSpares(): void {
@@ -172,30 +180,33 @@ export class ProcessPool {
     if (!runner.prewarm || !workspaces || !spareTemplate) return;
     while (
       this.spares.length < (settings.prewarmProcesses ?? 0) &&
-      this.slotsInUse < settings.maxLiveProcesses &&
+      // Never the last free slot: a start that finds it needs no spare closed first.
+      this.slotsInUse + 1 < settings.maxLiveProcesses &&
       this.line.length === 0 &&
       !this.deps.admission.stopped
     ) {
       this.slotsInUse++;
+      const sessionId = newSessionId();
       const spare: Spare = {
-        sessionId: newSessionId(),
+        sessionId,
         claudeSessionId: newClaudeSessionId(),
         cwd: null,
+        folder: workspaces.create(sessionId).catch((err: unknown) => {
+          this.deps.logger.warn({ err }, "could not make a spare's workspace");
+          return null;
+        }),
         process: null,
         ready: Promise.resolve(null),
       };
-      spare.ready = this.startSpare(spare, spareTemplate, workspaces);
+      spare.ready = this.startSpare(spare, spareTemplate);
       this.spares.push(spare);
     }
   }
 
-  private async startSpare(
-    spare: Spare,
-    template: SpareTemplate,
-    workspaces: Pick<Workspaces, 'create'>,
-  ): Promise<AgentProcess | null> {
+  private async startSpare(spare: Spare, template: SpareTemplate): Promise<AgentProcess | null> {
     try {
-      spare.cwd = await workspaces.create(spare.sessionId);
+      spare.cwd = await spare.folder;
+      if (spare.cwd === null) throw new Error('no workspace');
       const process = await this.deps.runner.prewarm!({
         ...template,
         sessionId: spare.sessionId,
@@ -220,7 +231,8 @@ export class ProcessPool {
       this.releaseSlot();
       const index = this.spares.indexOf(spare);
       if (index >= 0) this.spares.splice(index, 1);
-      void this.removeWorkspace(spare);
+      // Taken by a session meanwhile, the workspace is that session's (it starts cold there).
+      if (!this.taken.has(spare.sessionId)) void this.removeWorkspace(spare);
       if (!this.deps.admission.stopped)
         this.deps.logger.warn({ err }, 'a spare Claude Code process did not start');
       return null;
@@ -336,7 +348,7 @@ export class ProcessPool {
    */
   private async claim(spare: Spare, session: SessionRuntime): Promise<AgentProcess | null> {
     const { record } = session;
-    const process = spare.process;
+    const process = await spare.ready;
     const { runner, spareTemplate } = this.deps;
     const fits =
       process !== null &&

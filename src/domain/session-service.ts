@@ -236,7 +236,8 @@ export class SessionService {
     const requestedModel = input.model ?? settings.defaultModel;
     const model = requestedModel ? (settings.modelMap[requestedModel] ?? requestedModel) : null;
     // A prewarmed process, started in the workspace made for this session (process-pool.ts).
-    const spare = externalCwd === null && spareAllowed ? this.deps.pool.takeSpare({ model, ...grant }) : null;
+    const spare =
+      externalCwd === null && spareAllowed ? await this.deps.pool.takeSpare({ model, ...grant }) : null;
     const id = spare?.sessionId ?? newSessionId();
     const config: SessionConfig = {
       requestedModel,

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '../../src/fake-anthropic/index.js';
+import { requestUserTexts, type RecordedRequest } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
 import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
 import { assistantTexts, createSession, deleteSession, history, type Completion } from './support.js';
@@ -41,12 +41,27 @@ async function spareReady(stack: Stack): Promise<Spares> {
 
 async function send(stack: Stack, sessionId: string, prompt: string) {
   const mark = stack.fake.mark();
-  const res = await call<Completion>(stack.base, 'POST', `/sessions/${sessionId}/messages`, {
-    key: KEY,
-    body: { prompt },
-  });
+  const res = await call<Completion & { messageId: string }>(
+    stack.base,
+    'POST',
+    `/sessions/${sessionId}/messages`,
+    {
+      key: KEY,
+      body: { prompt },
+    },
+  );
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return stack.fake.messagesRequests().filter((r) => r.id > mark);
+}
+
+/** The user texts of the whole conversation the model API was sent for the turn of `prompt`. */
+async function contextOf(stack: Stack, sessionId: string, prompt: string): Promise<string[]> {
+  const requests = await send(stack, sessionId, prompt);
+  return requestUserTexts(requests.at(-1)!);
+}
+
+async function turnIds(stack: Stack, sessionId: string): Promise<string[]> {
+  return (await history(stack, KEY, sessionId)).filter((m) => m.source === 'client').map((m) => m.turnId!);
 }
 
 /**
@@ -129,6 +144,65 @@ describe('prewarmed processes', () => {
       await deleteSession(stack, KEY, sessionId);
     }
   });
+});
+
+describe('a session started on a spare', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('is parked and resumed, rewound and forked like any other', async () => {
+    const before = await spareReady(stack);
+    const sessionId = await createSession(stack, KEY);
+    const forks: string[] = [];
+    try {
+      await send(stack, sessionId, 'The code word is heron.');
+      expect((await spares(stack)).claimed).toBe(before.claimed + 1);
+      await send(stack, sessionId, 'And the colour is teal.');
+
+      // Parked: its next message resumes the conversation Claude Code recorded under the id the
+      // spare was started with.
+      const { deps, pool } = stack.server.server;
+      const session = deps.registry.find(await deps.keys.authenticate(KEY), sessionId);
+      expect(await pool.park(session)).toBe(true);
+      expect(await contextOf(stack, sessionId, 'What did I tell you? [[recall]]')).toEqual([
+        'The code word is heron.',
+        'And the colour is teal.',
+        'What did I tell you? [[recall]]',
+      ]);
+
+      // Rewound to before the second turn: the conversation goes on from the first.
+      const [, second] = await turnIds(stack, sessionId);
+      const rewound = await call(stack.base, 'POST', `/sessions/${sessionId}/rewind`, {
+        key: KEY,
+        body: { messageId: second },
+      });
+      expect(rewound.status, JSON.stringify(rewound.body)).toBe(200);
+      expect(await contextOf(stack, sessionId, 'And now? [[recall]]')).toEqual([
+        'The code word is heron.',
+        'And now? [[recall]]',
+      ]);
+
+      // Forked at its first turn: the fork continues from there (a copy: a cold start).
+      const [first] = await turnIds(stack, sessionId);
+      const forked = await call<{ sessionId: string }>(stack.base, 'POST', `/sessions/${sessionId}/fork`, {
+        key: KEY,
+        body: { messageId: first },
+      });
+      expect(forked.status, JSON.stringify(forked.body)).toBe(201);
+      forks.push(forked.body.sessionId);
+      expect(await contextOf(stack, forked.body.sessionId, 'In the fork? [[recall]]')).toEqual([
+        'The code word is heron.',
+        'In the fork? [[recall]]',
+      ]);
+    } finally {
+      for (const id of [sessionId, ...forks]) await deleteSession(stack, KEY, id);
+    }
+  }, 120_000);
 });
 
 describe('a claim Claude Code refuses', () => {
