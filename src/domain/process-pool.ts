@@ -171,6 +171,17 @@ export class ProcessPool {
   }
 
   /**
+   * A session that ended before its process started: the spare it took is closed. The workspace
+   * is the session's, and goes as its workspace goes.
+   */
+  async releaseSpare(sessionId: string): Promise<void> {
+    const spare = this.taken.get(sessionId);
+    if (!spare) return;
+    this.taken.delete(sessionId);
+    await (await spare.ready)?.close();
+  }
+
+  /**
    * Starts spares until PREWARM_PROCESSES are parked or starting, while more than one slot is
    * free and no start waits for one. In the background; a spare that fails to start is logged, and tried
    * again at the next start of a process.
@@ -319,12 +330,9 @@ export class ProcessPool {
   async stopAll(): Promise<void> {
     this.deps.admission.stop();
     for (const waiter of this.line.splice(0)) waiter.fail(shuttingDown());
-    const taken = [...this.taken.values()];
-    this.taken.clear();
     await Promise.all([
       ...this.spares.splice(0).map((spare) => this.discard(spare)),
-      // Taken, not claimed: the workspace is its session's now and stays.
-      ...taken.map(async (spare) => (await spare.ready)?.close()),
+      ...[...this.taken.keys()].map((sessionId) => this.releaseSpare(sessionId)),
       ...this.deps.registry.all().map((s) => s.closeProcess()),
     ]);
   }

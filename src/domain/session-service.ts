@@ -348,6 +348,7 @@ export class SessionService {
       await Promise.race([running.done, delay(END_INTERRUPT_WAIT_MS)]);
     }
     await session.closeProcess();
+    await this.deps.pool.releaseSpare(session.id);
     this.deps.registry.remove(session.id);
     await this.deps.events.forget(session.id);
     // Kept for WORKSPACE_RETENTION_SECONDS (removeEndedWorkspaces), unless that is zero.
