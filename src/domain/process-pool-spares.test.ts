@@ -32,7 +32,7 @@ describe('ProcessPool spares', () => {
     // The spare was started with no prompt of any session; the claim carries this one's.
     expect(spare.systemPrompt).toBeNull();
     const process = await h.pool.ensure(session);
-    expect(process).toBe(h.runner.processes[0]);
+    expect(process).toBe(h.runner.spareProcesses[0]);
     expect(h.runner.starts).toEqual([]);
     expect(h.runner.claims).toMatchObject([
       { sessionId: session.id, systemPrompt: 'be brief', permissionMode: 'plan' },
@@ -48,7 +48,7 @@ describe('ProcessPool spares', () => {
     await withSpare();
     const { session } = await h.sessions.create(keyA, { maxTurns: 3 });
     const process = await h.pool.ensure(session);
-    expect(process).not.toBe(h.runner.processes[0]);
+    expect(process).not.toBe(h.runner.spareProcesses[0]);
     expect(h.runner.starts).toHaveLength(1);
     expect(h.runner.claims).toEqual([]);
     expect(session.id).not.toBe(h.runner.prewarms[0]!.sessionId);
@@ -61,8 +61,8 @@ describe('ProcessPool spares', () => {
     const spare = h.runner.prewarms[0]!;
     const { session } = await h.sessions.create(keyA, {});
     const process = await h.pool.ensure(session);
-    expect(h.runner.processes[0]!.closed).toBe(true);
-    expect(process).not.toBe(h.runner.processes[0]);
+    expect(h.runner.spareProcesses[0]!.closed).toBe(true);
+    expect(process).not.toBe(h.runner.spareProcesses[0]);
     expect(h.runner.starts).toMatchObject([{ sessionId: spare.sessionId, cwd: spare.cwd }]);
     expect(h.workspaces.removed).not.toContain(spare.cwd);
     expect(h.pool.spareCounts.claimed).toBe(0);
@@ -70,7 +70,7 @@ describe('ProcessPool spares', () => {
 
   it('a spare never takes the last free slot, and is the first process closed when a start needs one', async () => {
     await withSpare(2);
-    const spare = h.runner.processes[0]!;
+    const spare = h.runner.spareProcesses[0]!;
     expect(h.pool.inUse).toBe(1);
     const a = (await h.sessions.create(keyA, { maxTurns: 3 })).session;
     const pa = await h.pool.ensure(a);

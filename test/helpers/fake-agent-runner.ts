@@ -176,16 +176,20 @@ export class FakeAgentRunner implements AgentRunner {
     return process;
   }
 
-  /** Spares started (`prewarm`), and the claims of them, in order. */
+  /**
+   * Spares started (`prewarm`), their processes, and the claims of them, in order. A claimed
+   * spare joins `processes` (those serving sessions).
+   */
   readonly prewarms: AgentSpec[] = [];
+  readonly spareProcesses: FakeAgentProcess[] = [];
   readonly claims: AgentSpec[] = [];
   /** Claude Code refuses every claim (as it refuses a folder whose settings act at start-up). */
   refuseClaims = false;
 
   async prewarm(spec: AgentSpec): Promise<FakeAgentProcess> {
     this.prewarms.push(structuredClone(spec));
-    const process = new FakeAgentProcess(this, 1000 + this.processes.length);
-    this.processes.push(process);
+    const process = new FakeAgentProcess(this, 5000 + this.spareProcesses.length);
+    this.spareProcesses.push(process);
     realSetImmediate(() => this.changed());
     return process;
   }
@@ -193,7 +197,10 @@ export class FakeAgentRunner implements AgentRunner {
   async claim(spare: AgentProcess, spec: AgentSpec): Promise<AgentProcess | null> {
     this.claims.push(structuredClone(spec));
     realSetImmediate(() => this.changed());
-    if (!this.refuseClaims) return spare;
+    if (!this.refuseClaims) {
+      this.processes.push(spare as FakeAgentProcess);
+      return spare;
+    }
     // A refused claim: the spare's process goes away.
     await spare.close();
     return null;
