@@ -2,7 +2,9 @@
  * Cold first turn vs warm later turns through the API, side by side in the same run: Claude Code
  * in its process sandbox with Claude Code's own sandbox for the commands inside (the default),
  * Claude Code's sandbox for the commands alone (what the process sandbox adds is the difference),
- * and no sandbox at all (SANDBOX_MODE=off). Three servers, their rounds interleaved so that a
+ * and no sandbox at all (SANDBOX_MODE=off), each with its prewarmed spare (PREWARM_PROCESSES, the
+ * default 1), and the process sandbox without spares (PREWARM_PROCESSES=0: every first turn a cold
+ * start). Four servers, their rounds interleaved so that a
  * slower moment of the machine hits all alike. Also the memory of an idle live session. The
  * floor: a cold `query()` of the SDK straight to its `result` (bench/sdk-floor.ts), in each round.
  *
@@ -79,6 +81,10 @@ async function main(): Promise<void> {
       }),
     },
     { name: 'no sandbox', stack: await startStack({ fake, env: { ...limits, SANDBOX_MODE: 'off' } }) },
+    {
+      name: 'process sandbox, no spare',
+      stack: await startStack({ fake, env: { ...limits, SANDBOX_MODE: 'required', PREWARM_PROCESSES: '0' } }),
+    },
   ].map((m) => ({
     ...m,
     figures: { coldFromCreate: [], firstAfterReady: [], warm: [], idleMemory: null } as Figures,
@@ -94,13 +100,13 @@ async function main(): Promise<void> {
   for (const m of modes) await m.stack.close();
   await fake.close();
 
-  const cell = (values: number[]) => `${p50(values).toFixed(0)} ms (${range(values)})`.padEnd(22);
+  const cell = (values: number[]) => `${p50(values).toFixed(0)} ms (${range(values)})`.padEnd(26);
   const row = (label: string, pick: (f: Figures) => number[]) =>
     console.log(`  ${label.padEnd(38)} ${modes.map((m) => cell(pick(m.figures))).join(' ')}`);
   console.log(
     `turn latency through the API, median (min–max) of ${rounds} rounds, fake model API on loopback`,
   );
-  console.log(`  ${''.padEnd(38)} ${modes.map((m) => m.name.padEnd(22)).join(' ')}`);
+  console.log(`  ${''.padEnd(38)} ${modes.map((m) => m.name.padEnd(26)).join(' ')}`);
   row('first turn, sent right after create', (f) => f.coldFromCreate);
   row('first turn, process already started', (f) => f.firstAfterReady);
   row('later turns (warm process)', (f) => f.warm);
@@ -113,7 +119,7 @@ async function main(): Promise<void> {
       );
   }
 
-  const [sandboxed, , unsandboxed] = modes.map((m) => m.figures);
+  const [sandboxed, , unsandboxed, sparesOff] = modes.map((m) => m.figures);
   const floor = { floor: p50(sdkCold), floorName: 'cold SDK query() → result' };
   report('turns', [
     {
@@ -122,6 +128,12 @@ async function main(): Promise<void> {
       ...summarize(sandboxed!.coldFromCreate),
       ...floor,
       target: '≤ 0.5× floor',
+    },
+    {
+      figure: 'first answer of a new session, process sandbox, PREWARM_PROCESSES=0',
+      unit: 'ms',
+      ...summarize(sparesOff!.coldFromCreate),
+      ...floor,
     },
     {
       figure: 'first answer of a new session, no sandbox',

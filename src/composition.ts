@@ -43,6 +43,7 @@ import { SoloPlacement, type Placement } from './domain/placement.js';
 
 export { openKeyAdmin, openStores, StartupError } from './composition-stores.js';
 import { ProcessPool } from './domain/process-pool.js';
+import type { SpareTemplate } from './domain/spare-template.js';
 import { RateLimits } from './domain/rate-limits.js';
 import { ServerStatus } from './domain/server-status.js';
 import { SessionRegistry } from './domain/session-registry.js';
@@ -153,6 +154,18 @@ export function instanceStateDir(config: Pick<Config, 'dataDir' | 'instanceUrl'>
 }
 
 /** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
+/** What spares start with: the options a plain `POST /sessions {}` gets (spare-template.ts). */
+function spareTemplate(config: Config): SpareTemplate {
+  const { defaultModel, modelMap } = config;
+  return {
+    model: defaultModel ? (modelMap[defaultModel] ?? defaultModel) : null,
+    permissionMode: config.defaultPermissionMode,
+    maxTurns: config.policyDefaults.maxTurns ?? null,
+    allowedTools: [],
+    disallowedTools: [...new Set(config.disallowedTools)],
+  };
+}
+
 function claudeSdkRunner(config: Config, stores: Stores, logger: Logger): ClaudeSdkRunner {
   const ownDir = instanceStateDir(config);
   const sandbox = sandboxDecision(config, logger);
@@ -194,6 +207,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   const keys = new KeyService(stores.keys, clock);
   const admission = new Admission();
   const registry = new SessionRegistry(config.maxLiveSessions);
+  const workspaces = new FsWorkspaces(workspacesDir(config), config.dataDir);
   const pool = new ProcessPool({
     registry,
     runner,
@@ -201,7 +215,13 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     admission,
     clock,
     logger,
-    settings: { maxLiveProcesses: config.maxLiveProcesses, processWaitMaxMs: config.processWaitMaxMs },
+    settings: {
+      maxLiveProcesses: config.maxLiveProcesses,
+      processWaitMaxMs: config.processWaitMaxMs,
+      prewarmProcesses: config.prewarmProcesses,
+    },
+    workspaces,
+    spareTemplate: spareTemplate(config),
   });
   const permissions = new PermissionBroker({
     events,
@@ -233,7 +253,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     registry,
     pool,
     runner,
-    workspaces: new FsWorkspaces(workspacesDir(config), config.dataDir),
+    workspaces,
     events,
     permissions,
     rateLimits,
@@ -350,6 +370,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       runner,
       services: redis ? { redis: () => redis.ping() } : {},
       leaseAlive: () => placement.healthy(),
+      spares: () => pool.spareCounts,
     }),
     placement,
     admission,

@@ -61,6 +61,8 @@ async function listenOn(
     if (err instanceof UnsharedVolumeError) throw new StartupError(err.message);
     throw err;
   }
+  // Spares for the next new sessions, once the server answers (PREWARM_PROCESSES).
+  server.pool.refillSpares();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

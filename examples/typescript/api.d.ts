@@ -793,6 +793,12 @@ export interface components {
                 running: number;
                 max: number;
             };
+            spares?: {
+                /** @description prewarmed Claude Code processes parked now (PREWARM_PROCESSES) */
+                ready: number;
+                /** @description new sessions that started on a prewarmed process since the server started */
+                claimed: number;
+            };
             store?: {
                 ok: boolean;
             };

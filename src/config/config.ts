@@ -66,6 +66,11 @@ const EnvSchema = z.object({
   MAX_LIVE_SESSIONS: intFrom(1, 100_000).default(64),
   /** Claude Code processes at once (about 200 MB RSS each); past it, the longest-idle one is parked. */
   MAX_LIVE_PROCESSES: intFrom(1, 10_000).default(16),
+  /**
+   * Claude Code processes started ahead of the next new sessions (within MAX_LIVE_PROCESSES):
+   * a new session with the default options claims one instead of a cold start. 0: none.
+   */
+  PREWARM_PROCESSES: intFrom(0, 64).default(1),
   /** How long a turn waits for a free process slot when every process is busy, before a 503. */
   PROCESS_WAIT_MAX_MS: intFrom(1000, 3_600_000).default(120_000),
   SESSION_IDLE_EXPIRY_SECONDS: intFrom(60, 365 * 24 * 3600).default(7 * 24 * 3600),
@@ -169,6 +174,7 @@ export interface Config {
   managedFileMaxBytes: number;
   maxLiveSessions: number;
   maxLiveProcesses: number;
+  prewarmProcesses: number;
   processWaitMaxMs: number;
   sessionIdleExpiryMs: number;
   sessionParkAfterMs: number;
@@ -302,6 +308,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     managedFileMaxBytes: e.MANAGED_FILE_MAX_BYTES,
     maxLiveSessions: e.MAX_LIVE_SESSIONS,
     maxLiveProcesses: e.MAX_LIVE_PROCESSES,
+    prewarmProcesses: e.PREWARM_PROCESSES,
     processWaitMaxMs: e.PROCESS_WAIT_MAX_MS,
     sessionIdleExpiryMs: e.SESSION_IDLE_EXPIRY_SECONDS * 1000,
     sessionParkAfterMs: e.SESSION_PARK_AFTER_SECONDS * 1000,

@@ -346,6 +346,18 @@ export interface AgentHealth {
 export interface AgentRunner {
   /** Starts a Claude Code process for the session (resuming its conversation if it has one). */
   start(spec: AgentSpec): Promise<AgentProcess>;
+  /**
+   * A spare process (PREWARM_PROCESSES): started for the new session `spec` describes, whose
+   * owned workspace exists and is empty, exactly as `start` would start it but without the
+   * session's prompts, and parked until `claim`. Absent: the runner has no spares.
+   */
+  prewarm?(spec: AgentSpec): Promise<AgentProcess>;
+  /**
+   * Binds a spare to its session: `spec` differs from the spare's only in what a claim carries
+   * (permission mode other than bypassPermissions, system prompts). Null when Claude Code
+   * refused the claim: the spare is gone, nothing ran, and the session starts with `start`.
+   */
+  claim?(spare: AgentProcess, spec: AgentSpec): Promise<AgentProcess | null>;
   /** Checked when asked (each /health, the start-up warning), so a change on the machine shows. */
   health(): AgentHealth;
   /**

@@ -8,13 +8,24 @@
  * longest; when no session is idle, it waits in line for a slot (first come, first served, its
  * turn's status says so with its place), for at most PROCESS_WAIT_MAX_MS, then gives up with a
  * 503 and a Retry-After. A running turn is never stopped to make room.
+ *
+ * Spares (PREWARM_PROCESSES): Claude Code processes started ahead of the next new sessions, each
+ * in the owned workspace made for the session it will serve (the process sandbox binds the
+ * workspace at spawn) and with the server's default options (spare-template.ts). A new session
+ * that fits takes one (`takeSpare`, at create); its process is then the spare, claimed, not a cold
+ * start. A spare holds a slot like any process, and is the first thing closed when a start needs
+ * a slot: live sessions are never kept waiting by a spare. Spares are started again after each
+ * start of a process, while more than one slot is free and nobody waits for one.
  */
 import type { Admission } from './admission.js';
 import { processCapacity, shuttingDown } from './error-situations.js';
-import type { AgentProcess, AgentRunner, Clock, Logger } from './ports.js';
+import { newClaudeSessionId, newSessionId } from './ids.js';
+import type { AgentProcess, AgentRunner, AgentSpec, Clock, Logger, Workspaces } from './ports.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { SessionRuntime } from './session-runtime.js';
+import { fitsSpare, type SpareTemplate } from './spare-template.js';
 import type { Stores } from './stores.js';
+import type { SessionConfig } from './types.js';
 
 export interface ProcessPoolDeps {
   registry: SessionRegistry;
@@ -29,7 +40,33 @@ export interface ProcessPoolDeps {
     maxLiveProcesses: number;
     /** How long a start may wait for a slot when none can be freed (then 503). */
     processWaitMaxMs: number;
+    /** Spares to keep (PREWARM_PROCESSES); 0 or absent: none. */
+    prewarmProcesses?: number;
   };
+  /** Where a spare's workspace is made, and removed if no session took it. */
+  workspaces?: Pick<Workspaces, 'create' | 'remove'>;
+  /** The options spares start with (the server's defaults). */
+  spareTemplate?: SpareTemplate;
+}
+
+/** A spare: a process started ahead of the new session that will be `sessionId`. */
+interface Spare {
+  sessionId: string;
+  claudeSessionId: string;
+  cwd: string | null;
+  /** Resolves once its workspace is made (its path), or failed to be (null). */
+  folder: Promise<string | null>;
+  /** Null while it starts. */
+  process: AgentProcess | null;
+  /** Resolves once it is parked (the process) or failed to start (null). */
+  ready: Promise<AgentProcess | null>;
+}
+
+/** What a new session takes from a spare: its identity and workspace. */
+export interface TakenSpare {
+  sessionId: string;
+  claudeSessionId: string;
+  cwd: string;
 }
 
 /** How a start that must wait for a slot is told about it, and stopped. */
@@ -56,6 +93,11 @@ export class ProcessPool {
   private slotsInUse = 0;
   /** Starts waiting for a slot, in order. */
   private readonly line: Waiter[] = [];
+  /** Spares starting or parked, no session's yet. */
+  private readonly spares: Spare[] = [];
+  /** Spares taken by a new session (by its id), until its process starts. */
+  private readonly taken = new Map<string, Spare>();
+  private claimedCount = 0;
 
   constructor(private readonly deps: ProcessPoolDeps) {}
 
@@ -83,9 +125,163 @@ export class ProcessPool {
     return this.line.length;
   }
 
+  /** Spares parked now, and how many new sessions started on one since the server started. */
+  get spareCounts(): { ready: number; claimed: number } {
+    return {
+      ready: this.spares.filter((s) => s.process && !s.process.exited).length,
+      claimed: this.claimedCount,
+    };
+  }
+
+  /** Whether the workspace named `sessionId` is a spare's (no session record yet: not an orphan). */
+  holdsWorkspace(sessionId: string): boolean {
+    return this.taken.has(sessionId) || this.spares.some((s) => s.sessionId === sessionId);
+  }
+
+  /**
+   * A spare for a new session with `config`, if one fits: the session takes its id, its Claude
+   * Code session id and its workspace, and its process claims the spare. A parked spare first,
+   * else one still starting (waiting for it costs less than a cold start). Null: none fits or
+   * none runs (the session makes its own workspace and starts cold).
+   */
+  async takeSpare(
+    config: Pick<SessionConfig, 'model' | 'permissionMode' | 'maxTurns' | 'allowedTools' | 'disallowedTools'>,
+  ): Promise<TakenSpare | null> {
+    const template = this.deps.spareTemplate;
+    if (!template || !fitsSpare(config, template)) return null;
+    const spare =
+      this.spares.find((s) => s.process && !s.process.exited) ?? this.spares.find((s) => s.process === null);
+    if (!spare) return null;
+    this.spares.splice(this.spares.indexOf(spare), 1);
+    this.taken.set(spare.sessionId, spare);
+    const cwd = await spare.folder;
+    if (cwd === null) {
+      this.taken.delete(spare.sessionId);
+      return null;
+    }
+    return { sessionId: spare.sessionId, claudeSessionId: spare.claudeSessionId, cwd };
+  }
+
+  /** A taken spare whose session was not created after all: closed, its workspace removed. */
+  async dropSpare(sessionId: string): Promise<void> {
+    const spare = this.taken.get(sessionId);
+    if (!spare) return;
+    this.taken.delete(sessionId);
+    await this.discard(spare);
+  }
+
+  /**
+   * A session that ended before its process started: the spare it took is closed. The workspace
+   * is the session's, and goes as its workspace goes.
+   */
+  async releaseSpare(sessionId: string): Promise<void> {
+    const spare = this.taken.get(sessionId);
+    if (!spare) return;
+    this.taken.delete(sessionId);
+    await (await spare.ready)?.close();
+  }
+
+  /**
+   * Starts spares until PREWARM_PROCESSES are parked or starting, while more than one slot is
+   * free and no start waits for one. In the background; a spare that fails to start is logged, and tried
+   * again at the next start of a process.
+   */
+  refillSpares(): void {
+    const { runner, workspaces, spareTemplate, settings } = this.deps;
+    if (!runner.prewarm || !workspaces || !spareTemplate) return;
+    while (
+      this.spares.length < (settings.prewarmProcesses ?? 0) &&
+      // Never the last free slot: a start that finds it needs no spare closed first.
+      this.slotsInUse + 1 < settings.maxLiveProcesses &&
+      this.line.length === 0 &&
+      !this.deps.admission.stopped
+    ) {
+      this.slotsInUse++;
+      const sessionId = newSessionId();
+      const spare: Spare = {
+        sessionId,
+        claudeSessionId: newClaudeSessionId(),
+        cwd: null,
+        folder: workspaces.create(sessionId).catch((err: unknown) => {
+          this.deps.logger.warn({ err }, "could not make a spare's workspace");
+          return null;
+        }),
+        process: null,
+        ready: Promise.resolve(null),
+      };
+      spare.ready = this.startSpare(spare, spareTemplate);
+      this.spares.push(spare);
+    }
+  }
+
+  private async startSpare(spare: Spare, template: SpareTemplate): Promise<AgentProcess | null> {
+    try {
+      spare.cwd = await spare.folder;
+      if (spare.cwd === null) throw new Error('no workspace');
+      const process = await this.deps.runner.prewarm!({
+        ...template,
+        sessionId: spare.sessionId,
+        claudeSessionId: spare.claudeSessionId,
+        cwd: spare.cwd,
+        systemPrompt: null,
+        appendSystemPrompt: null,
+        priorCostUsd: 0,
+      });
+      spare.process = process;
+      // The slot is the process's until it exits, whether a session claimed it or not. A spare
+      // that dies unclaimed takes its workspace with it.
+      process.onExit(() => {
+        this.releaseSlot();
+        const index = this.spares.indexOf(spare);
+        if (index < 0) return;
+        this.spares.splice(index, 1);
+        void this.removeWorkspace(spare);
+      });
+      return process;
+    } catch (err) {
+      this.releaseSlot();
+      const index = this.spares.indexOf(spare);
+      if (index >= 0) this.spares.splice(index, 1);
+      // Taken by a session meanwhile, the workspace is that session's (it starts cold there).
+      if (!this.taken.has(spare.sessionId)) void this.removeWorkspace(spare);
+      if (!this.deps.admission.stopped)
+        this.deps.logger.warn({ err }, 'a spare Claude Code process did not start');
+      return null;
+    }
+  }
+
+  /** Closes a spare no session took, once started, and removes its workspace. */
+  private async discard(spare: Spare): Promise<void> {
+    const process = await spare.ready;
+    await process?.close();
+    await this.removeWorkspace(spare);
+  }
+
+  private async removeWorkspace(spare: Spare): Promise<void> {
+    if (!spare.cwd) return;
+    await this.deps.workspaces?.remove(spare.cwd).catch((err: unknown) => {
+      this.deps.logger.warn({ err }, "could not remove a spare's workspace");
+    });
+  }
+
+  /** Closes one spare no session took (its slot is then free); false when there is none. */
+  private async closeOneSpare(): Promise<boolean> {
+    const index = Math.max(
+      0,
+      this.spares.findIndex((s) => s.process !== null),
+    );
+    const spare = this.spares[index];
+    if (!spare) return false;
+    this.spares.splice(index, 1);
+    await this.discard(spare);
+    return true;
+  }
+
   /** Starts a new session's process now, if a slot is free: its first message then finds it warm. */
   warmUp(session: SessionRuntime): void {
-    if (this.slotsInUse >= this.deps.settings.maxLiveProcesses || this.line.length > 0) return;
+    const full = this.slotsInUse >= this.deps.settings.maxLiveProcesses || this.line.length > 0;
+    // A session that took a spare has its slot already.
+    if (full && !this.taken.has(session.id)) return;
     this.ensure(session).catch((err: unknown) =>
       this.deps.logger.warn(
         { err, sessionId: session.id },
@@ -134,10 +330,65 @@ export class ProcessPool {
   async stopAll(): Promise<void> {
     this.deps.admission.stop();
     for (const waiter of this.line.splice(0)) waiter.fail(shuttingDown());
-    await Promise.all(this.deps.registry.all().map((s) => s.closeProcess()));
+    await Promise.all([
+      ...this.spares.splice(0).map((spare) => this.discard(spare)),
+      ...[...this.taken.keys()].map((sessionId) => this.releaseSpare(sessionId)),
+      ...this.deps.registry.all().map((s) => s.closeProcess()),
+    ]);
   }
 
   private async start(session: SessionRuntime, wait: SlotWait): Promise<AgentProcess> {
+    const spare = this.taken.get(session.id);
+    if (spare) {
+      this.taken.delete(session.id);
+      const claimed = await this.claim(spare, session);
+      this.refillSpares();
+      if (claimed) return claimed;
+    }
+    const process = await this.startCold(session, wait);
+    this.refillSpares();
+    return process;
+  }
+
+  /**
+   * The session's process from the spare it took, or null (the spare is gone then, its slot
+   * free): the spare does not fit the session any more, or Claude Code refused the claim.
+   */
+  private async claim(spare: Spare, session: SessionRuntime): Promise<AgentProcess | null> {
+    const { record } = session;
+    const process = await spare.ready;
+    const { runner, spareTemplate } = this.deps;
+    const fits =
+      process !== null &&
+      !process.exited &&
+      runner.claim !== undefined &&
+      spareTemplate !== undefined &&
+      record.claudeSessionId === spare.claudeSessionId &&
+      record.config.cwd === spare.cwd &&
+      fitsSpare(record.config, spareTemplate);
+    if (!fits) {
+      await process?.close();
+      return null;
+    }
+    const claimed = await runner.claim!(process, this.specOf(session, 0)).catch((err: unknown) => {
+      this.deps.logger.warn({ err, sessionId: session.id }, 'could not claim a spare process');
+      return null;
+    });
+    if (!claimed) {
+      await process.close();
+      this.deps.logger.info({ sessionId: session.id }, 'the spare was refused; Claude Code starts cold');
+      return null;
+    }
+    this.claimedCount++;
+    this.deps.logger.info(
+      { sessionId: session.id, pid: claimed.pid },
+      'session started on a prewarmed Claude Code process',
+    );
+    this.logExit(session, claimed);
+    return claimed;
+  }
+
+  private async startCold(session: SessionRuntime, wait: SlotWait): Promise<AgentProcess> {
     await this.acquireSlot(session, wait);
     let process: AgentProcess;
     try {
@@ -152,9 +403,22 @@ export class ProcessPool {
   }
 
   private async spawn(session: SessionRuntime): Promise<AgentProcess> {
-    const { config } = session.record;
     const { costUsd } = await this.deps.stores.usage.sessionUsage(session.id);
-    const process = await this.deps.runner.start({
+    const process = await this.deps.runner.start(this.specOf(session, costUsd));
+    this.logExit(session, process);
+    return process;
+  }
+
+  private logExit(session: SessionRuntime, process: AgentProcess): void {
+    process.onExit((exit) => {
+      if (!session.ending)
+        this.deps.logger.info({ sessionId: session.id, ...exit }, 'Claude Code process exited');
+    });
+  }
+
+  private specOf(session: SessionRuntime, priorCostUsd: number): AgentSpec {
+    const { config } = session.record;
+    return {
       sessionId: session.id,
       claudeSessionId: session.record.claudeSessionId,
       model: config.model,
@@ -165,13 +429,8 @@ export class ProcessPool {
       appendSystemPrompt: config.appendSystemPrompt,
       allowedTools: config.allowedTools,
       disallowedTools: config.disallowedTools,
-      priorCostUsd: costUsd,
-    });
-    process.onExit((exit) => {
-      if (!session.ending)
-        this.deps.logger.info({ sessionId: session.id, ...exit }, 'Claude Code process exited');
-    });
-    return process;
+      priorCostUsd,
+    };
   }
 
   /**
@@ -188,6 +447,8 @@ export class ProcessPool {
         this.slotsInUse++;
         return;
       }
+      // A spare goes first: it serves nobody yet.
+      if (await this.closeOneSpare()) continue;
       const idle = this.deps.registry
         .all()
         .filter((s) => s !== starting && s.parkable)

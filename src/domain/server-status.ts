@@ -25,6 +25,13 @@ export interface ServerHealth {
     running: number;
     max: number;
   };
+  /** Prewarmed Claude Code processes (PREWARM_PROCESSES). */
+  spares: {
+    /** Parked now, waiting for a new session. */
+    ready: number;
+    /** New sessions that started on one since the server started. */
+    claimed: number;
+  };
 }
 
 /** Whether this instance should get traffic now, and why not (GET /health/ready). */
@@ -44,6 +51,8 @@ export class ServerStatus {
       services?: Record<string, () => Promise<void>>;
       /** Whether this instance's lease is alive (always, for a single instance). */
       leaseAlive?: () => boolean;
+      /** The prewarmed processes (ProcessPool.spareCounts). */
+      spares?: () => { ready: number; claimed: number };
     },
   ) {}
 
@@ -99,6 +108,7 @@ export class ServerStatus {
         running: registry.runningCount,
         max: registry.maxLive,
       },
+      spares: this.deps.spares?.() ?? { ready: 0, claimed: 0 },
     };
   }
 }

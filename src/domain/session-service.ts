@@ -174,10 +174,16 @@ export class SessionService {
     let rateLimit: BucketDecision;
     try {
       rateLimit = await rateLimits.take(key, 'sessions');
-      record = await this.newRecord(key, input, grant, external);
-      if (seed) record = await this.seeded(record, seed);
-      await this.deps.placement?.claimNew(record.id);
-      await stores.sessions.insertSession(record, idempotency?.record(record.id, null));
+      // A fork continues a copied conversation: Claude Code resumes it, which no spare can.
+      record = await this.newRecord(key, input, grant, external, !seed?.conversation);
+      try {
+        if (seed) record = await this.seeded(record, seed);
+        await this.deps.placement?.claimNew(record.id);
+        await stores.sessions.insertSession(record, idempotency?.record(record.id, null));
+      } catch (err) {
+        await this.deps.pool.dropSpare(record.id);
+        throw err;
+      }
     } finally {
       release();
     }
@@ -237,17 +243,22 @@ export class SessionService {
     input: CreateSessionInput,
     grant: SessionGrant,
     externalCwd: string | null,
+    spareAllowed: boolean,
   ): Promise<SessionRecord> {
     const { settings, workspaces, clock } = this.deps;
-    const id = newSessionId();
     const now = clock.now();
     const requestedModel = input.model ?? settings.defaultModel;
+    const model = requestedModel ? (settings.modelMap[requestedModel] ?? requestedModel) : null;
+    // A prewarmed process, started in the workspace made for this session (process-pool.ts).
+    const spare =
+      externalCwd === null && spareAllowed ? await this.deps.pool.takeSpare({ model, ...grant }) : null;
+    const id = spare?.sessionId ?? newSessionId();
     const config: SessionConfig = {
       requestedModel,
-      model: requestedModel ? (settings.modelMap[requestedModel] ?? requestedModel) : null,
+      model,
       permissionMode: grant.permissionMode,
       maxTurns: grant.maxTurns,
-      cwd: externalCwd ?? (await workspaces.create(id)),
+      cwd: externalCwd ?? spare?.cwd ?? (await workspaces.create(id)),
       workspace: externalCwd ? 'external' : 'owned',
       systemPrompt: input.systemPrompt ?? null,
       appendSystemPrompt: input.appendSystemPrompt ?? null,
@@ -260,7 +271,7 @@ export class SessionService {
       status: 'active',
       config,
       metadata: input.metadata ?? {},
-      claudeSessionId: newClaudeSessionId(),
+      claudeSessionId: spare?.claudeSessionId ?? newClaudeSessionId(),
       createdAt: now,
       lastActivityAt: now,
       endedAt: null,
@@ -348,6 +359,7 @@ export class SessionService {
       await Promise.race([running.done, delay(END_INTERRUPT_WAIT_MS)]);
     }
     await session.closeProcess();
+    await this.deps.pool.releaseSpare(session.id);
     this.deps.registry.remove(session.id);
     await this.deps.events.forget(session.id);
     this.totals.forget(session.id);
@@ -369,7 +381,7 @@ export class SessionService {
     const now = this.deps.clock.now();
     let removed = 0;
     for (const { sessionId, path } of await this.deps.workspaces.list()) {
-      if (this.deps.registry.has(sessionId)) continue;
+      if (this.deps.registry.has(sessionId) || this.deps.pool.holdsWorkspace(sessionId)) continue;
       const record = await this.deps.stores.sessions.getSession(sessionId);
       const endedAt = record?.endedAt ?? (record ? null : 0);
       if (endedAt === null || now - endedAt < this.deps.settings.workspaceRetentionMs) continue;

@@ -62,6 +62,8 @@ export interface DomainOptions {
   runner?: FakeAgentRunner;
   workspaces?: Workspaces;
   logger?: Logger;
+  /** Prewarmed processes to keep (PREWARM_PROCESSES); absent: none. */
+  spares?: number;
   /** Snapshots of the workspaces (absent: no checkpoints, no `files_changed`). */
   snapshots?: WorkspaceSnapshots;
 }
@@ -97,7 +99,19 @@ export function wireDomain(options: DomainOptions = {}) {
     admission,
     clock,
     logger,
-    settings: { maxLiveProcesses: settings.maxLiveProcesses, processWaitMaxMs: settings.processWaitMaxMs },
+    settings: {
+      maxLiveProcesses: settings.maxLiveProcesses,
+      processWaitMaxMs: settings.processWaitMaxMs,
+      prewarmProcesses: options.spares ?? 0,
+    },
+    workspaces: options.workspaces ?? nameOnlyWorkspaces,
+    spareTemplate: {
+      model: settings.defaultModel,
+      permissionMode: settings.defaultPermissionMode,
+      maxTurns: null,
+      allowedTools: [],
+      disallowedTools: [...settings.disallowedTools],
+    },
   });
   const permissions = new PermissionBroker({
     events,

@@ -176,6 +176,36 @@ export class FakeAgentRunner implements AgentRunner {
     return process;
   }
 
+  /**
+   * Spares started (`prewarm`), their processes, and the claims of them, in order. A claimed
+   * spare joins `processes` (those serving sessions).
+   */
+  readonly prewarms: AgentSpec[] = [];
+  readonly spareProcesses: FakeAgentProcess[] = [];
+  readonly claims: AgentSpec[] = [];
+  /** Claude Code refuses every claim (as it refuses a folder whose settings act at start-up). */
+  refuseClaims = false;
+
+  async prewarm(spec: AgentSpec): Promise<FakeAgentProcess> {
+    this.prewarms.push(structuredClone(spec));
+    const process = new FakeAgentProcess(this, 5000 + this.spareProcesses.length);
+    this.spareProcesses.push(process);
+    realSetImmediate(() => this.changed());
+    return process;
+  }
+
+  async claim(spare: AgentProcess, spec: AgentSpec): Promise<AgentProcess | null> {
+    this.claims.push(structuredClone(spec));
+    realSetImmediate(() => this.changed());
+    if (!this.refuseClaims) {
+      this.processes.push(spare as FakeAgentProcess);
+      return spare;
+    }
+    // A refused claim: the spare's process goes away.
+    await spare.close();
+    return null;
+  }
+
   version(): string {
     return this.claudeCodeVersion;
   }

@@ -49,9 +49,11 @@ export function setup(
   settings: Partial<DomainSettings> = {},
   limits?: Record<RateLimitBucket, number>,
   policyDefaults: Partial<PolicyDefaults> = {},
+  spares = 0,
 ) {
   const workspaces = new FakeWorkspaces();
   const domain = wireDomain({
+    spares,
     settings: { maxLiveSessions: 5, modelMap: { 'claude-3-opus-20240229': 'opus' }, ...settings },
     limits,
     policyDefaults,

@@ -40,6 +40,7 @@ describe('GET /health', () => {
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       uptimeSeconds: 90,
       sessions: { active: 0, total: 0, running: 0, max: 64 },
+      spares: { ready: 0, claimed: 0 },
       store: { ok: true },
       claudeCode: { version: '2.1.999 (fake)' },
       credentials: 'configured',

@@ -13,11 +13,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  prewarm,
   query,
   type Options,
   type Query,
   type SDKUserMessage,
   type SessionStore as SdkSessionStore,
+  type SpareProcess,
   type SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
 import type {
@@ -67,9 +69,11 @@ const CLOSE_GRACE_MS = 5000;
 
 export class ClaudeProcess implements AgentProcess {
   private readonly input = new InputQueue<SDKUserMessage>();
-  private readonly query: Query;
+  /** Null only while the process is a parked spare (see `park`), before its claim. */
+  private query: Query | null = null;
+  private spare: SpareProcess | null = null;
   private readonly meter: CostMeter;
-  private readonly logger: Logger;
+  private logger: Logger;
   private group: GroupChild | null = null;
   private current: RunningTurn | null = null;
   private readonly correlator = new TurnCorrelator();
@@ -79,11 +83,72 @@ export class ClaudeProcess implements AgentProcess {
   private readonly exitListeners: Array<(exit: AgentExit) => void> = [];
   private readonly stderrTail: string[] = [];
 
-  constructor(spec: AgentSpec, options: ClaudeProcessOptions) {
+  /**
+   * A process that starts now for `spec` (`start`), or the shell of a spare that `park` starts
+   * and `claim` binds to its session.
+   */
+  constructor(
+    private readonly spec: AgentSpec,
+    private readonly options: ClaudeProcessOptions,
+    mode: 'start' | 'spare' = 'start',
+  ) {
     this.logger = options.logger;
     this.meter = new CostMeter(options.resume, spec.priorCostUsd);
-    this.query = query({ prompt: this.input, options: this.sdkOptions(spec, options) });
-    void this.readLoop();
+    if (mode === 'start') this.begin(query({ prompt: this.input, options: this.sdkOptions(spec, options) }));
+  }
+
+  /**
+   * Starts the process as a spare (the SDK's `prewarm()`): everything a cold start does (the same
+   * environment, sandbox, settings, tools, permission routing and spawn), in the session's own
+   * folder and with its Claude Code session id, but without the session's prompts. Resolves once
+   * it is parked, waiting for `claim`. On failure the process is gone.
+   */
+  async park(): Promise<void> {
+    try {
+      this.spare = await prewarm({ options: this.sdkOptions(this.spec, this.options, 'spare') });
+    } catch (err) {
+      killGroup(this.group?.child.pid);
+      this.markExited({ exitCode: null, signal: null });
+      throw err;
+    }
+  }
+
+  /**
+   * Binds the parked spare to its session (what a claim can carry: the folder, the permission
+   * mode, the session's prompts; everything else was fixed at `park`, and the pool only hands a
+   * spare to a session whose other options are the spare's). True once Claude Code accepted the
+   * claim with the session id the session records; false when it refused it: the process is
+   * gone then, nothing of the session ran, and the caller starts it cold.
+   */
+  async claim(spec: AgentSpec, logger: Logger): Promise<boolean> {
+    const spare = this.spare;
+    if (!spare || this.query || this.exitInfo) return false;
+    this.logger = logger;
+    const append = appendedPrompt(spec);
+    try {
+      this.begin(
+        spare.claim({
+          prompt: this.input,
+          options: {
+            cwd: spec.cwd,
+            permissionMode: spec.permissionMode,
+            ...(append ? { appendSystemPrompt: append } : {}),
+          },
+        }),
+      );
+      const claimed = await spare.claimed;
+      if (claimed.sessionId === spec.claudeSessionId) return true;
+      this.logger.warn({ claimed: claimed.sessionId }, 'the claimed process has another session id');
+    } catch (err) {
+      this.logger.warn({ err }, 'Claude Code refused the claim of a prewarmed process');
+    }
+    await this.close();
+    return false;
+  }
+
+  private begin(q: Query): void {
+    this.query = q;
+    void this.readLoop(q);
   }
 
   get pid(): number | null {
@@ -128,7 +193,7 @@ export class ClaudeProcess implements AgentProcess {
 
   private async sendInterrupt(): Promise<void> {
     try {
-      await this.query.interrupt();
+      await this.query?.interrupt();
     } catch (err) {
       this.logger.warn({ err }, 'interrupt failed');
     }
@@ -141,13 +206,19 @@ export class ClaudeProcess implements AgentProcess {
   async close(): Promise<void> {
     if (!this.exitInfo) {
       this.input.end();
-      this.query.close();
+      if (this.query) this.query.close();
+      else this.spare?.close();
     }
     if (this.group) await awaitGone(this.group, CLOSE_GRACE_MS);
   }
 
-  private sdkOptions(spec: AgentSpec, options: ClaudeProcessOptions): Options {
-    const append = [spec.systemPrompt, spec.appendSystemPrompt].filter((p): p is string => !!p).join('\n\n');
+  /** What Claude Code is started with; a spare gets the session's prompts with its claim. */
+  private sdkOptions(
+    spec: AgentSpec,
+    options: ClaudeProcessOptions,
+    mode: 'start' | 'spare' = 'start',
+  ): Options {
+    const append = mode === 'spare' ? '' : appendedPrompt(spec);
     return {
       cwd: spec.cwd,
       env: options.env,
@@ -211,10 +282,10 @@ export class ClaudeProcess implements AgentProcess {
     };
   }
 
-  private async readLoop(): Promise<void> {
+  private async readLoop(q: Query): Promise<void> {
     let reason = 'Claude Code ended the session.';
     try {
-      for await (const message of this.query) this.dispatch(message as ClaudeMessage);
+      for await (const message of q) this.dispatch(message as ClaudeMessage);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.logger.warn({ err, stderr: this.stderrTail.slice(-5) }, 'Claude Code stream ended with an error');
@@ -309,6 +380,11 @@ export class ClaudeProcess implements AgentProcess {
       if (log) this.logger.debug({ line }, 'claude stderr');
     }
   }
+}
+
+/** The session's prompts, after Claude Code's own. */
+function appendedPrompt(spec: AgentSpec): string {
+  return [spec.systemPrompt, spec.appendSystemPrompt].filter((p): p is string => !!p).join('\n\n');
 }
 
 function firstLine(text: string): string {

@@ -130,7 +130,29 @@ export class ClaudeSdkRunner implements AgentRunner {
       : null;
   }
 
-  async start(spec: AgentSpec): Promise<AgentProcess> {
+  start(spec: AgentSpec): Promise<AgentProcess> {
+    return this.launch(spec, 'start');
+  }
+
+  /**
+   * A spare for the session `spec` describes (a new one: its owned workspace made, nothing in
+   * it yet): started exactly as `start` would start it, in the same sandbox bound to the same
+   * folder, and parked until `claim`.
+   */
+  async prewarm(spec: AgentSpec): Promise<AgentProcess> {
+    const process = await this.launch(spec, 'spare');
+    await process.park();
+    return process;
+  }
+
+  /** The spare bound to its session, or null when Claude Code refused (the spare is gone then). */
+  async claim(spare: AgentProcess, spec: AgentSpec): Promise<AgentProcess | null> {
+    if (!(spare instanceof ClaudeProcess)) return null;
+    const claimed = await spare.claim(spec, this.options.logger.child({ sessionId: spec.sessionId }));
+    return claimed ? spare : null;
+  }
+
+  private async launch(spec: AgentSpec, mode: 'start' | 'spare'): Promise<ClaudeProcess> {
     // Throws FORBIDDEN when the folder was moved under the session: nothing starts.
     const workspace = openWorkspace(spec.cwd, this.options.places);
     const dirs = this.dirs.create();
@@ -145,21 +167,25 @@ export class ClaudeSdkRunner implements AgentRunner {
     const { transcripts } = this.options;
     const legacy = localTranscript(this.options.claudeConfigDir, spec.claudeSessionId);
     if (confined && legacy && !transcripts) copyTranscript(legacy, this.options.claudeConfigDir, dirs.config);
-    const process = new ClaudeProcess(spec, {
-      // Sessions from before the transcripts were stored still resume, from Claude Code's files.
-      resume: (transcripts ? await transcripts.has(spec.claudeSessionId) : false) || legacy !== null,
-      transcripts:
-        transcripts && confined ? withLegacyImport(transcripts, this.options.claudeConfigDir) : transcripts,
-      registry: this.registry,
-      plan: (o) => (confined ? this.confinedPlan(o, dirs, workspace) : plainPlan(o)),
-      env,
-      confineFileTools: this.options.confineFileTools,
-      sandbox: this.sandbox ? this.commandSandbox([spec.cwd, dirs.tmp]) : null,
-      settingSources: this.options.settingSources,
-      executable: this.options.executable,
-      logStderr: this.options.logStderr,
-      logger: this.options.logger.child({ sessionId: spec.sessionId }),
-    });
+    const process = new ClaudeProcess(
+      spec,
+      {
+        // Sessions from before the transcripts were stored still resume, from Claude Code's files.
+        resume: (transcripts ? await transcripts.has(spec.claudeSessionId) : false) || legacy !== null,
+        transcripts:
+          transcripts && confined ? withLegacyImport(transcripts, this.options.claudeConfigDir) : transcripts,
+        registry: this.registry,
+        plan: (o) => (confined ? this.confinedPlan(o, dirs, workspace) : plainPlan(o)),
+        env,
+        confineFileTools: this.options.confineFileTools,
+        sandbox: this.sandbox ? this.commandSandbox([spec.cwd, dirs.tmp]) : null,
+        settingSources: this.options.settingSources,
+        executable: this.options.executable,
+        logStderr: this.options.logStderr,
+        logger: this.options.logger.child({ sessionId: spec.sessionId }),
+      },
+      mode,
+    );
     process.onExit(() => {
       workspace.close();
       void this.dirs.remove(dirs, this.options.logger);

@@ -172,6 +172,15 @@ export const HealthSchema = z
         max: z.number().int(),
       })
       .optional(),
+    spares: z
+      .object({
+        ready: z.number().int().describe('prewarmed Claude Code processes parked now (PREWARM_PROCESSES)'),
+        claimed: z
+          .number()
+          .int()
+          .describe('new sessions that started on a prewarmed process since the server started'),
+      })
+      .optional(),
     store: z.object({ ok: z.boolean() }).optional(),
     claudeCode: z.object({ version: z.string().nullable() }).optional(),
     credentials: z.enum(['configured', 'missing']).optional(),

@@ -35,6 +35,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       ...summary,
       uptimeSeconds: Math.floor((now - deps.startedAt) / 1000),
       sessions: health.sessions,
+      spares: health.spares,
       store: { ok: health.storeOk },
       claudeCode: { version: runner.version() },
       credentials: health.agent.credentials,

@@ -1,0 +1,264 @@
+/**
+ * Prewarmed Claude Code processes (PREWARM_PROCESSES): a new session with the server's default
+ * options starts on a spare, claimed, rather than a cold start; it is told the same things as a
+ * cold one (system prompt, tools, model); a refused claim falls back to a cold start within the
+ * same turn; with 0 no spare runs. Containment with spares is covered by workspace-escape and
+ * containment, which run with the default (1) like every other test.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestUserTexts, type RecordedRequest } from '../../src/fake-anthropic/index.js';
+import { call } from '../helpers/http.js';
+import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
+import { assistantTexts, createSession, deleteSession, history, type Completion } from './support.js';
+
+const KEY = TEST_KEYS[0];
+
+interface Spares {
+  ready: number;
+  claimed: number;
+}
+
+async function spares(stack: Stack): Promise<Spares> {
+  const res = await call<{ spares: Spares }>(stack.base, 'GET', '/health', {
+    key: KEY,
+  });
+  expect(res.status).toBe(200);
+  return res.body.spares;
+}
+
+/** Polls /health until a spare is parked (starting one takes about a second on this machine). */
+async function spareReady(stack: Stack): Promise<Spares> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const now = await spares(stack);
+    if (now.ready > 0) return now;
+    if (Date.now() > deadline) throw new Error('no spare was parked within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function send(stack: Stack, sessionId: string, prompt: string) {
+  const mark = stack.fake.mark();
+  const res = await call<Completion & { messageId: string }>(
+    stack.base,
+    'POST',
+    `/sessions/${sessionId}/messages`,
+    {
+      key: KEY,
+      body: { prompt },
+    },
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return stack.fake.messagesRequests().filter((r) => r.id > mark);
+}
+
+/** The user texts of the whole conversation the model API was sent for the turn of `prompt`. */
+async function contextOf(stack: Stack, sessionId: string, prompt: string): Promise<string[]> {
+  const requests = await send(stack, sessionId, prompt);
+  return requestUserTexts(requests.at(-1)!);
+}
+
+async function turnIds(stack: Stack, sessionId: string): Promise<string[]> {
+  return (await history(stack, KEY, sessionId)).filter((m) => m.source === 'client').map((m) => m.turnId!);
+}
+
+/**
+ * What Claude Code told the model API, with what differs between any two sessions taken out: the
+ * session's folder (also as Claude Code names its project, every other character a dash) and
+ * the process's own config dir.
+ */
+function told(request: RecordedRequest, cwd: string) {
+  const body = request.body as { system?: unknown; tools?: Array<{ name: string }>; model?: string };
+  const system = Array.isArray(body.system)
+    ? body.system.map((b: { text?: string }) => b.text ?? '').join('\n')
+    : String(body.system ?? '');
+  return {
+    model: body.model,
+    system: system
+      .split(cwd)
+      .join('<cwd>')
+      .split(cwd.replace(/[^a-zA-Z0-9]/g, '-'))
+      .join('<project>')
+      .replace(/\/s-[A-Za-z0-9]+\/config\//g, '/<process>/config/'),
+    tools: (body.tools ?? []).map((t) => t.name).sort(),
+  };
+}
+
+async function sessionCwd(stack: Stack, sessionId: string): Promise<string> {
+  const res = await call<{ config: { cwd: string } }>(stack.base, 'GET', `/sessions/${sessionId}`, {
+    key: KEY,
+  });
+  return res.body.config.cwd;
+}
+
+describe('prewarmed processes', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { DISALLOWED_TOOLS: 'WebFetch' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('a new session’s first turn is served by a claimed spare, told what a cold start is told', async () => {
+    const before = await spareReady(stack);
+    const prompts = { systemPrompt: 'SESSION-PROMPT-3c1d', appendSystemPrompt: 'APPENDED-9e2f' };
+    const warm = await createSession(stack, KEY, prompts);
+    // maxTurns is fixed when Claude Code starts: no spare carries it, so this one starts cold.
+    const cold = await createSession(stack, KEY, { ...prompts, maxTurns: 50 });
+    try {
+      // The same prompt: Claude Code's billing header carries a hash of the first message.
+      const warmRequests = await send(stack, warm, 'hello');
+      expect((await spares(stack)).claimed).toBe(before.claimed + 1);
+      const coldRequests = await send(stack, cold, 'hello');
+      expect((await spares(stack)).claimed).toBe(before.claimed + 1);
+
+      const warmTold = told(warmRequests.at(-1)!, await sessionCwd(stack, warm));
+      const coldTold = told(coldRequests.at(-1)!, await sessionCwd(stack, cold));
+      expect(warmTold.system).toContain('SESSION-PROMPT-3c1d');
+      expect(warmTold.system).toContain('APPENDED-9e2f');
+      expect(warmTold.tools).not.toContain('WebFetch');
+      expect(warmTold.tools).toContain('Bash');
+      expect(warmTold).toEqual(coldTold);
+      expect(assistantTexts(await history(stack, KEY, warm)).join(' ')).toContain('hello');
+
+      // The spare is replaced in the background.
+      await spareReady(stack);
+    } finally {
+      await deleteSession(stack, KEY, warm);
+      await deleteSession(stack, KEY, cold);
+    }
+  });
+
+  it('a session started on a spare keeps its conversation across turns', async () => {
+    await spareReady(stack);
+    const sessionId = await createSession(stack, KEY);
+    try {
+      await send(stack, sessionId, 'remember WALRUS-4471');
+      const second = await send(stack, sessionId, 'what did I ask you to remember?');
+      const text = JSON.stringify(second.at(-1)!.body);
+      expect(text).toContain('WALRUS-4471');
+    } finally {
+      await deleteSession(stack, KEY, sessionId);
+    }
+  });
+});
+
+describe('a session started on a spare', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('is parked and resumed, rewound and forked like any other', async () => {
+    const before = await spareReady(stack);
+    const sessionId = await createSession(stack, KEY);
+    const forks: string[] = [];
+    try {
+      await send(stack, sessionId, 'The code word is heron.');
+      expect((await spares(stack)).claimed).toBe(before.claimed + 1);
+      await send(stack, sessionId, 'And the colour is teal.');
+
+      // Parked: its next message resumes the conversation Claude Code recorded under the id the
+      // spare was started with.
+      const { deps, pool } = stack.server.server;
+      const session = deps.registry.find(await deps.keys.authenticate(KEY), sessionId);
+      expect(await pool.park(session)).toBe(true);
+      expect(await contextOf(stack, sessionId, 'What did I tell you? [[recall]]')).toEqual([
+        'The code word is heron.',
+        'And the colour is teal.',
+        'What did I tell you? [[recall]]',
+      ]);
+
+      // Rewound to before the second turn: the conversation goes on from the first.
+      const [, second] = await turnIds(stack, sessionId);
+      const rewound = await call(stack.base, 'POST', `/sessions/${sessionId}/rewind`, {
+        key: KEY,
+        body: { messageId: second },
+      });
+      expect(rewound.status, JSON.stringify(rewound.body)).toBe(200);
+      expect(await contextOf(stack, sessionId, 'And now? [[recall]]')).toEqual([
+        'The code word is heron.',
+        'And now? [[recall]]',
+      ]);
+
+      // Forked at its first turn: the fork continues from there (a copy: a cold start).
+      const [first] = await turnIds(stack, sessionId);
+      const forked = await call<{ sessionId: string }>(stack.base, 'POST', `/sessions/${sessionId}/fork`, {
+        key: KEY,
+        body: { messageId: first },
+      });
+      expect(forked.status, JSON.stringify(forked.body)).toBe(201);
+      forks.push(forked.body.sessionId);
+      expect(await contextOf(stack, forked.body.sessionId, 'In the fork? [[recall]]')).toEqual([
+        'The code word is heron.',
+        'In the fork? [[recall]]',
+      ]);
+    } finally {
+      for (const id of [sessionId, ...forks]) await deleteSession(stack, KEY, id);
+    }
+  }, 120_000);
+});
+
+describe('a claim Claude Code refuses', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // The workspace's project settings are read: a spare refuses a folder whose settings set
+    // `env` (Claude Code read its environment at start, before the folder was known).
+    stack = await startStack({ env: { CLAUDE_SETTING_SOURCES: 'project' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('falls back to a cold start: the client sees one normal turn', async () => {
+    const before = await spareReady(stack);
+    const sessionId = await createSession(stack, KEY, {
+      files: [
+        {
+          path: '.claude/settings.json',
+          content: JSON.stringify({ env: { PREWARM_REFUSAL: '1' } }),
+          encoding: 'utf8',
+        },
+      ],
+    });
+    try {
+      // The session took the spare (its folder was the spare's)…
+      expect((await spares(stack)).ready).toBe(before.ready - 1);
+      await send(stack, sessionId, 'hello after a refusal');
+      // …but its process is a cold one.
+      expect((await spares(stack)).claimed).toBe(before.claimed);
+      const texts = assistantTexts(await history(stack, KEY, sessionId));
+      expect(texts.join(' ')).toContain('hello after a refusal');
+      const cwd = await sessionCwd(stack, sessionId);
+      expect(fs.existsSync(path.join(cwd, '.claude', 'settings.json'))).toBe(true);
+    } finally {
+      await deleteSession(stack, KEY, sessionId);
+    }
+  });
+});
+
+describe('PREWARM_PROCESSES=0', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { PREWARM_PROCESSES: '0' } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('starts no spare: sessions start cold as before', async () => {
+    const sessionId = await createSession(stack, KEY);
+    try {
+      await send(stack, sessionId, 'hello');
+      expect(await spares(stack)).toEqual({ ready: 0, claimed: 0 });
+    } finally {
+      await deleteSession(stack, KEY, sessionId);
+    }
+  });
+});
