@@ -338,7 +338,7 @@ export const EVENT_CATALOGUE = {
     stored: true,
     terminal: false,
     retained: false,
-    billed: false,
+    billed: true,
     optIn: false,
     description:
       'A call of the model API ended (or was cut short), with its own token usage; stored after its messages.',
@@ -348,7 +348,7 @@ export const EVENT_CATALOGUE = {
     stored: true,
     terminal: false,
     retained: false,
-    billed: false,
+    billed: true,
     optIn: false,
     description: 'A client asked to interrupt the session (whether or not a turn was running).',
   },
