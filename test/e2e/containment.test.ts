@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolResultView } from '../../src/fake-anthropic/index.js';
 import { loadConfig } from '../../src/config/config.js';
 import { call } from '../helpers/http.js';
-import { startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
+import { startStack, tempDir, TEST_KEYS, WITH_SPARES, type Stack } from '../helpers/test-server.js';
 import { attempt, expectNotLeaked, toldOf } from './attempts.js';
 import { claudeTranscriptPath, createSession, deleteSession, expectError, until } from './support.js';
 
@@ -81,7 +81,7 @@ describe('with the sandbox (the default where bubblewrap works)', () => {
   const escapes: string[] = [];
 
   beforeAll(async () => {
-    stack = await startStack({ env: SERVER_SECRETS });
+    stack = await startStack({ env: { ...SERVER_SECRETS, ...WITH_SPARES } });
     ({ secret: bypassKey } = await stack.server.server.deps.keyAdmin.create({
       name: 'containment bypass',
       policy: { permissionModes: [...BYPASS_POLICY.permissionModes] },
@@ -511,7 +511,7 @@ describe('a workspace root that contains the data dir', () => {
   });
 
   it("given by a key's policy, does not let a session's cwd reach other tenants' workspaces or the data dir", async () => {
-    const stack = await startStack();
+    const stack = await startStack({ env: WITH_SPARES });
     // The stack's data dir lives in a temp root; a key may name that root as its own.
     const root = path.dirname(stack.dataDir);
     try {

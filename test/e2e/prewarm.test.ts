@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestUserTexts, type RecordedRequest } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
-import { startStack, TEST_KEYS, type Stack } from '../helpers/test-server.js';
+import { startStack, TEST_KEYS, WITH_SPARES, type Stack } from '../helpers/test-server.js';
 import { assistantTexts, createSession, deleteSession, history, type Completion } from './support.js';
 
 const KEY = TEST_KEYS[0];
@@ -96,7 +96,7 @@ async function sessionCwd(stack: Stack, sessionId: string): Promise<string> {
 describe('prewarmed processes', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { DISALLOWED_TOOLS: 'WebFetch' } });
+    stack = await startStack({ env: { DISALLOWED_TOOLS: 'WebFetch', ...WITH_SPARES } });
   });
   afterAll(async () => {
     await stack?.close();
@@ -149,7 +149,7 @@ describe('prewarmed processes', () => {
 describe('a session started on a spare', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: WITH_SPARES });
   });
   afterAll(async () => {
     await stack?.close();
@@ -210,7 +210,7 @@ describe('a claim Claude Code refuses', () => {
   beforeAll(async () => {
     // The workspace's project settings are read: a spare refuses a folder whose settings set
     // `env` (Claude Code read its environment at start, before the folder was known).
-    stack = await startStack({ env: { CLAUDE_SETTING_SOURCES: 'project' } });
+    stack = await startStack({ env: { CLAUDE_SETTING_SOURCES: 'project', ...WITH_SPARES } });
   });
   afterAll(async () => {
     await stack?.close();

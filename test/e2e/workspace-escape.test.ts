@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolResultView } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
 import { descendants } from '../helpers/processes.js';
-import { startStack, tempDir, TEST_KEYS, type Stack } from '../helpers/test-server.js';
+import { startStack, tempDir, TEST_KEYS, WITH_SPARES, type Stack } from '../helpers/test-server.js';
 import { attempt, expectNotLeaked, toldOf, type Attempt } from './attempts.js';
 import { createSession, deleteSession, expectError } from './support.js';
 
@@ -92,7 +92,7 @@ describe('a folder moved under a session (the workspace-root escape)', () => {
 
   beforeAll(async () => {
     root = fs.realpathSync(tempDir('roots'));
-    stack = await startStack({ env: { RATE_LIMIT_SESSIONS_PER_HOUR: '1000' } });
+    stack = await startStack({ env: { RATE_LIMIT_SESSIONS_PER_HOUR: '1000', ...WITH_SPARES } });
     key = await attackerKey(stack, [root]);
     victim = await plantVictim(stack);
   });
@@ -353,7 +353,7 @@ describe('symlinks and paths outside the workspace, with the file tools confined
   const ENV_SECRET = secret();
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: WITH_SPARES });
     key = await attackerKey(stack);
     victim = await plantVictim(stack);
     session = await createSession(stack, key, { permissionMode: 'bypassPermissions' });

@@ -48,9 +48,17 @@ export function serverEnv(
     // The suite tests the sandboxed server: without bubblewrap (`npm test` installs it) every
     // turn fails with the reason, rather than tests failing far from the cause.
     SANDBOX_MODE: 'required',
+    // No prewarmed spare (a real server keeps one): every claim starts another, which doubles
+    // the Claude Code processes a test stack starts on a 2-core machine. The files whose subject
+    // spares are, or containment, run with one (`WITH_SPARES`): prewarm, containment,
+    // workspace-escape.
+    PREWARM_PROCESSES: '0',
     ...extra,
   };
 }
+
+/** A real server's default: one prewarmed spare (PREWARM_PROCESSES). */
+export const WITH_SPARES = { PREWARM_PROCESSES: '1' } as const;
 
 export interface Stack {
   fake: FakeAnthropic;
