@@ -42,7 +42,6 @@ const stack = await startStack({
   },
 });
 try {
-  global.gc?.();
   const emptyMb = rssMb();
 
   // The live ones first (each create starts its process while a slot is free), warmed by a turn.
@@ -51,7 +50,6 @@ try {
   await Promise.all(live.map((id) => send(stack, id, 'hello')));
   // The rest are stored only: every process slot is taken.
   for (let i = LIVE; i < STORED; i++) await create(stack);
-  global.gc?.();
   const loadedMb = rssMb();
   const pids = live.map((id) => stack.server.server.deps.registry.pidOf(id)).filter((p): p is number => !!p);
   const claudeMb = pids.map((pid) => claudeMemoryOf(pid).rssMb);

@@ -32,17 +32,23 @@ export class SessionTotals {
   ) {}
 
   async of(sessionId: string): Promise<Totals> {
-    const { stores, events, soleWriter } = this.deps;
+    if (!this.deps.soleWriter) return this.read(sessionId);
+    const { events } = this.deps;
     const mark = events.appendMark(sessionId);
     const kept = this.kept.get(sessionId);
     if (kept && kept.mark === mark) return kept.totals;
+    const totals = await this.read(sessionId);
+    if (events.appendMark(sessionId) === mark) this.kept.set(sessionId, { mark, totals });
+    return totals;
+  }
+
+  private async read(sessionId: string): Promise<Totals> {
+    const { stores } = this.deps;
     const [messageCount, usage] = await Promise.all([
       stores.events.countMessages(sessionId),
       stores.usage.sessionUsage(sessionId),
     ]);
-    const totals = { messageCount, usage: usage.usage, costUsd: usage.costUsd };
-    if (soleWriter && events.appendMark(sessionId) === mark) this.kept.set(sessionId, { mark, totals });
-    return totals;
+    return { messageCount, usage: usage.usage, costUsd: usage.costUsd };
   }
 
   /** The session ended: nothing of it is kept. */

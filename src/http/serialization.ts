@@ -10,17 +10,14 @@
  * exactly its view. A property the view gains without its schema fails that test (and the
  * OpenAPI contract checks of every response).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { inlineJsonSchema } from './openapi/document.js';
 
 type Json = Record<string, unknown>;
 
-/** The JSON schema of a response shape, simplified for fast-json-stringify. */
+/** The JSON schema of a response shape (as the OpenAPI document has it), simplified for fast-json-stringify. */
 export function serializationSchema(schema: z.ZodType): Json {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
-    target: 'draft-2020-12',
-    io: 'output',
-  }) as Json;
-  return simplify(rest) as Json;
+  return simplify(inlineJsonSchema(schema, 'output')) as Json;
 }
 
 /** `schema.response` of a route: its status codes and their response shapes. */

@@ -7,12 +7,11 @@
 import fs from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsole } from '../helpers/console-build.js';
 import {
   axeFindings,
   createSession,
   KEY,
-  launch,
+  startConsoleStack,
   origin,
   send,
   shot,
@@ -22,7 +21,7 @@ import {
   waitForEnd,
 } from '../helpers/console-page.js';
 import { parseSse } from '../helpers/sse-text.js';
-import { startStack, type Stack } from '../helpers/test-server.js';
+import type { Stack } from '../helpers/test-server.js';
 
 const files = (page: Page) => page.getByRole('region', { name: 'Files', exact: true });
 const fileButton = (page: Page, name: string) => files(page).getByRole('button', { name, exact: true });
@@ -70,9 +69,7 @@ describe('web console: the workspace', () => {
   const first = 'Write notes [[write:notes/hello.txt:first line\nsecond line]]';
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([startStack(), launch(), buildConsole()]).then(
-      ([s, b]) => [s, b] as const,
-    );
+    ({ stack, browser } = await startConsoleStack());
     // bypassCSP: axe-core is injected as an inline script, which the console's policy forbids.
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   }, 60_000);

@@ -7,12 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsole } from '../helpers/console-build.js';
 import {
   axeFindings,
   createSession,
   KEY,
-  launch,
+  startConsoleStack,
   origin,
   send,
   shot,
@@ -22,7 +21,7 @@ import {
   UI_TIMEOUT,
   waitForEnd,
 } from '../helpers/console-page.js';
-import { startStack, type Stack } from '../helpers/test-server.js';
+import type { Stack } from '../helpers/test-server.js';
 
 // The tests of this block are one person's visit, in order, on one page: each goes on from the
 // state the one before left (signed in, a session open, its turns on screen).
@@ -32,12 +31,8 @@ describe('web console', () => {
   let page: Page;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([
-      // Long enough for a second tab to see a question before the server decides it.
-      startStack({ env: { PERMISSION_TIMEOUT_MS: '6000' } }),
-      launch(),
-      buildConsole(),
-    ]).then(([s, b]) => [s, b] as const);
+    // Long enough for a second tab to see a question before the server decides it.
+    ({ stack, browser } = await startConsoleStack({ PERMISSION_TIMEOUT_MS: '6000' }));
     // bypassCSP: axe-core is injected as an inline script, which the console's policy forbids.
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   }, 60_000);
@@ -286,11 +281,7 @@ describe('web console at a rate limit', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([
-      startStack({ env: { RATE_LIMIT_MESSAGES_PER_HOUR: '1' } }),
-      launch(),
-      buildConsole(),
-    ]).then(([s, b]) => [s, b] as const);
+    ({ stack, browser } = await startConsoleStack({ RATE_LIMIT_MESSAGES_PER_HOUR: '1' }));
   }, 60_000);
 
   afterAll(async () => {
@@ -319,12 +310,8 @@ describe('web console at a spending budget', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [stack, browser] = await Promise.all([
-      // Each fake turn costs about $0.06 at Claude Code's prices: one turn spends the day's budget.
-      startStack({ env: { KEY_DAILY_BUDGET_USD: '0.01' } }),
-      launch(),
-      buildConsole(),
-    ]).then(([s, b]) => [s, b] as const);
+    // Each fake turn costs about $0.06 at Claude Code's prices: one turn spends the day's budget.
+    ({ stack, browser } = await startConsoleStack({ KEY_DAILY_BUDGET_USD: '0.01' }));
   }, 60_000);
 
   afterAll(async () => {

@@ -4,45 +4,16 @@
  * session's Claude Code process, sent to the instance that does not run it, is forwarded to the
  * one that does; that instance's streams follow the session from the shared store and bus.
  */
-import fs from 'node:fs';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../../src/fake-anthropic/index.js';
-import {
-  freePort,
-  startPostgres,
-  startRedis,
-  type TestPostgres,
-  type TestRedis,
-} from '../helpers/services.js';
-import { serverEnv, spawnServer, tempDir, TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
 
 const KEY = TEST_KEYS[0];
 
 type Ev = { id?: string; type: string; [field: string]: unknown };
 
-let fake: FakeAnthropic;
-let postgres: TestPostgres;
-let redis: TestRedis;
-let dataDir: string;
-const spawned: SpawnedServer[] = [];
-
-async function startInstance(databaseUrl: string, redisPrefix: string): Promise<SpawnedServer> {
-  const port = await freePort();
-  const server = await spawnServer(
-    serverEnv(fake, dataDir, {
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: redisPrefix,
-      INSTANCE_URL: `http://127.0.0.1:${port}`,
-      INSTANCE_LEASE_MS: '2000',
-    }),
-    30_000,
-  );
-  spawned.push(server);
-  return server;
-}
+let cluster: Cluster;
 
 const sdk = (server: SpawnedServer) =>
   new Anthropic({ apiKey: KEY, baseURL: server.base.replace(/\/api\/v1$/, ''), maxRetries: 0 });
@@ -68,21 +39,12 @@ let a: SpawnedServer;
 let b: SpawnedServer;
 
 beforeAll(async () => {
-  [fake, postgres, redis] = await Promise.all([startFakeAnthropic(), startPostgres(), startRedis()]);
-  const databaseUrl = await postgres.freshSchemaUrl();
-  const redisPrefix = redis.freshPrefix();
-  dataDir = tempDir('cluster-v1');
-  a = await startInstance(databaseUrl, redisPrefix);
-  b = await startInstance(databaseUrl, redisPrefix);
+  cluster = await startCluster('cluster-v1');
+  a = await cluster.start();
+  b = await cluster.start();
 }, 90_000);
 
-afterAll(async () => {
-  for (const server of spawned) await server.stop('SIGTERM').catch(() => undefined);
-  await fake?.close();
-  await postgres?.close();
-  await redis?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-});
+afterAll(() => cluster?.close());
 
 describe('/v1 on two instances', () => {
   it('a session run by one instance takes messages, interrupts and its archive through the other', async () => {

@@ -11,16 +11,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/adapters/postgres/migrations.js';
-import { requestUserTexts, startFakeAnthropic, type FakeAnthropic } from '../../src/fake-anthropic/index.js';
+import { requestUserTexts } from '../../src/fake-anthropic/index.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { call, sseRequest, type SseEvent } from '../helpers/http.js';
-import {
-  freePort,
-  startPostgres,
-  startRedis,
-  type TestPostgres,
-  type TestRedis,
-} from '../helpers/services.js';
-import { serverEnv, spawnServer, tempDir, TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
+import { tempDir, TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
 import { dataOf, history, named, readUntil, SseReader } from './support.js';
 
 const KEY = TEST_KEYS[0];
@@ -28,34 +22,19 @@ const KEY = TEST_KEYS[0];
 const BURST_KEY = TEST_KEYS[1];
 const LEASE_MS = 2000;
 
-let fake: FakeAnthropic;
-let postgres: TestPostgres;
-let redis: TestRedis;
-let databaseUrl: string;
-let redisPrefix: string;
-let dataDir: string;
+let cluster: Cluster;
 let a: SpawnedServer;
 let b: SpawnedServer;
-const spawned: SpawnedServer[] = [];
 
-async function startInstance(dir = dataDir): Promise<SpawnedServer> {
-  const port = await freePort();
-  const server = await spawnServer(
-    serverEnv(fake, dir, {
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: redisPrefix,
-      INSTANCE_URL: `http://127.0.0.1:${port}`,
+const startInstance = (dir?: string): Promise<SpawnedServer> =>
+  cluster.start(
+    {
       INSTANCE_LEASE_MS: String(LEASE_MS),
       // Few processes at once: the burst creates sessions on both instances.
       MAX_LIVE_PROCESSES: '3',
-    }),
-    30_000,
+    },
+    dir,
   );
-  spawned.push(server);
-  return server;
-}
 
 async function createOn(server: SpawnedServer, body: Record<string, unknown> = {}): Promise<string> {
   const res = await call(server.base, 'POST', '/sessions', { key: KEY, body });
@@ -77,25 +56,16 @@ function expectWholeLog(events: SseEvent[]): void {
 }
 
 beforeAll(async () => {
-  [fake, postgres, redis] = await Promise.all([startFakeAnthropic(), startPostgres(), startRedis()]);
-  databaseUrl = await postgres.freshSchemaUrl();
-  redisPrefix = redis.freshPrefix();
-  dataDir = tempDir('cluster');
+  cluster = await startCluster('cluster');
   // Both at once, on an empty database: one migrates, the other waits for it.
   [a, b] = await Promise.all([startInstance(), startInstance()]);
 }, 90_000);
 
-afterAll(async () => {
-  for (const server of spawned) await server.stop('SIGTERM').catch(() => undefined);
-  await fake?.close();
-  await postgres?.close();
-  await redis?.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-});
+afterAll(() => cluster?.close());
 
 describe('two instances sharing PostgreSQL and Redis', () => {
   it('both started at once on an empty database: migrated once, both ready', async () => {
-    const client = new pg.Client({ connectionString: databaseUrl });
+    const client = new pg.Client({ connectionString: cluster.databaseUrl });
     await client.connect();
     try {
       const versions = await client.query<{ version: number }>(
@@ -331,17 +301,17 @@ describe('two instances sharing PostgreSQL and Redis', () => {
       details: { messageId: cutId, reason: 'server_restart' },
     });
 
-    const mark = fake.mark();
+    const mark = cluster.fake.mark();
     const next = await call(a.base, 'POST', `/sessions/${sessionId}/messages`, {
       key: KEY,
       body: { prompt: 'Which word? [[recall]]' },
     });
     expect(next.status, JSON.stringify(next.body)).toBe(200);
-    const request = await fake.waitForRequest((r) => r.path.startsWith('/v1/messages'), 10_000, mark);
+    const request = await cluster.fake.waitForRequest((r) => r.path.startsWith('/v1/messages'), 10_000, mark);
     expect(requestUserTexts(request)).toContain('Remember the word heliotrope.');
 
     // Recorded once: one terminal event for the cut turn, and it is interrupted in the store.
-    const client = new pg.Client({ connectionString: databaseUrl });
+    const client = new pg.Client({ connectionString: cluster.databaseUrl });
     await client.connect();
     try {
       const terminal = await client.query(

@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { TEST_KEYS, type Stack } from './test-server.js';
+import { buildConsole } from './console-build.js';
+import { startStack, TEST_KEYS, type Stack } from './test-server.js';
 
 export const KEY = TEST_KEYS[0];
 export const SHOTS = path.resolve('dist/console-screenshots');
@@ -28,6 +29,14 @@ function chromiumPath(): string {
 export async function launch(): Promise<Browser> {
   // --no-sandbox: Chromium's own sandbox cannot start as root in a container; the page is ours.
   return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
+}
+
+/** A server, the console built, and Chromium: what each block of the console tests starts with. */
+export async function startConsoleStack(
+  env: Record<string, string> = {},
+): Promise<{ stack: Stack; browser: Browser }> {
+  const [stack, browser] = await Promise.all([startStack({ env }), launch(), buildConsole()]);
+  return { stack, browser };
 }
 
 export const origin = (stack: Stack) => stack.base.replace(/\/api\/v1$/, '');

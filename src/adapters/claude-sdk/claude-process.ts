@@ -73,7 +73,7 @@ export class ClaudeProcess implements AgentProcess {
   private query: Query | null = null;
   private spare: SpareProcess | null = null;
   private readonly meter: CostMeter;
-  private logger: Logger;
+  private readonly logger: Logger;
   private group: GroupChild | null = null;
   private current: RunningTurn | null = null;
   private readonly correlator = new TurnCorrelator();
@@ -120,10 +120,9 @@ export class ClaudeProcess implements AgentProcess {
    * claim with the session id the session records; false when it refused it: the process is
    * gone then, nothing of the session ran, and the caller starts it cold.
    */
-  async claim(spec: AgentSpec, logger: Logger): Promise<boolean> {
+  async claim(spec: AgentSpec): Promise<boolean> {
     const spare = this.spare;
     if (!spare || this.query || this.exitInfo) return false;
-    this.logger = logger;
     const append = appendedPrompt(spec);
     try {
       this.begin(

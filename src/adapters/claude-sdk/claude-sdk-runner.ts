@@ -148,7 +148,8 @@ export class ClaudeSdkRunner implements AgentRunner {
   /** The spare bound to its session, or null when Claude Code refused (the spare is gone then). */
   async claim(spare: AgentProcess, spec: AgentSpec): Promise<AgentProcess | null> {
     if (!(spare instanceof ClaudeProcess)) return null;
-    const claimed = await spare.claim(spec, this.options.logger.child({ sessionId: spec.sessionId }));
+    // The spare was started for this very session id: its logger already names it.
+    const claimed = await spare.claim(spec);
     return claimed ? spare : null;
   }
 

@@ -7,8 +7,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { routeNotFound } from '../../domain/error-situations.js';
-import type { ApiError } from '../../domain/errors.js';
-import { type ErrorCode } from '../../domain/errors.js';
+import type { ApiError, ErrorCode } from '../../domain/errors.js';
 import { ERROR_STATUS } from '../error-status.js';
 import { apiErrorOf, setRateLimitHeaders } from '../plugins/errors.js';
 

@@ -100,8 +100,8 @@ function convert(
   return out;
 }
 
-/** One schema inline (parameters), without the dialect markers. */
-function inline(schema: z.ZodType, io: 'input' | 'output'): Json {
+/** One schema inline (parameters; a response's serializer), without the dialect markers. */
+export function inlineJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io,
@@ -469,7 +469,10 @@ function operation(
 
 function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
   if (!schema) return [];
-  const json = inline(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
+  const json = inlineJsonSchema(schema, 'input') as {
+    properties?: Record<string, Json>;
+    required?: string[];
+  };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
     return {
