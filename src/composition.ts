@@ -35,7 +35,7 @@ import { ManagedSessions } from './domain/managed-agents/sessions.js';
 import { KeyService } from './domain/key-service.js';
 import { Policies } from './domain/key-policy.js';
 import { PermissionBroker } from './domain/permissions.js';
-import type { AgentRunner, Clock, InstanceInfo, Ownership } from './domain/ports.js';
+import type { AgentRunner, Clock, InstanceInfo, Ownership, WorkspaceSnapshots } from './domain/ports.js';
 import type { Stores } from './domain/stores.js';
 import { openDatabase, StartupError } from './composition-stores.js';
 import { ClusterPlacement } from './domain/cluster-placement.js';
@@ -61,6 +61,8 @@ export interface Overrides {
   runner?: AgentRunner;
   clock?: Clock;
   logger?: Logger;
+  /** Workspace snapshots instead of the shadow git repositories. */
+  snapshots?: WorkspaceSnapshots;
 }
 
 export interface Server {
@@ -231,8 +233,10 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   });
   // The files API and the snapshots check each workspace as each start of Claude Code does.
   const places = { dataDir: config.dataDir, workspacesDir: workspacesDir(config) };
-  const checkpoints = new Checkpoints(new ShadowGitSnapshots(snapshotsDir(config), places), logger, () =>
-    clock.now(),
+  const checkpoints = new Checkpoints(
+    overrides.snapshots ?? new ShadowGitSnapshots(snapshotsDir(config), places),
+    logger,
+    () => clock.now(),
   );
   const uploadLimits = {
     fileLimitBytes: config.fileUploadLimitBytes,

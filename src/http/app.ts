@@ -14,6 +14,7 @@ import { registerJsonBody } from './plugins/json-body.js';
 import { registerManagedAgents } from './managed-agents/index.js';
 import { registerPlacement } from './plugins/placement.js';
 import { genRequestId, registerRequestId } from './plugins/request-id.js';
+import { registerSilentConnectionsClose } from './plugins/silent-connections.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerControlRoutes } from './routes/control.js';
 import { registerFileRoutes } from './routes/files.js';
@@ -46,6 +47,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   });
 
   registerRequestId(app);
+  registerSilentConnectionsClose(app);
   registerErrorHandling(app, deps.settings.bodyLimitBytes);
   registerJsonBody(app);
 

@@ -50,6 +50,7 @@ export async function forwardRequest(
   reply: FastifyReply,
   ownerUrl: string,
   selfUrl: string,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<void> {
   const target = new URL(request.url, ownerUrl);
   // An upload's raw body (files API) is a stream, passed on as it comes; any other body is JSON.
@@ -69,8 +70,14 @@ export async function forwardRequest(
   const transport = target.protocol === 'https:' ? https : http;
   const upstream = transport.request(target, { method: request.method, headers });
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
-    upstream.once('socket', (socket) => socket.once('connect', () => clearTimeout(timer)));
+    const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), connectTimeoutMs);
+    // A kept-alive socket is connected already and never emits 'connect' again: without this
+    // check a reused socket's request failed after 5 s however well the owner was answering
+    // (a `stream: false` turn takes longer than that).
+    upstream.once('socket', (socket) => {
+      if (socket.connecting) socket.once('connect', () => clearTimeout(timer));
+      else clearTimeout(timer);
+    });
     upstream.once('response', (res) => {
       clearTimeout(timer);
       resolve(res);

@@ -281,7 +281,7 @@ describe('two instances sharing PostgreSQL and Redis', () => {
       key: KEY,
       body: { prompt: 'Remember the word heliotrope.' },
     });
-    expect(first.status).toBe(200);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
     const sent = await call(a.base, 'POST', `/sessions/${sessionId}/messages`, {
       key: KEY,
       body: { prompt: 'A long answer [[slow:40:100]]', stream: true },

@@ -12,6 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { msg, result } from '../helpers/fake-agent-runner.js';
 import { KEY_B, auth, createSession, expectError, startApp, type Harness } from './harness.js';
 
+/** This suite is about the workspace: the real snapshots (shadow git), not the twin. */
+const GIT_SNAPSHOTS = { snapshots: 'git' } as const;
+
 const S = '/api/v1/sessions';
 
 /** A thenable that runs `work` when the fake turn awaits it (inside the turn), then waits for `gate`. */
@@ -48,7 +51,7 @@ describe('workspace files', () => {
     });
 
   it('uploads, lists, downloads (ranges, validators), deletes and archives', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h);
     const bytes = Buffer.from([0, 1, 2, 250, 251, 252, 10, 13]);
     const created = await put(id, 'data/bin.dat', bytes);
@@ -136,7 +139,7 @@ describe('workspace files', () => {
   });
 
   it('refuses paths out of the workspace (.., absolute, symlinks), NUL bytes and absurd lengths', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h);
     const cwd = await cwdOf(id);
     fs.symlinkSync(h.dataDir, path.join(cwd, 'data-link'));
@@ -184,7 +187,7 @@ describe('workspace files', () => {
   });
 
   it('a workspace folder swapped for a symlink (to /) is refused, never followed nor snapshotted', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h);
     const cwd = await cwdOf(id);
     fs.renameSync(cwd, `${cwd}.moved`);
@@ -220,7 +223,7 @@ describe('workspace files', () => {
   });
 
   it("another key's session is 404 on every files route", async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h);
     expect((await put(id, 'a.txt', 'secret')).statusCode).toBe(201);
     for (const [method, url] of [
@@ -236,7 +239,7 @@ describe('workspace files', () => {
   });
 
   it('413 over FILE_UPLOAD_LIMIT_BYTES and over WORKSPACE_MAX_BYTES (with details), nothing left behind', async () => {
-    h = await startApp({ FILE_UPLOAD_LIMIT_BYTES: '600', WORKSPACE_MAX_BYTES: '1000' });
+    h = await startApp({ FILE_UPLOAD_LIMIT_BYTES: '600', WORKSPACE_MAX_BYTES: '1000' }, GIT_SNAPSHOTS);
     const id = await createSession(h);
     const tooBig = expectError(await put(id, 'big.bin', Buffer.alloc(601)), 413, 'PAYLOAD_TOO_LARGE');
     expect(tooBig.error.details).toMatchObject({ limitBytes: 600, limit: 'file' });
@@ -252,7 +255,7 @@ describe('workspace files', () => {
   });
 
   it('409 SESSION_BUSY for uploads and deletes while a turn runs; the turn reports its own changes only', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h);
     const cwd = await cwdOf(id);
     expect((await put(id, 'uploaded.txt', 'from the client\n')).statusCode).toBe(201);
@@ -314,7 +317,7 @@ describe('workspace files', () => {
   it('seeds a new workspace with files (utf8 and base64); a refused seed creates nothing', async () => {
     // No spare: a refused seed drops the spare it took and a new one is made in the background,
     // a workspace of its own that "creates nothing" would otherwise count at random.
-    h = await startApp({ FILE_UPLOAD_LIMIT_BYTES: '1000', PREWARM_PROCESSES: '0' });
+    h = await startApp({ FILE_UPLOAD_LIMIT_BYTES: '1000', PREWARM_PROCESSES: '0' }, GIT_SNAPSHOTS);
     const id = await createSession(h, {
       files: [
         { path: 'src/main.py', content: 'print("hi")\n' },
@@ -365,7 +368,7 @@ describe('workspace files', () => {
     execFileSync('git', ['-C', origin, 'add', '.'], { env });
     execFileSync('git', ['-C', origin, 'commit', '-q', '-m', 'first'], { env });
     try {
-      h = await startApp({ GIT_REMOTES: `file://${origin}` });
+      h = await startApp({ GIT_REMOTES: `file://${origin}` }, GIT_SNAPSHOTS);
       const id = await createSession(h, { git: { url: `file://${origin}`, ref: 'main' } });
       const cwd = await cwdOf(id);
       expect(fs.readFileSync(path.join(cwd, 'README.md'), 'utf8')).toBe('cloned\n');
@@ -397,7 +400,7 @@ describe('workspace files', () => {
   });
 
   it('a clone that fails with credentials in the URL is a 502 that never shows them', async () => {
-    h = await startApp({ GIT_REMOTES: 'http://127.0.0.1:1/' });
+    h = await startApp({ GIT_REMOTES: 'http://127.0.0.1:1/' }, GIT_SNAPSHOTS);
     const res = await h.app.inject({
       method: 'POST',
       url: S,
@@ -412,7 +415,7 @@ describe('workspace files', () => {
   });
 
   it('with no gitRemotes a git seed is refused', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const refused = await h.app.inject({
       method: 'POST',
       url: S,

@@ -1,6 +1,10 @@
 /**
  * The HTTP tests' app: the real composition (domain, memory rate limiter, fs workspaces under a
  * temp data dir) with a FakeAgentRunner and a MemoryStore, driven through `inject()`.
+ *
+ * Workspace snapshots are the in-memory twin unless a test asks for git (`snapshots: 'git'`):
+ * the suites about the workspace (files, history) do; the others do not look at snapshots, and
+ * the git ones (several git processes a turn) were a quarter of the unit loop's time.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +22,7 @@ import type { AppDeps } from '../../src/http/app-deps.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ErrorEnvelope } from '../../src/http/envelope.js';
 import { FakeAgentRunner } from '../helpers/fake-agent-runner.js';
+import { MemorySnapshots } from '../helpers/memory-snapshots.js';
 import { assertDescribed, headerRecord } from '../helpers/openapi-contract.js';
 
 export const KEY_A = 'ccr_test_key_alpha_000000000000000000001';
@@ -34,7 +39,7 @@ export interface Harness {
 
 export async function startApp(
   env: Record<string, string> = {},
-  options: { clock?: Clock; runner?: FakeAgentRunner } = {},
+  options: { clock?: Clock; runner?: FakeAgentRunner; snapshots?: 'git' | 'memory' } = {},
 ): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-http-'));
   const runner = options.runner ?? new FakeAgentRunner();
@@ -45,7 +50,12 @@ export async function startApp(
     WORKSPACE_RETENTION_SECONDS: '0',
     ...env,
   });
-  const server = await compose(config, { runner, stores: memoryStores(store), clock: options.clock });
+  const server = await compose(config, {
+    runner,
+    stores: memoryStores(store),
+    clock: options.clock,
+    ...(options.snapshots === 'git' ? {} : { snapshots: new MemorySnapshots() }),
+  });
   await server.deps.keys.bootstrap([KEY_A, KEY_B], config.adminApiKeys);
   const app = await buildApp(server.deps, server.logger);
   checkEveryResponse(app);
@@ -56,6 +66,10 @@ export async function startApp(
     store,
     dataDir,
     async close() {
+      // As main.ts closes: a turn a test left running ends (interrupted) and records its end,
+      // snapshot included, before the data dir goes.
+      server.deps.admission.drain();
+      await server.deps.turns.drain(0);
       await app.close();
       await server.shutdown();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -9,6 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { msg, result } from '../helpers/fake-agent-runner.js';
 import { auth, createSession, expectError, keyRecord, KEY_A, startApp, type Harness } from './harness.js';
 
+/** This suite is about the workspace: the real snapshots (shadow git), not the twin. */
+const GIT_SNAPSHOTS = { snapshots: 'git' } as const;
+
 const S = '/api/v1/sessions';
 
 describe('diff, rewind and fork', () => {
@@ -30,7 +33,7 @@ describe('diff, rewind and fork', () => {
   }
 
   it('validates the diff query, the rewind body and the fork body', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h);
     const first = await oneTurn(id);
     const second = await oneTurn(id);
@@ -74,7 +77,7 @@ describe('diff, rewind and fork', () => {
   });
 
   it('a rewind stores a `rewound` event, marks the history, and moves the conversation to a copy', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h);
     const first = await oneTurn(id, 'one');
     const second = await oneTurn(id, 'two');
@@ -110,7 +113,7 @@ describe('diff, rewind and fork', () => {
   });
 
   it('a fork is a new session of the key: 201 with forkedFrom, drawn from the sessions bucket and its caps', async () => {
-    h = await startApp();
+    h = await startApp({}, GIT_SNAPSHOTS);
     const id = await createSession(h, { metadata: { team: 'a' } });
     const first = await oneTurn(id);
     const fork = await h.app.inject({ method: 'POST', url: `${S}/${id}/fork`, headers: auth(), payload: {} });
@@ -143,7 +146,7 @@ describe('diff, rewind and fork', () => {
     fs.mkdirSync(external);
     fs.writeFileSync(path.join(external, 'main.py'), 'print(1)\n');
     try {
-      h = await startApp({ WORKSPACE_ROOTS: root });
+      h = await startApp({ WORKSPACE_ROOTS: root }, GIT_SNAPSHOTS);
       const id = await createSession(h, { cwd: external });
       await oneTurn(id);
       const fork = await h.app.inject({

@@ -1,6 +1,6 @@
 /**
- * The PostgreSQL store: the shared contract against a real server (each test in a fresh schema
- * of this file's own database), then what only a database that several instances share must get
+ * The PostgreSQL store: the shared contract against a real server (its tests in one schema of
+ * this file's own database, emptied before each), then what only a database that several instances share must get
  * right: migrations by two instances at once, and event numbers under concurrent writers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +18,22 @@ afterAll(async () => {
   await server?.close();
 });
 
+/**
+ * The contract's tests share one schema, migrated once and emptied before each test: a fresh
+ * schema per test spent most of this file's time in migrations (about 0.15 s a test).
+ */
+let contractUrl: string | null = null;
 describeStoreContract('postgres', async () => {
-  const db = await openPostgres(await server.freshSchemaUrl(), { poolSize: 4 });
+  contractUrl ??= await server.freshSchemaUrl();
+  const db = await openPostgres(contractUrl, { poolSize: 4 });
+  const { rows } = await db.pool.query<{ name: string }>(
+    // Newest first: a table that references another was made after it.
+    `SELECT quote_ident(relname) AS name FROM pg_class
+      WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND relname <> 'schema_migrations'
+      ORDER BY oid DESC`,
+  );
+  // DELETE rather than TRUNCATE: on tables this small it is several times faster.
+  await db.pool.query(rows.map((r) => `DELETE FROM ${r.name};`).join(' '));
   return { stores: db.stores, cleanup: () => db.stores.close() };
 });
 

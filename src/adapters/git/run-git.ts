@@ -37,30 +37,55 @@ const BASE_ENV: Record<string, string> = {
 };
 
 /** Configuration for every call: nothing of a repository's own can run a program. */
-const SAFE_CONFIG = [
-  '-c',
-  'core.hooksPath=/dev/null',
-  '-c',
-  'core.fsmonitor=false',
-  '-c',
-  'core.quotePath=false',
-  '-c',
-  'core.autocrlf=false',
-  '-c',
-  'core.safecrlf=false',
-  '-c',
-  'safe.directory=*',
-  '-c',
-  'advice.addEmbeddedRepo=false',
-  '-c',
-  'diff.external=',
+const SAFE_SETTINGS: ReadonlyArray<readonly [string, string]> = [
+  ['core.hooksPath', '/dev/null'],
+  ['core.fsmonitor', 'false'],
+  ['core.quotePath', 'false'],
+  ['core.autocrlf', 'false'],
+  ['core.safecrlf', 'false'],
+  ['safe.directory', '*'],
+  ['advice.addEmbeddedRepo', 'false'],
+  ['diff.external', ''],
 ];
+/** The settings as `-c` options of one git command. */
+const SAFE_CONFIG = SAFE_SETTINGS.flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+/** The same settings for every git a script runs (git's GIT_CONFIG_COUNT, same weight as `-c`). */
+const SAFE_CONFIG_ENV: Record<string, string> = Object.fromEntries([
+  ['GIT_CONFIG_COUNT', String(SAFE_SETTINGS.length)],
+  ...SAFE_SETTINGS.flatMap(([key, value], i) => [
+    [`GIT_CONFIG_KEY_${i}`, key],
+    [`GIT_CONFIG_VALUE_${i}`, value],
+  ]),
+]);
 
 export function runGit(args: readonly string[], options: GitOptions = {}): Promise<GitRun> {
+  return run('git', [...SAFE_CONFIG, ...args], {}, options);
+}
+
+/**
+ * Runs several git commands as one `sh` script (its arguments are `$1`, `$2`…, never spliced
+ * into the script). Starting a process from the server costs more the more memory the server
+ * holds (about 15 ms at 100 MB, against 4 ms from sh), so a step of several git commands is
+ * one process from here. Every git in it gets the same settings as `runGit`'s.
+ */
+export function runGitScript(
+  script: string,
+  args: readonly string[],
+  options: GitOptions = {},
+): Promise<GitRun> {
+  return run('/bin/sh', ['-c', script, 'sh', ...args], SAFE_CONFIG_ENV, options);
+}
+
+function run(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: GitOptions,
+): Promise<GitRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...SAFE_CONFIG, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? '/',
-      env: { ...BASE_ENV, ...options.env },
+      env: { ...BASE_ENV, ...env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
       killSignal: 'SIGKILL',

@@ -15,9 +15,39 @@ import path from 'node:path';
 import parseDiff from 'parse-diff';
 import type { DiffFile, FileChange, WorkspaceSnapshots } from '../../domain/ports.js';
 import { verifiedWorkspacePath, type WorkspacePlaces } from '../claude-sdk/workspace-handle.js';
-import { git, runGit } from './run-git.js';
+import { git, runGit, runGitScript } from './run-git.js';
 
 const HEAD_REF = 'refs/ccr/head';
+/** The head snapshot's id and tree (the snapshot script's own note, in the repository). */
+const HEAD_TREE_FILE = 'ccr-head-tree';
+/**
+ * One snapshot, as one process (runGitScript): `$1` the ref to name it, `$2` its message. A file
+ * that cannot be read is left out (with a warning from git), not the whole snapshot; a workspace
+ * unchanged since the last snapshot gets that snapshot's id again. Prints the snapshot's id.
+ * The head's tree is remembered beside it (HEAD_TREE_FILE, "<commit> <tree>"), so telling an
+ * unchanged workspace costs no git process; a head moved by a rewind no longer matches it.
+ */
+const SNAPSHOT_SCRIPT = `set -e
+git add -A -f --ignore-errors -- . || true
+tree=$(git write-tree)
+parent=$(cat "$GIT_DIR/${HEAD_REF}" 2>/dev/null || true)
+parent_tree=
+if [ -n "$parent" ]; then
+  { read -r known known_tree < "$GIT_DIR/${HEAD_TREE_FILE}"; } 2>/dev/null || true
+  if [ "$known" = "$parent" ]; then parent_tree=$known_tree; else parent_tree=$(git rev-parse "$parent^{tree}"); fi
+fi
+if [ -n "$parent" ] && [ "$parent_tree" = "$tree" ]; then
+  id=$parent
+elif [ -n "$parent" ]; then
+  id=$(git commit-tree "$tree" -p "$parent" -m "$2")
+else
+  id=$(git commit-tree "$tree" -m "$2")
+fi
+printf 'update %s %s\\nupdate ${HEAD_REF} %s\\n' "$1" "$id" "$id" | git update-ref --stdin
+printf '%s %s\\n' "$id" "$tree" > "$GIT_DIR/${HEAD_TREE_FILE}"
+echo "$id"`;
+/** A SHA-1 or SHA-256 object id, as a loose ref file holds it. */
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const EMPTY_TREE_MESSAGE = 'empty';
 
 export class ShadowGitSnapshots implements WorkspaceSnapshots {
@@ -40,6 +70,10 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
 
   async idOf(sessionId: string, name: string): Promise<string | null> {
     const gitDir = this.gitDir(sessionId);
+    // The ref's own file first: every ref here is written loose by update-ref and never packed
+    // (gc.auto=0), and a read costs far less than a git process. git answers when it is absent.
+    const loose = await fs.readFile(path.join(gitDir, refOf(name)), 'utf8').catch(() => '');
+    if (OBJECT_ID.test(loose.trim())) return loose.trim();
     const run = await runGit(['rev-parse', '-q', '--verify', `${refOf(name)}^{commit}`], {
       env: { GIT_DIR: gitDir },
     });
@@ -48,12 +82,11 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
 
   async changes(sessionId: string, from: string, to: string): Promise<FileChange[]> {
     const env = { GIT_DIR: this.gitDir(sessionId) };
-    const [statusText, numstatText] = await Promise.all([
-      git(['diff', '--no-ext-diff', '-M', '--name-status', '-z', from, to], { env }),
-      git(['diff', '--no-ext-diff', '-M', '--numstat', '-z', from, to], { env }),
-    ]);
-    const counts = parseNumstat(numstatText);
-    return parseNameStatus(statusText).map((change) => {
+    // Each file's status (`--raw`) and its line counts (`--numstat`) from one git process.
+    const text = await git(['diff', '--no-ext-diff', '-M', '--raw', '--numstat', '-z', from, to], { env });
+    const { statuses, rest } = parseRaw(text);
+    const counts = parseNumstat(rest);
+    return statuses.map((change) => {
       const count = counts.get(change.path) ?? { additions: 0, deletions: 0, binary: false };
       return { ...change, ...count };
     });
@@ -123,21 +156,14 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
     const gitDir = this.gitDir(sessionId);
     const workTree = verifiedWorkspacePath(cwd, this.places);
     await this.ensureRepository(gitDir);
-    const env = { GIT_DIR: gitDir, GIT_WORK_TREE: workTree };
-    // A file that cannot be read is left out (with a warning from git), not the whole snapshot.
-    await runGit(['add', '-A', '-f', '--ignore-errors', '--', '.'], { env, cwd: workTree });
-    const tree = (await git(['write-tree'], { env, cwd: workTree })).trim();
-    const parent = await this.idOf(sessionId, 'head');
-    let id: string;
-    if (parent && (await git(['rev-parse', `${parent}^{tree}`], { env })).trim() === tree) {
-      id = parent;
-    } else {
-      const args = ['commit-tree', tree, '-m', message || EMPTY_TREE_MESSAGE];
-      if (parent) args.push('-p', parent);
-      id = (await git(args, { env, cwd: workTree })).trim();
+    const run = await runGitScript(SNAPSHOT_SCRIPT, [refOf(name), message || EMPTY_TREE_MESSAGE], {
+      env: { GIT_DIR: gitDir, GIT_WORK_TREE: workTree },
+      cwd: workTree,
+    });
+    const id = run.stdout.toString('utf8').trim();
+    if (run.code !== 0 || !OBJECT_ID.test(id)) {
+      throw new Error(`snapshot failed (${run.code ?? 'killed'}): ${run.stderr.trim().slice(0, 500)}`);
     }
-    await git(['update-ref', refOf(name), id], { env });
-    await git(['update-ref', HEAD_REF, id], { env });
     return id;
   }
 
@@ -151,9 +177,10 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
       return;
     await fs.mkdir(path.dirname(gitDir), { recursive: true, mode: 0o700 });
     await git(['init', '-q', '--bare', gitDir]);
-    // A work tree is given with each command; the repository itself has none.
-    await git(['config', 'core.bare', 'false'], { env: { GIT_DIR: gitDir } });
-    await git(['config', 'gc.auto', '0'], { env: { GIT_DIR: gitDir } });
+    // A work tree is given with each command; the repository itself has none. Appended to the
+    // config file rather than set by two more git processes (in git's config the last value of
+    // a key wins).
+    await fs.appendFile(path.join(gitDir, 'config'), '[core]\n\tbare = false\n[gc]\n\tauto = 0\n');
   }
 
   private serialize<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
@@ -175,22 +202,29 @@ function refOf(name: string): string {
   return name === 'head' ? HEAD_REF : `refs/ccr/${name}`;
 }
 
-/** `--name-status -z`: `M\0path\0`, `R100\0old\0new\0`, … */
-function parseNameStatus(text: string): Array<Pick<FileChange, 'path' | 'status' | 'previousPath'>> {
+/**
+ * `--raw -z` records, which come first: `:100644 100644 <sha> <sha> M\0path\0`, or for a rename
+ * `…R100\0old\0new\0`. Returns them, and the text after them (the `--numstat` records).
+ */
+function parseRaw(text: string): {
+  statuses: Array<Pick<FileChange, 'path' | 'status' | 'previousPath'>>;
+  rest: string;
+} {
   const fields = text.split('\0');
-  const out: Array<Pick<FileChange, 'path' | 'status' | 'previousPath'>> = [];
-  for (let i = 0; i < fields.length - 1;) {
-    const code = fields[i++] ?? '';
+  const statuses: Array<Pick<FileChange, 'path' | 'status' | 'previousPath'>> = [];
+  let i = 0;
+  while (i < fields.length - 1 && fields[i]?.startsWith(':')) {
+    const code = fields[i++]?.split(' ')[4] ?? '';
     if (code.startsWith('R') || code.startsWith('C')) {
       const previousPath = fields[i++] ?? '';
       const p = fields[i++] ?? '';
-      out.push({ path: p, status: code.startsWith('R') ? 'renamed' : 'added', previousPath });
+      statuses.push({ path: p, status: code.startsWith('R') ? 'renamed' : 'added', previousPath });
     } else {
       const p = fields[i++] ?? '';
-      out.push({ path: p, status: code === 'A' ? 'added' : code === 'D' ? 'deleted' : 'modified' });
+      statuses.push({ path: p, status: code === 'A' ? 'added' : code === 'D' ? 'deleted' : 'modified' });
     }
   }
-  return out;
+  return { statuses, rest: fields.slice(i).join('\0') };
 }
 
 /** `--numstat -z`: `a\td\tpath\0`, or for a rename `a\td\t\0old\0new\0`; `-` counts: binary. */
