@@ -1,6 +1,7 @@
 /** Prewarmed processes (PREWARM_PROCESSES): taken by new sessions that fit, within the slots. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addKeys, setup, T0 } from '../../test/helpers/session-setup.js';
+import { REFILL_DELAY_MS } from './process-pool.js';
 import type { ApiKeyRecord } from './types.js';
 
 describe('ProcessPool spares', () => {
@@ -38,10 +39,23 @@ describe('ProcessPool spares', () => {
       { sessionId: session.id, systemPrompt: 'be brief', permissionMode: 'plan' },
     ]);
     expect(h.pool.spareCounts.claimed).toBe(1);
-    // Another spare follows, in a workspace of its own.
+    // Another spare follows, in a workspace of its own: not beside the first turn, but once the
+    // refill delay has passed (or a turn ended: the next test).
+    expect(h.runner.prewarms).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(REFILL_DELAY_MS);
     await h.runner.until(() => h.pool.spareCounts.ready === 1);
     expect(h.runner.prewarms[1]!.cwd).not.toBe(spare.cwd);
     expect(h.pool.inUse).toBe(2);
+  });
+
+  it('the spare taken is replaced as soon as a turn ends, without waiting for the delay', async () => {
+    await withSpare();
+    const { session } = await h.sessions.create(keyA, {});
+    await h.pool.ensure(session);
+    expect(h.runner.prewarms).toHaveLength(1);
+    await h.pool.sessionIdle(session);
+    await h.runner.until(() => h.pool.spareCounts.ready === 1);
+    expect(h.runner.prewarms).toHaveLength(2);
   });
 
   it('a session whose options Claude Code fixes at start starts cold and leaves the spare', async () => {

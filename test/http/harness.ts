@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import { MemoryStore, memoryStores } from '../../src/adapters/memory/memory-store.js';
 import { compose } from '../../src/composition.js';
@@ -39,7 +40,12 @@ export interface Harness {
 
 export async function startApp(
   env: Record<string, string> = {},
-  options: { clock?: Clock; runner?: FakeAgentRunner; snapshots?: 'git' | 'memory' } = {},
+  options: {
+    clock?: Clock;
+    runner?: FakeAgentRunner;
+    snapshots?: 'git' | 'memory';
+    logger?: Logger;
+  } = {},
 ): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-http-'));
   const runner = options.runner ?? new FakeAgentRunner();
@@ -54,6 +60,7 @@ export async function startApp(
     runner,
     stores: memoryStores(store),
     clock: options.clock,
+    ...(options.logger ? { logger: options.logger } : {}),
     ...(options.snapshots === 'git' ? {} : { snapshots: new MemorySnapshots() }),
   });
   await server.deps.keys.bootstrap([KEY_A, KEY_B], config.adminApiKeys);
