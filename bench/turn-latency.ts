@@ -13,7 +13,7 @@
  * overhead). Prints figures; asserts nothing. Run: `npm run bench:turns [-- rounds]`.
  */
 import { startFakeAnthropic } from '../src/fake-anthropic/index.js';
-import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
+import { startStack, TEST_KEYS, WITH_SPARES, type Stack } from '../test/helpers/test-server.js';
 import { call } from '../test/helpers/http.js';
 import { claudeMemoryOf } from './claude-memory.js';
 import { sdkColdTurn, sdkFolder } from './sdk-floor.js';
@@ -66,7 +66,12 @@ async function round(stack: Stack, figures: Figures, last: boolean): Promise<voi
 async function main(): Promise<void> {
   const fake = await startFakeAnthropic();
   const sdkCold: number[] = [];
-  const limits = { RATE_LIMIT_MESSAGES_PER_HOUR: '100000', RATE_LIMIT_SESSIONS_PER_HOUR: '100000' };
+  // The test stack runs without a spare unless told (test-server.ts); a real server has one.
+  const limits = {
+    RATE_LIMIT_MESSAGES_PER_HOUR: '100000',
+    RATE_LIMIT_SESSIONS_PER_HOUR: '100000',
+    ...WITH_SPARES,
+  };
   const modes = [
     {
       name: 'process sandbox',

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { API_PREFIX } from './api-prefix.js';
 import type { AppDeps } from './app-deps.js';
 import { registerConsole } from './console.js';
-import { registerAccessLog } from './plugins/access-log.js';
+import { AccessLog } from './plugins/access-log.js';
 import { registerAuth } from './plugins/auth.js';
 import { clientErrorHandler } from './plugins/client-errors.js';
 import { invalidUrl } from '../domain/error-situations.js';
@@ -40,8 +40,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     connectionTimeout: 0,
     keepAliveTimeout: 72_000,
     return503OnClosing: false,
-    // One line per request instead of Fastify's two (plugins/access-log.ts).
-    disableRequestLogging: true,
+    // One line per request instead of Fastify's two.
+    logController: new AccessLog(),
     routerOptions: { ignoreTrailingSlash: true },
     // The router's own refusals (an over-long or badly encoded URL) get the envelope too.
     frameworkErrors: (err, _request, reply) => sendError(reply, invalidUrl(err.message)),
@@ -50,7 +50,6 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   });
 
   registerRequestId(app);
-  registerAccessLog(app);
   registerSilentConnectionsClose(app);
   registerErrorHandling(app, deps.settings.bodyLimitBytes);
   registerJsonBody(app);
