@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../../src/fake-anthropic/index.js';
 import { call, readSse, sseRequest, type SseEvent } from '../helpers/http.js';
-import { descendants, stillRunning } from '../helpers/processes.js';
+import { claudeCodeProcesses, descendants, stillRunning } from '../helpers/processes.js';
 import { serverEnv, spawnServer, tempDir, TEST_KEYS, type SpawnedServer } from '../helpers/test-server.js';
 import { dataOf, expectError, readUntil, SseReader } from './support.js';
 
@@ -77,7 +77,7 @@ describe('SIGTERM with open streams and running turns', () => {
 
     const children = descendants(server.child.pid!);
     // One Claude Code per session (the idle one's was started at create, to be ready).
-    expect(children.filter((p) => p.name === 'claude')).toHaveLength(3);
+    expect(claudeCodeProcesses(server.child.pid!)).toHaveLength(3);
     const exited = server.stop('SIGTERM');
     const deadline = Date.now() + 5000;
     while (!server.stdout().includes('"msg":"shutting down"')) {

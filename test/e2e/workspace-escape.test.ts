@@ -19,7 +19,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolResultView } from '../../src/fake-anthropic/index.js';
 import { call } from '../helpers/http.js';
-import { descendants } from '../helpers/processes.js';
+import { claudeCodeProcesses } from '../helpers/processes.js';
 import { startStack, tempDir, TEST_KEYS, WITH_SPARES, type Stack } from '../helpers/test-server.js';
 import { attempt, expectNotLeaked, toldOf, type Attempt } from './attempts.js';
 import { createSession, deleteSession, expectError } from './support.js';
@@ -480,7 +480,7 @@ describe('with the file tools unconfined (FILE_TOOLS_CONFINED=false): the proces
 
   it('Claude Code runs as uid 1000 of a user namespace of its own, without capabilities, apart from the server’s processes', async () => {
     const leader = stack.server.server.deps.registry.pidOf(session)!;
-    const claude = descendants(leader).find((p) => p.name === 'claude');
+    const [claude] = claudeCodeProcesses(leader);
     expect(claude, 'the Claude Code process under its sandbox').toBeDefined();
     const proc = (file: string): string => fs.readFileSync(`/proc/${claude!.pid}/${file}`, 'utf8');
     expect(proc('uid_map').trim().split(/\s+/)).toEqual(['1000', '0', '1']);

@@ -77,6 +77,18 @@ export function descendants(rootPid: number): ProcessSnapshot[] {
   return found;
 }
 
+/**
+ * The Claude Code processes below a server: descendants named `claude` whose parent is not one.
+ * Claude Code runs helpers of its own as its own binary, for a moment (seen: `claude < claude <
+ * bwrap`, several per turn), so a count of every `claude` below the server depends on the moment.
+ */
+export function claudeCodeProcesses(rootPid: number): ProcessSnapshot[] {
+  const names = new Map(liveProcesses().map((s) => [s.pid, s]));
+  return descendants(rootPid).filter(
+    (p) => p.name === 'claude' && names.get(names.get(p.pid)?.ppid ?? -1)?.name !== 'claude',
+  );
+}
+
 /** Whether the very process of a snapshot (not a later one that reused its pid) still runs. */
 export function stillRunning(snapshot: ProcessSnapshot): boolean {
   const now = readStat(snapshot.pid);
