@@ -8,30 +8,14 @@
  * Claude Code's own CPU). Prints figures; asserts nothing.
  * Run: `npm run bench:capacity [-- rounds] [stored sessions]`.
  */
-import fs from 'node:fs';
-import { call } from '../test/helpers/http.js';
-import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
-import { claudeMemoryOf } from './claude-memory.js';
+import { startStack } from '../test/helpers/test-server.js';
+import { newSession, sendTurn } from './api.js';
+import { claudeMemoryOf, rssMbOf } from './claude-memory.js';
 import { arg, median, report, SMOKE, summarize, timed } from './stats.js';
 
 const rounds = arg(0, SMOKE ? 1 : 3);
 const STORED = arg(1, SMOKE ? 40 : 1000);
 const LIVE = SMOKE ? 2 : 16;
-const KEY = TEST_KEYS[0];
-
-const rssMb = (): number =>
-  Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
-
-async function create(stack: Stack): Promise<string> {
-  const r = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
-  if (r.status !== 201) throw new Error(`create failed: ${JSON.stringify(r.body)}`);
-  return r.body.sessionId as string;
-}
-
-async function send(stack: Stack, id: string, prompt: string): Promise<void> {
-  const r = await call(stack.base, 'POST', `/sessions/${id}/messages`, { key: KEY, body: { prompt } });
-  if (r.status !== 200) throw new Error(`turn failed: ${JSON.stringify(r.body)}`);
-}
 
 const stack = await startStack({
   env: {
@@ -45,15 +29,15 @@ const stack = await startStack({
   },
 });
 try {
-  const emptyMb = rssMb();
+  const emptyMb = rssMbOf('self');
 
   // The live ones first (each create starts its process while a slot is free), warmed by a turn.
   const live: string[] = [];
-  for (let i = 0; i < LIVE; i++) live.push(await create(stack));
-  await Promise.all(live.map((id) => send(stack, id, 'hello')));
+  for (let i = 0; i < LIVE; i++) live.push(await newSession(stack));
+  await Promise.all(live.map((id) => sendTurn(stack, id, 'hello')));
   // The rest are stored only: every process slot is taken.
-  for (let i = LIVE; i < STORED; i++) await create(stack);
-  const loadedMb = rssMb();
+  for (let i = LIVE; i < STORED; i++) await newSession(stack);
+  const loadedMb = rssMbOf('self');
   const pids = live.map((id) => stack.server.server.deps.registry.pidOf(id)).filter((p): p is number => !!p);
   const claudeMb = pids.map((pid) => claudeMemoryOf(pid).rssMb);
 
@@ -63,7 +47,7 @@ try {
     const times: number[] = [];
     for (let r = 0; r < rounds; r++) {
       times.push(
-        ...(await Promise.all(live.slice(0, c).map((id) => timed(() => send(stack, id, `turn ${r}`))))),
+        ...(await Promise.all(live.slice(0, c).map((id) => timed(() => sendTurn(stack, id, `turn ${r}`))))),
       );
     }
     latency.set(c, times);

@@ -9,21 +9,17 @@
  * 127.0.0.1 (answers in about 1 ms). Prints figures; asserts nothing.
  * Run: `npm run bench:resume [-- rounds]`.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { startStack, TEST_KEYS, type Stack } from '../test/helpers/test-server.js';
+import { startStack, type Stack } from '../test/helpers/test-server.js';
 import { call } from '../test/helpers/http.js';
+import { KEY, newSession, sendTurn } from './api.js';
+import { rssMbOf } from './claude-memory.js';
 import { sdkColdTurn, sdkConversation, sdkFolder } from './sdk-floor.js';
-import { arg, median as p50, quantile, report, SMOKE, summarize, timed } from './stats.js';
+import { arg, median as p50, minMedianMax, report, SMOKE, summarize, timed } from './stats.js';
 
 const rounds = arg(0, SMOKE ? 1 : 5);
-const KEY = TEST_KEYS[0];
 const LONG_CONVERSATION = SMOKE ? 4 : 40;
-
-function summary(values: number[]): string {
-  return `min ${Math.min(...values).toFixed(0)}  p50 ${quantile(values, 0.5).toFixed(0)}  max ${Math.max(...values).toFixed(0)} ms`;
-}
 
 const turnPrompt = (t: number) => `Turn ${t}: some context to keep. [[slow:4:0]]`;
 
@@ -42,11 +38,6 @@ async function sdkResume(stack: Stack, length: number): Promise<number[]> {
   return out;
 }
 
-function rssMbOf(pid: number): number {
-  const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(rss) / 1024;
-}
-
 /** The size of a session's transcript entries in the server's store (a second, read-only connection). */
 function transcriptKb(stack: Stack, claudeSessionId: string): number {
   const db = new Database(path.join(stack.dataDir, 'server.db'), { readonly: true });
@@ -56,11 +47,6 @@ function transcriptKb(stack: Stack, claudeSessionId: string): number {
     .get(claudeSessionId) as number;
   db.close();
   return bytes / 1024;
-}
-
-async function send(stack: Stack, id: string, prompt: string): Promise<void> {
-  const r = await call(stack.base, 'POST', `/sessions/${id}/messages`, { key: KEY, body: { prompt } });
-  if (r.status !== 200) throw new Error(`turn failed: ${JSON.stringify(r.body)}`);
 }
 
 async function park(stack: Stack, id: string): Promise<void> {
@@ -82,15 +68,14 @@ async function measure(
     rssMb: [] as number[],
   };
   for (let i = 0; i < rounds; i++) {
-    const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
-    const id = created.body.sessionId as string;
-    for (let t = 0; t < length; t++) await send(stack, id, turnPrompt(t));
-    out.warm.push(await timed(() => send(stack, id, 'warm turn')));
+    const id = await newSession(stack);
+    for (let t = 0; t < length; t++) await sendTurn(stack, id, turnPrompt(t));
+    out.warm.push(await timed(() => sendTurn(stack, id, 'warm turn')));
     const { deps } = stack.server.server;
     const pid = deps.registry.pidOf(id);
     if (pid) out.rssMb.push(rssMbOf(pid));
     await park(stack, id);
-    out.resumed.push(await timed(() => send(stack, id, 'first turn after parking')));
+    out.resumed.push(await timed(() => sendTurn(stack, id, 'first turn after parking')));
     out.transcriptKb.push(
       transcriptKb(stack, (await stack.server.server.stores.sessions.getSession(id))!.claudeSessionId),
     );
@@ -113,10 +98,10 @@ async function main(): Promise<void> {
     [`${LONG_CONVERSATION} earlier turns`, long],
   ] as const) {
     console.log(`  ${name}:`);
-    console.log(`    turn on the live process   : ${summary(m.warm)}`);
-    console.log(`    first turn after parking   : ${summary(m.resumed)}`);
+    console.log(`    turn on the live process   : ${minMedianMax(m.warm)}`);
+    console.log(`    first turn after parking   : ${minMedianMax(m.resumed)}`);
     console.log(`    ratio resumed/live (p50)   : ${(p50(m.resumed) / p50(m.warm)).toFixed(1)}x`);
-    console.log(`    floor: SDK query({resume}) : ${summary(m.floor)}`);
+    console.log(`    floor: SDK query({resume}) : ${minMedianMax(m.floor)}`);
     console.log(`    transcript in the store    : ${p50(m.transcriptKb).toFixed(0)} KB`);
     if (m.rssMb.length > 0) console.log(`    RSS given back by parking  : ${p50(m.rssMb).toFixed(0)} MB`);
   }

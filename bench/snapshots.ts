@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ShadowGitSnapshots } from '../src/adapters/git/shadow-git.js';
-import { arg, quantile, report, SMOKE, summarize } from './stats.js';
+import { arg, minMedianMax, report, SMOKE, summarize } from './stats.js';
 
 const rounds = arg(0, SMOKE ? 1 : 5);
 const files = arg(1, SMOKE ? 500 : 10_000);
@@ -30,10 +30,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 
 const fileOf = (root: string, i: number): string =>
   path.join(root, `dir${String(i % FOLDERS).padStart(3, '0')}`, `file${i}.txt`);
-
-function summary(values: number[]): string {
-  return `min ${Math.min(...values).toFixed(0)}  p50 ${quantile(values, 0.5).toFixed(0)}  max ${Math.max(...values).toFixed(0)} ms`;
-}
 
 async function main(): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ccr-bench-snapshots-'));
@@ -87,10 +83,10 @@ async function main(): Promise<void> {
       });
       turns.push(turn.ms);
     }
-    console.log(`snapshot, nothing changed (${rounds} rounds):       ${summary(unchanged)}`);
-    console.log(`a turn changing 3 files, its "before" snapshot:  ${summary(befores)}`);
-    console.log(`a turn changing 3 files, its "after" snapshot:   ${summary(afters)}`);
-    console.log(`a turn's whole cost (before + after + changes):  ${summary(turns)}`);
+    console.log(`snapshot, nothing changed (${rounds} rounds):       ${minMedianMax(unchanged)}`);
+    console.log(`a turn changing 3 files, its "before" snapshot:  ${minMedianMax(befores)}`);
+    console.log(`a turn changing 3 files, its "after" snapshot:   ${minMedianMax(afters)}`);
+    console.log(`a turn's whole cost (before + after + changes):  ${minMedianMax(turns)}`);
     const repoMb = duMb(path.join(base, 'snapshots'));
     console.log(`shadow repository size:                         ${repoMb.toFixed(0)} MB`);
     const floor = { floor: readAll.ms, floorName: 'reading every file once' };

@@ -12,6 +12,10 @@ export function quantile(values: number[], q: number): number {
 
 export const median = (values: number[]): number => quantile(values, 0.5);
 
+/** "min … p50 … max ms", rounded: a script's own printed line. */
+export const minMedianMax = (values: number[]): string =>
+  `min ${Math.min(...values).toFixed(0)}  p50 ${median(values).toFixed(0)}  max ${Math.max(...values).toFixed(0)} ms`;
+
 /** "min–max", rounded. */
 export const span = (values: number[]): string =>
   `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;

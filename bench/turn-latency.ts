@@ -13,14 +13,14 @@
  * overhead). Prints figures; asserts nothing. Run: `npm run bench:turns [-- rounds]`.
  */
 import { startFakeAnthropic } from '../src/fake-anthropic/index.js';
-import { startStack, TEST_KEYS, WITH_SPARES, type Stack } from '../test/helpers/test-server.js';
+import { startStack, WITH_SPARES, type Stack } from '../test/helpers/test-server.js';
 import { call } from '../test/helpers/http.js';
+import { KEY, newSession, sendTurn } from './api.js';
 import { claudeMemoryOf } from './claude-memory.js';
 import { sdkColdTurn, sdkFolder } from './sdk-floor.js';
 import { arg, median as p50, report, SMOKE, span as range, summarize, timed } from './stats.js';
 
 const rounds = arg(0, SMOKE ? 1 : 7);
-const KEY = TEST_KEYS[0];
 
 interface Figures {
   coldFromCreate: number[];
@@ -29,30 +29,23 @@ interface Figures {
   idleMemory: { rssMb: number; pssMb: number } | null;
 }
 
-const send = (stack: Stack, id: string, prompt: string) =>
-  call(stack.base, 'POST', `/sessions/${id}/messages`, { key: KEY, body: { prompt } }).then((r) => {
-    if (r.status !== 200) throw new Error(`turn failed: ${JSON.stringify(r.body)}`);
-  });
-
 /** One round on one server: a cold session, its warm turns, a session given time to start. */
 async function round(stack: Stack, figures: Figures, last: boolean): Promise<void> {
   // Cold: the first message sent the instant the session exists (Claude Code is still starting).
   let id = '';
   figures.coldFromCreate.push(
     await timed(async () => {
-      const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
-      id = created.body.sessionId as string;
-      await send(stack, id, 'hello');
+      id = await newSession(stack);
+      await sendTurn(stack, id, 'hello');
     }),
   );
-  figures.warm.push(await timed(() => send(stack, id, 'again')));
-  figures.warm.push(await timed(() => send(stack, id, 'and again')));
+  figures.warm.push(await timed(() => sendTurn(stack, id, 'again')));
+  figures.warm.push(await timed(() => sendTurn(stack, id, 'and again')));
 
   // First turn on a process that had time to start (what a client sees a second after create).
-  const created = await call(stack.base, 'POST', '/sessions', { key: KEY, body: {} });
-  const second = created.body.sessionId as string;
+  const second = await newSession(stack);
   await new Promise((r) => setTimeout(r, 1500));
-  figures.firstAfterReady.push(await timed(() => send(stack, second, 'hello')));
+  figures.firstAfterReady.push(await timed(() => sendTurn(stack, second, 'hello')));
 
   if (last) {
     await new Promise((r) => setTimeout(r, 3000));

@@ -39,6 +39,7 @@ import type { AgentRunner, Clock, InstanceInfo, Ownership, WorkspaceSnapshots } 
 import type { Stores } from './domain/stores.js';
 import { openDatabase, StartupError } from './composition-stores.js';
 import { ClusterPlacement } from './domain/cluster-placement.js';
+import { modelToRun } from './domain/session-policy.js';
 import { SoloPlacement, type Placement } from './domain/placement.js';
 
 export { openKeyAdmin, openStores, StartupError } from './composition-stores.js';
@@ -155,12 +156,10 @@ export function instanceStateDir(config: Pick<Config, 'dataDir' | 'instanceUrl'>
   return dir;
 }
 
-/** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
 /** What spares start with: the options a plain `POST /sessions {}` gets (spare-template.ts). */
 function spareTemplate(config: Config): SpareTemplate {
-  const { defaultModel, modelMap } = config;
   return {
-    model: defaultModel ? (modelMap[defaultModel] ?? defaultModel) : null,
+    model: modelToRun(config.defaultModel, config.modelMap),
     permissionMode: config.defaultPermissionMode,
     maxTurns: config.policyDefaults.maxTurns ?? null,
     allowedTools: [],
@@ -168,6 +167,7 @@ function spareTemplate(config: Config): SpareTemplate {
   };
 }
 
+/** The real runner. The sandbox is probed here: a test's own runner has no use for it. */
 function claudeSdkRunner(config: Config, stores: Stores, logger: Logger): ClaudeSdkRunner {
   const ownDir = instanceStateDir(config);
   const sandbox = sandboxDecision(config, logger);

@@ -72,3 +72,14 @@ export function grantSession(
     disallowedTools: [...new Set([...(request.disallowedTools ?? []), ...server.disallowedTools])],
   };
 }
+
+/**
+ * The model Claude Code is told for a requested one (MODEL_MAP applied); null: Claude Code's own
+ * default. The one rule for sessions and for the spares started ahead of them (spare-template.ts).
+ */
+export function modelToRun(
+  requested: string | null,
+  modelMap: Readonly<Record<string, string>>,
+): string | null {
+  return requested ? (modelMap[requested] ?? requested) : null;
+}

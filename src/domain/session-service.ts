@@ -17,7 +17,7 @@ import type { AgentRunner, Clock, Logger, Workspaces } from './ports.js';
 import type { ProcessPool } from './process-pool.js';
 import type { BucketDecision, RateLimits } from './rate-limits.js';
 import type { SessionRegistry } from './session-registry.js';
-import { grantSession, type SessionGrant } from './session-policy.js';
+import { grantSession, modelToRun, type SessionGrant } from './session-policy.js';
 import { snapshotOfRecord, type SessionRuntime, type SessionSnapshot } from './session-runtime.js';
 import { SessionTotals } from './session-totals.js';
 import type { Stores } from './stores.js';
@@ -248,7 +248,7 @@ export class SessionService {
     const { settings, workspaces, clock } = this.deps;
     const now = clock.now();
     const requestedModel = input.model ?? settings.defaultModel;
-    const model = requestedModel ? (settings.modelMap[requestedModel] ?? requestedModel) : null;
+    const model = modelToRun(requestedModel, settings.modelMap);
     // A prewarmed process, started in the workspace made for this session (process-pool.ts).
     const spare =
       externalCwd === null && spareAllowed ? await this.deps.pool.takeSpare({ model, ...grant }) : null;

@@ -20,8 +20,10 @@ import {
   UI_TIMEOUT,
   waitForEnd,
 } from '../helpers/console-page.js';
+import { call } from '../helpers/http.js';
 import { parseSse } from '../helpers/sse-text.js';
 import type { Stack } from '../helpers/test-server.js';
+import { history } from './support.js';
 
 const files = (page: Page) => page.getByRole('region', { name: 'Files', exact: true });
 const fileButton = (page: Page, name: string) => files(page).getByRole('button', { name, exact: true });
@@ -165,12 +167,8 @@ describe('web console: the workspace', () => {
     await expect.poll(() => rewoundPrompts(page), { timeout: UI_TIMEOUT }).toEqual([second, third]);
     await fileButton(page, 'hello.txt').waitFor({ timeout: UI_TIMEOUT });
     expect(await fileButton(page, 'second.txt').count()).toBe(0);
-    const history = (await (
-      await fetch(`${stack.base}/sessions/${sessionId}/messages?limit=1000`, {
-        headers: { 'x-api-key': KEY },
-      })
-    ).json()) as { messages: Array<{ source: string; rewound?: boolean }> };
-    expect(history.messages.filter((m) => m.source === 'client').map((m) => m.rewound === true)).toEqual([
+    const messages = await history(stack, KEY, sessionId);
+    expect(messages.filter((m) => m.source === 'client').map((m) => m.rewound === true)).toEqual([
       false,
       true,
       true,
@@ -192,8 +190,8 @@ describe('web console: the workspace', () => {
     await expect
       .poll(() => page.locator('nav li').filter({ hasText: forkId }).count(), { timeout: UI_TIMEOUT })
       .toBe(1);
-    const res = await fetch(`${stack.base}/sessions/${forkId}`, { headers: { 'x-api-key': KEY } });
-    expect(((await res.json()) as { forkedFrom: unknown }).forkedFrom).toEqual({
+    const res = await call(stack.base, 'GET', `/sessions/${forkId}`, { key: KEY });
+    expect(res.body.forkedFrom).toEqual({
       sessionId,
       messageId: firstId,
     });

@@ -3,7 +3,8 @@
  * options starts on a spare, claimed, rather than a cold start; it is told the same things as a
  * cold one (system prompt, tools, model); a refused claim falls back to a cold start within the
  * same turn; with 0 no spare runs. Containment with spares is covered by workspace-escape and
- * containment, which run with the default (1) like every other test.
+ * containment, which run with a spare (`WITH_SPARES`, a real server's default) where the other
+ * test servers run without one.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -315,9 +315,7 @@ describe('workspace files', () => {
   });
 
   it('seeds a new workspace with files (utf8 and base64); a refused seed creates nothing', async () => {
-    // No spare: a refused seed drops the spare it took and a new one is made in the background,
-    // a workspace of its own that "creates nothing" would otherwise count at random.
-    h = await startApp({ FILE_UPLOAD_LIMIT_BYTES: '1000', PREWARM_PROCESSES: '0' }, GIT_SNAPSHOTS);
+    h = await startApp({ FILE_UPLOAD_LIMIT_BYTES: '1000' }, GIT_SNAPSHOTS);
     const id = await createSession(h, {
       files: [
         { path: 'src/main.py', content: 'print("hi")\n' },

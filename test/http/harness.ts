@@ -54,6 +54,9 @@ export async function startApp(
     LOG_LEVEL: 'silent',
     DATA_DIR: dataDir,
     WORKSPACE_RETENTION_SECONDS: '0',
+    // No spare, as for the test servers (test-server.ts): each start would make another, with a
+    // workspace of its own, in the background of every test. The spares' own tests ask for one.
+    PREWARM_PROCESSES: '0',
     ...env,
   });
   const server = await compose(config, {

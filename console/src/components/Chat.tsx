@@ -9,6 +9,7 @@ import { isBusy, type PermissionRequest, type Transcript, type Turn } from '../t
 import { Files } from './Files.js';
 import { RewindDialog } from './RewindDialog.js';
 import { TurnView, type TurnActions } from './TurnView.js';
+import { ErrorAlert } from './ErrorAlert.js';
 
 export function Chat(props: {
   api: Api;
@@ -107,11 +108,7 @@ export function Chat(props: {
           {transcript.notice && <span class="error">{transcript.notice.message}</span>}
           {busy && !transcript.notice && <span>Claude Code is working… (Esc stops it)</span>}
         </div>
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <form
           class="composer"
           onSubmit={(e) => {

@@ -15,6 +15,10 @@ import {
   type Listing,
   type TreeNode,
 } from '../workspace.js';
+import { ErrorAlert } from './ErrorAlert.js';
+
+/** How long the file tree waits for revisions to settle before it asks for a listing. */
+const LISTING_SETTLE_MS = 100;
 
 export function Files(props: { api: Api; sessionId: string; revision: number }) {
   const { api, sessionId, revision } = props;
@@ -25,17 +29,22 @@ export function Files(props: { api: Api; sessionId: string; revision: number }) 
 
   useEffect(() => {
     let live = true;
-    listWorkspace(api, sessionId)
-      .then((next) => {
-        if (!live) return;
-        setListing(next);
-        setError(null);
-        // The file shown may be gone (a rewind) or changed (a turn): follow it in the new listing.
-        setChosen((current) => (current ? findEntry(next.root, current.path) : null));
-      })
-      .catch((err: unknown) => live && setError(describeError(err)));
+    // A moment's wait: opening a session replays its turns, each `files_changed` a new revision,
+    // and a burst of them asks for one listing instead of one each.
+    const timer = setTimeout(() => {
+      listWorkspace(api, sessionId)
+        .then((next) => {
+          if (!live) return;
+          setListing(next);
+          setError(null);
+          // The file shown may be gone (a rewind) or changed (a turn): follow it in the new listing.
+          setChosen((current) => (current ? findEntry(next.root, current.path) : null));
+        })
+        .catch((err: unknown) => live && setError(describeError(err)));
+    }, LISTING_SETTLE_MS);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [sessionId, revision, refreshed]);
 
@@ -47,11 +56,7 @@ export function Files(props: { api: Api; sessionId: string; revision: number }) 
           Refresh
         </button>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {listing && listing.root.length === 0 && <p class="empty">The workspace is empty.</p>}
       {listing && (
         <ul class="tree" aria-label="Workspace files">
@@ -158,11 +163,7 @@ function Viewer(props: { api: Api; sessionId: string; entry: Entry }) {
           Download
         </button>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {view?.kind === 'binary' && (
         <p class="hint">Binary file ({formatSize(view.size)}): download it to open it.</p>
       )}
@@ -183,7 +184,7 @@ function Viewer(props: { api: Api; sessionId: string; entry: Entry }) {
   );
 }
 
-export function formatSize(bytes: number): string {
+function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;

@@ -1,6 +1,7 @@
 /** The key's open sessions (status, model, last activity, cost), a form to start one, and end. */
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, type Api } from '../api.js';
+import { ErrorAlert } from './ErrorAlert.js';
 
 interface SessionItem {
   sessionId: string;
@@ -68,11 +69,7 @@ export function Sessions(props: {
         }}
         onError={setError}
       />
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <ul>
         {sessions.map((s) => (
           <li key={s.sessionId} class={s.sessionId === selected ? 'selected' : ''}>

@@ -1,6 +1,7 @@
 /** Sign-in: the key is checked against the API (`GET /sessions`) before it is kept. */
 import { useState } from 'preact/hooks';
 import { Api, describeError } from '../api.js';
+import { ErrorAlert } from './ErrorAlert.js';
 
 export function SignIn({ onSignedIn }: { onSignedIn: (key: string) => void }) {
   const [key, setKey] = useState('');
@@ -38,11 +39,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (key: string) => void }) {
           Sign in
         </button>
         <p class="hint">The key stays in this tab's session storage and is sent only in a header.</p>
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
       </form>
     </main>
   );

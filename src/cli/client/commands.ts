@@ -56,6 +56,20 @@ export function reportFailure(
   return EXIT_FAILURE;
 }
 
+/** Runs `body`, reporting an API refusal as every client command does (exit 1). */
+export async function reported(
+  io: ClientIo,
+  json: boolean | undefined,
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof ApiFailure) return reportFailure(io, err, json);
+    throw err;
+  }
+}
+
 export async function createSession(
   client: ApiClient,
   values: { model?: string; 'permission-mode'?: string },
@@ -145,7 +159,7 @@ export async function runSessions(args: string[], io: ClientIo): Promise<number>
     if (!given) throw new UsageError(`sessions ${sub} needs a session id`, `sessions ${sub}`);
     return encodeURIComponent(given);
   };
-  try {
+  return reported(io, values.json, async () => {
     switch (sub) {
       case 'list': {
         const { body } = await client.call<{ sessions: SessionRow[]; total: number }>(
@@ -194,8 +208,5 @@ export async function runSessions(args: string[], io: ClientIo): Promise<number>
           'sessions',
         );
     }
-  } catch (err) {
-    if (!(err instanceof ApiFailure)) throw err;
-    return reportFailure(io, err, values.json);
-  }
+  });
 }

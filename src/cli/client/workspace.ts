@@ -9,7 +9,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EXIT_OK, UsageError } from '../errors.js';
-import { CONNECTION_OPTIONS, parse, reportFailure, type ClientIo } from './commands.js';
+import { CONNECTION_OPTIONS, parse, reported, type ClientIo } from './commands.js';
 import { ApiClient, ApiFailure, connectionOf } from './connection.js';
 import { styleFor, type Style } from './terminal.js';
 
@@ -18,20 +18,6 @@ interface FileEntry {
   type: 'file' | 'dir' | 'symlink';
   size: number;
   modifiedAt: string;
-}
-
-/** Runs `body`, reporting an API refusal as every client command does (exit 1). */
-async function reported(
-  io: ClientIo,
-  json: boolean | undefined,
-  body: () => Promise<number>,
-): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof ApiFailure) return reportFailure(io, err, json);
-    throw err;
-  }
 }
 
 const query = (params: Record<string, string | undefined>): string => {
@@ -67,7 +53,7 @@ export async function runFiles(args: string[], io: ClientIo): Promise<number> {
 }
 
 /** `ls -lF`'s columns: size (`-` for a folder), time to the second, path (`/` a folder, `@` a link). */
-export function listingLines(entries: readonly FileEntry[], style: Style): string[] {
+function listingLines(entries: readonly FileEntry[], style: Style): string[] {
   const sizes = entries.map((e) => (e.type === 'dir' ? '-' : String(e.size)));
   const width = Math.max(0, ...sizes.map((s) => s.length));
   return entries.map((e, i) => {
@@ -132,7 +118,7 @@ export async function runDiff(args: string[], io: ClientIo): Promise<number> {
 }
 
 /** git's colours: file headers bold, hunk headers cyan, removed lines red, added lines green. */
-export function colourDiff(text: string, style: Style): string {
+function colourDiff(text: string, style: Style): string {
   let header = false;
   return text
     .split('\n')
