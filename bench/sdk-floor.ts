@@ -1,12 +1,21 @@
 /**
  * The floors of the turn benchmarks: Claude Code through the SDK's `query()` called directly,
- * with no server, against the same fake model API and the same settings the server gives it
- * (no setting sources, partial messages on), each in a new folder with its own config dir.
+ * with no server, against the same fake model API, each in a new folder with its own config dir:
+ * with the bare settings (no setting sources, partial messages on), or with every option the
+ * server gives Claude Code (`serverOptions`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { query, type Options, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import {
+  InMemorySessionStore,
+  query,
+  type Options,
+  type SDKUserMessage,
+  type SessionStore,
+} from '@anthropic-ai/claude-agent-sdk';
+import { FILE_TOOLS_CONFINED } from '../src/adapters/claude-sdk/claude-process.js';
+import { sandboxSettings } from '../src/adapters/claude-sdk/sandbox-settings.js';
 
 export interface SdkFolder {
   dir: string;
@@ -36,6 +45,34 @@ export function sdkFolder(fakeUrl: string): SdkFolder {
   };
 }
 
+/**
+ * The options the server gives Claude Code on top of `sdkFolder`'s (claude-process.ts): Claude
+ * Code's sandbox for the commands (no network, the folder's parent unreadable but the folder),
+ * file tools confined by managed settings, the transcript written to a session store as it comes,
+ * permission questions routed to the host, and a PreToolUse hook. Not the process sandbox around
+ * Claude Code: that is the server's own layer, measured as part of the server.
+ */
+export function serverOptions(folder: SdkFolder, store: SessionStore = new InMemorySessionStore()): Options {
+  const env = folder.options.env ?? {};
+  return {
+    sandbox: sandboxSettings(
+      {
+        deniedEnvVars: Object.keys(env).filter((name) => name.startsWith('ANTHROPIC_')),
+        denyRead: [path.dirname(folder.dir)],
+        allowedDomains: [],
+      },
+      [folder.dir],
+    ),
+    managedSettings: FILE_TOOLS_CONFINED,
+    sessionStore: store,
+    sessionStoreFlush: 'eager',
+    systemPrompt: { type: 'preset', preset: 'claude_code' },
+    permissionMode: 'default',
+    canUseTool: async () => ({ behavior: 'deny', message: 'benchmark' }),
+    hooks: { PreToolUse: [{ hooks: [async () => ({})] }] },
+  };
+}
+
 /** A cold `query()`: process start to its `result`, in ms, and the session id it used. */
 export async function sdkColdTurn(
   folder: SdkFolder,
@@ -54,7 +91,11 @@ export async function sdkColdTurn(
 }
 
 /** A conversation of `prompts.length` turns on one live `query()`; its session id. */
-export async function sdkConversation(folder: SdkFolder, prompts: string[]): Promise<string> {
+export async function sdkConversation(
+  folder: SdkFolder,
+  prompts: string[],
+  extra: Options = {},
+): Promise<string> {
   let next: (() => void) | null = null;
   async function* input(): AsyncGenerator<SDKUserMessage> {
     for (const prompt of prompts) {
@@ -68,7 +109,7 @@ export async function sdkConversation(folder: SdkFolder, prompts: string[]): Pro
   }
   let sessionId = '';
   let answered = 0;
-  for await (const message of query({ prompt: input(), options: folder.options })) {
+  for await (const message of query({ prompt: input(), options: { ...folder.options, ...extra } })) {
     if (message.type !== 'result') continue;
     sessionId = message.session_id;
     if (++answered === prompts.length) break;

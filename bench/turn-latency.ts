@@ -6,7 +6,8 @@
  * default 1), and the process sandbox without spares (PREWARM_PROCESSES=0: every first turn a cold
  * start). Four servers, their rounds interleaved so that a
  * slower moment of the machine hits all alike. Also the memory of an idle live session. The
- * floor: a cold `query()` of the SDK straight to its `result` (bench/sdk-floor.ts), in each round.
+ * floors, in each round: a cold `query()` of the SDK straight to its `result` with the options the
+ * server gives Claude Code (the target's floor), and with bare options (bench/sdk-floor.ts).
  *
  * Real servers (in this process), real Claude Code binary, the project's fake model API on
  * 127.0.0.1 (it answers in about 1 ms, so the figures are the server's and Claude Code's own
@@ -17,7 +18,7 @@ import { startStack, WITH_SPARES, type Stack } from '../test/helpers/test-server
 import { call } from '../test/helpers/http.js';
 import { KEY, newSession, sendTurn } from './api.js';
 import { claudeMemoryOf } from './claude-memory.js';
-import { sdkColdTurn, sdkFolder } from './sdk-floor.js';
+import { sdkColdTurn, sdkFolder, serverOptions } from './sdk-floor.js';
 import { arg, median as p50, report, SMOKE, span as range, summarize, timed } from './stats.js';
 
 const rounds = arg(0, SMOKE ? 1 : 7);
@@ -59,6 +60,7 @@ async function round(stack: Stack, figures: Figures, last: boolean): Promise<voi
 async function main(): Promise<void> {
   const fake = await startFakeAnthropic();
   const sdkCold: number[] = [];
+  const sdkColdServerOptions: number[] = [];
   // The test stack runs without a spare unless told (test-server.ts); a real server has one.
   const limits = {
     RATE_LIMIT_MESSAGES_PER_HOUR: '100000',
@@ -94,6 +96,9 @@ async function main(): Promise<void> {
     const folder = sdkFolder(fake.url);
     sdkCold.push((await sdkColdTurn(folder, 'hello')).ms);
     folder.remove();
+    const same = sdkFolder(fake.url);
+    sdkColdServerOptions.push((await sdkColdTurn(same, 'hello', serverOptions(same))).ms);
+    same.remove();
   }
   for (const m of modes) await m.stack.close();
   await fake.close();
@@ -108,7 +113,8 @@ async function main(): Promise<void> {
   row('first turn, sent right after create', (f) => f.coldFromCreate);
   row('first turn, process already started', (f) => f.firstAfterReady);
   row('later turns (warm process)', (f) => f.warm);
-  console.log(`  ${'floor: cold SDK query() → result'.padEnd(38)} ${cell(sdkCold)}`);
+  console.log(`  ${"floor: cold query(), server's options".padEnd(38)} ${cell(sdkColdServerOptions)}`);
+  console.log(`  ${'cold query(), bare options'.padEnd(38)} ${cell(sdkCold)}`);
   for (const m of modes) {
     const mem = m.figures.idleMemory;
     if (mem)
@@ -118,7 +124,11 @@ async function main(): Promise<void> {
   }
 
   const [sandboxed, , unsandboxed, sparesOff] = modes.map((m) => m.figures);
-  const floor = { floor: p50(sdkCold), floorName: 'cold SDK query() → result' };
+  const floor = {
+    floor: p50(sdkColdServerOptions),
+    floorName: "cold SDK query() with the server's options → result",
+  };
+  const bareFloor = { floor: p50(sdkCold), floorName: 'cold SDK query(), bare options → result' };
   report('turns', [
     {
       figure: 'first answer of a new session (create + message), process sandbox',
@@ -126,6 +136,12 @@ async function main(): Promise<void> {
       ...summarize(sandboxed!.coldFromCreate),
       ...floor,
       target: '≤ 0.5× floor',
+    },
+    {
+      figure: 'first answer of a new session, process sandbox (against bare options)',
+      unit: 'ms',
+      ...summarize(sandboxed!.coldFromCreate),
+      ...bareFloor,
     },
     {
       figure: 'first answer of a new session, process sandbox, PREWARM_PROCESSES=0',

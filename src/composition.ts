@@ -72,6 +72,8 @@ export interface Server {
   stores: Stores;
   pool: ProcessPool;
   housekeeping: Housekeeping;
+  /** The workspaces' snapshots (what the checkpoints of every session are kept in). */
+  snapshots: WorkspaceSnapshots;
   /** Where sessions are served: here only, or across the instances sharing the database. */
   placement: Placement;
   logger: Logger;
@@ -233,11 +235,8 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
   });
   // The files API and the snapshots check each workspace as each start of Claude Code does.
   const places = { dataDir: config.dataDir, workspacesDir: workspacesDir(config) };
-  const checkpoints = new Checkpoints(
-    overrides.snapshots ?? new ShadowGitSnapshots(snapshotsDir(config), places),
-    logger,
-    () => clock.now(),
-  );
+  const snapshots = overrides.snapshots ?? new ShadowGitSnapshots(snapshotsDir(config), places);
+  const checkpoints = new Checkpoints(snapshots, logger, () => clock.now());
   const uploadLimits = {
     fileLimitBytes: config.fileUploadLimitBytes,
     workspaceMaxBytes: config.workspaceMaxBytes,
@@ -394,6 +393,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
     stores,
     pool,
     housekeeping,
+    snapshots,
     placement,
     logger,
     async shutdown() {

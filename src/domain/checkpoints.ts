@@ -37,14 +37,19 @@ export class Checkpoints {
   async afterTurn(session: SessionRecord, turnId: string): Promise<TurnChanges | null> {
     try {
       const before = await this.snapshots.idOf(session.id, beforeTurn(turnId));
-      const after = await this.snapshots.snapshot(
+      const { cwd } = session.config;
+      if (!before) {
+        await this.snapshots.snapshot(session.id, cwd, afterTurn(turnId), `after ${turnId}`);
+        return null;
+      }
+      const after = await this.snapshots.snapshotSince(
         session.id,
-        session.config.cwd,
+        cwd,
         afterTurn(turnId),
         `after ${turnId}`,
+        before,
       );
-      if (!before) return null;
-      return { checkpoint: after, files: await this.snapshots.changes(session.id, before, after) };
+      return { checkpoint: after.id, files: after.changes };
     } catch (err) {
       this.logger.warn({ err, sessionId: session.id, turnId }, 'snapshot after a turn failed');
       return null;

@@ -189,6 +189,14 @@ export interface DiffFile extends FileChange {
 export interface WorkspaceSnapshots {
   /** Records `cwd` as it is now under `name`; returns the snapshot's id. */
   snapshot(sessionId: string, cwd: string, name: string, message: string): Promise<string>;
+  /** As `snapshot`, and what changed since the snapshot `since` (as `changes` says), in one go. */
+  snapshotSince(
+    sessionId: string,
+    cwd: string,
+    name: string,
+    message: string,
+    since: string,
+  ): Promise<{ id: string; changes: FileChange[] }>;
   /** The id recorded under `name`, null when there is none. */
   idOf(sessionId: string, name: string): Promise<string | null>;
   changes(sessionId: string, from: string, to: string): Promise<FileChange[]>;
@@ -280,6 +288,11 @@ export interface TurnHandlers {
   onEvent(event: AgentEvent): void;
   /** Answers a permission question; the turn waits meanwhile. */
   onPermission(ask: PermissionAsk): Promise<PermissionAnswer>;
+  /**
+   * Settles once the workspace as the turn found it is recorded (its snapshot): no tool of the
+   * turn may run before. The prompt goes at once; Claude Code prepares its request meanwhile.
+   */
+  toolsMayRun: Promise<unknown>;
 }
 
 export interface AgentTurnResult {

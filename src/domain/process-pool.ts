@@ -18,6 +18,16 @@
  * start of a process, while more than one slot is free and nobody waits for one: once a turn has
  * ended, or REFILL_DELAY_MS after the start, whichever comes first. A spare started at once took
  * the CPU of the first turn it was started beside (that turn took 0.3-0.4 s longer on 2 cores).
+ *
+ * Claimed ahead: a claim costs Claude Code 0.25-0.4 s (it takes the folder, settings, sandbox and
+ * plugins), which a first message sent right after create waited for. So a spare is claimed as
+ * soon as it parks, with the template's permission mode and no system prompt, in its still empty
+ * workspace: what a plain `POST /sessions {}` would claim it with (spare-template.ts,
+ * `fitsClaimedSpare`). That holds while the last new session that could take a spare asked for
+ * exactly that; one that asked for more (a system prompt, another permission mode, files in its
+ * workspace) turns it off, and spares claimed ahead are replaced by parked ones that such
+ * sessions claim at create, until a plain session turns it on again. A workload keeps its habit,
+ * so neither kind of session waits for a cold start where a spare could serve it.
  */
 import type { Admission } from './admission.js';
 import { processCapacity, shuttingDown } from './error-situations.js';
@@ -25,9 +35,8 @@ import { newClaudeSessionId, newSessionId } from './ids.js';
 import type { AgentProcess, AgentRunner, AgentSpec, Clock, Logger, Workspaces } from './ports.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { SessionRuntime } from './session-runtime.js';
-import { fitsSpare, type SpareTemplate } from './spare-template.js';
+import { fitsClaimedSpare, fitsSpare, type ClaimRequest, type SpareTemplate } from './spare-template.js';
 import type { Stores } from './stores.js';
-import type { SessionConfig } from './types.js';
 
 export interface ProcessPoolDeps {
   registry: SessionRegistry;
@@ -62,6 +71,8 @@ interface Spare {
   process: AgentProcess | null;
   /** Resolves once it is parked (the process) or failed to start (null). */
   ready: Promise<AgentProcess | null>;
+  /** Claimed as soon as it parked: the claimed process, or null when Claude Code refused. */
+  claimedAhead: Promise<AgentProcess | null> | null;
 }
 
 /** What a new session takes from a spare: its identity and workspace. */
@@ -105,6 +116,8 @@ export class ProcessPool {
   private claimedCount = 0;
   /** A refill of the spares waiting for a turn to end (`refillSoon`). */
   private refillTimer: NodeJS.Timeout | null = null;
+  /** Whether spares are claimed as soon as they park (see the comment at the top). */
+  private claimAhead = true;
 
   constructor(private readonly deps: ProcessPoolDeps) {}
 
@@ -151,13 +164,14 @@ export class ProcessPool {
    * else one still starting (waiting for it costs less than a cold start). Null: none fits or
    * none runs (the session makes its own workspace and starts cold).
    */
-  async takeSpare(
-    config: Pick<SessionConfig, 'model' | 'permissionMode' | 'maxTurns' | 'allowedTools' | 'disallowedTools'>,
-  ): Promise<TakenSpare | null> {
+  async takeSpare(request: ClaimRequest): Promise<TakenSpare | null> {
     const template = this.deps.spareTemplate;
-    if (!template || !fitsSpare(config, template)) return null;
+    if (!template || !fitsSpare(request, template)) return null;
+    const claimable = fitsClaimedSpare(request, template);
+    this.learnClaimAhead(claimable);
     const spare =
-      this.spares.find((s) => s.process && !s.process.exited) ?? this.spares.find((s) => s.process === null);
+      this.spares.find((s) => s.process && !s.process.exited && (claimable || !s.claimedAhead)) ??
+      this.spares.find((s) => s.process === null);
     if (!spare) return null;
     this.spares.splice(this.spares.indexOf(spare), 1);
     this.taken.set(spare.sessionId, spare);
@@ -215,6 +229,7 @@ export class ProcessPool {
         }),
         process: null,
         ready: Promise.resolve(null),
+        claimedAhead: null,
       };
       spare.ready = this.startSpare(spare, spareTemplate);
       this.spares.push(spare);
@@ -225,7 +240,7 @@ export class ProcessPool {
     try {
       spare.cwd = await spare.folder;
       if (spare.cwd === null) throw new Error('no workspace');
-      const process = await this.deps.runner.prewarm!({
+      const spec: AgentSpec = {
         ...template,
         sessionId: spare.sessionId,
         claudeSessionId: spare.claudeSessionId,
@@ -233,7 +248,8 @@ export class ProcessPool {
         systemPrompt: null,
         appendSystemPrompt: null,
         priorCostUsd: 0,
-      });
+      };
+      const process = await this.deps.runner.prewarm!(spec);
       spare.process = process;
       // The slot is the process's until it exits, whether a session claimed it or not. A spare
       // that dies unclaimed takes its workspace with it.
@@ -244,6 +260,8 @@ export class ProcessPool {
         this.spares.splice(index, 1);
         void this.removeWorkspace(spare);
       });
+      // Not once taken: the session that took it claims it with its own options.
+      if (this.claimAhead && this.spares.includes(spare)) spare.claimedAhead = this.claimNow(process, spec);
       return process;
     } catch (err) {
       this.releaseSlot();
@@ -255,6 +273,29 @@ export class ProcessPool {
         this.deps.logger.warn({ err }, 'a spare Claude Code process did not start');
       return null;
     }
+  }
+
+  /** A claim of a parked spare: the claimed process, or null (refused: the process is gone). */
+  private claimNow(process: AgentProcess, spec: AgentSpec): Promise<AgentProcess | null> {
+    return this.deps.runner.claim!(process, spec).catch((err: unknown) => {
+      this.deps.logger.warn({ err, sessionId: spec.sessionId }, 'could not claim a spare process');
+      return null;
+    });
+  }
+
+  /**
+   * Whether spares are claimed ahead from now on: yes while new sessions that could take one
+   * would fit one claimed ahead. Turned off, the spares claimed ahead are replaced by parked ones.
+   */
+  private learnClaimAhead(claimable: boolean): void {
+    if (this.claimAhead === claimable) return;
+    this.claimAhead = claimable;
+    if (claimable) return;
+    for (const spare of this.spares.filter((s) => s.claimedAhead)) {
+      this.spares.splice(this.spares.indexOf(spare), 1);
+      void this.discard(spare);
+    }
+    this.refillSoon();
   }
 
   /** Closes a spare no session took, once started, and removes its workspace. */
@@ -388,15 +429,16 @@ export class ProcessPool {
       spareTemplate !== undefined &&
       record.claudeSessionId === spare.claudeSessionId &&
       record.config.cwd === spare.cwd &&
-      fitsSpare(record.config, spareTemplate);
+      fitsSpare(record.config, spareTemplate) &&
+      // Claimed ahead, it was told what this session asks (its workspace was checked at take).
+      (!spare.claimedAhead || fitsClaimedSpare({ ...record.config, seeded: false }, spareTemplate));
     if (!fits) {
       await process?.close();
       return null;
     }
-    const claimed = await runner.claim!(process, this.specOf(session, 0)).catch((err: unknown) => {
-      this.deps.logger.warn({ err, sessionId: session.id }, 'could not claim a spare process');
-      return null;
-    });
+    const claimed = spare.claimedAhead
+      ? await spare.claimedAhead
+      : await this.claimNow(process, this.specOf(session, 0));
     if (!claimed) {
       await process.close();
       this.deps.logger.info({ sessionId: session.id }, 'the spare was refused; Claude Code starts cold');

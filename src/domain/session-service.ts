@@ -174,8 +174,7 @@ export class SessionService {
     let rateLimit: BucketDecision;
     try {
       rateLimit = await rateLimits.take(key, 'sessions');
-      // A fork continues a copied conversation: Claude Code resumes it, which no spare can.
-      record = await this.newRecord(key, input, grant, external, !seed?.conversation);
+      record = await this.newRecord(key, input, grant, external, seed);
       try {
         if (seed) record = await this.seeded(record, seed);
         await this.deps.placement?.claimNew(record.id);
@@ -243,15 +242,26 @@ export class SessionService {
     input: CreateSessionInput,
     grant: SessionGrant,
     externalCwd: string | null,
-    spareAllowed: boolean,
+    seed: SessionSeed | null,
   ): Promise<SessionRecord> {
     const { settings, workspaces, clock } = this.deps;
     const now = clock.now();
     const requestedModel = input.model ?? settings.defaultModel;
     const model = modelToRun(requestedModel, settings.modelMap);
     // A prewarmed process, started in the workspace made for this session (process-pool.ts).
-    const spare =
-      externalCwd === null && spareAllowed ? await this.deps.pool.takeSpare({ model, ...grant }) : null;
+    const systemPrompt = input.systemPrompt ?? null;
+    const appendSystemPrompt = input.appendSystemPrompt ?? null;
+    // A fork continues a copied conversation: Claude Code resumes it, which no spare can.
+    const spareAllowed = externalCwd === null && !seed?.conversation;
+    const spare = spareAllowed
+      ? await this.deps.pool.takeSpare({
+          model,
+          ...grant,
+          systemPrompt,
+          appendSystemPrompt,
+          seeded: seed !== null,
+        })
+      : null;
     const id = spare?.sessionId ?? newSessionId();
     const config: SessionConfig = {
       requestedModel,
@@ -260,8 +270,8 @@ export class SessionService {
       maxTurns: grant.maxTurns,
       cwd: externalCwd ?? spare?.cwd ?? (await workspaces.create(id)),
       workspace: externalCwd ? 'external' : 'owned',
-      systemPrompt: input.systemPrompt ?? null,
-      appendSystemPrompt: input.appendSystemPrompt ?? null,
+      systemPrompt,
+      appendSystemPrompt,
       allowedTools: grant.allowedTools,
       disallowedTools: grant.disallowedTools,
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitsSpare, type SpareTemplate } from './spare-template.js';
+import { fitsClaimedSpare, fitsSpare, type SpareTemplate } from './spare-template.js';
 
 const template: SpareTemplate = {
   model: 'claude-opus-5-5',
@@ -32,5 +32,15 @@ describe('which new sessions a spare can serve', () => {
         { ...template, permissionMode: 'bypassPermissions' },
       ),
     ).toBe(true);
+  });
+
+  it('claimed ahead: only a plain session, in the template’s mode, without prompts or a filled workspace', () => {
+    const request = { ...plain, systemPrompt: null, appendSystemPrompt: null, seeded: false };
+    expect(fitsClaimedSpare(request, template)).toBe(true);
+    expect(fitsClaimedSpare({ ...request, permissionMode: 'plan' }, template)).toBe(false);
+    expect(fitsClaimedSpare({ ...request, systemPrompt: 'be brief' }, template)).toBe(false);
+    expect(fitsClaimedSpare({ ...request, appendSystemPrompt: 'and kind' }, template)).toBe(false);
+    expect(fitsClaimedSpare({ ...request, seeded: true }, template)).toBe(false);
+    expect(fitsClaimedSpare({ ...request, maxTurns: 5 }, template)).toBe(false);
   });
 });

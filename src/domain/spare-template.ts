@@ -7,6 +7,10 @@
  * `POST /sessions {}` gets. A claim can still carry the folder, any other permission mode and the
  * session's system prompts. A session that differs in anything else starts cold, as without
  * spares.
+ *
+ * A spare claimed ahead (as soon as it parked, before its session was known: process-pool.ts)
+ * carries the claim's part too: the template's permission mode, no system prompt, and a
+ * workspace as the spare found it (empty). Only a session that asks for exactly that takes it.
  */
 import type { PermissionMode, SessionConfig } from './types.js';
 
@@ -32,6 +36,24 @@ export function fitsSpare(config: HostOptions, template: SpareTemplate): boolean
     sameList(config.allowedTools, template.allowedTools) &&
     sameList(config.disallowedTools, template.disallowedTools) &&
     (config.permissionMode === 'bypassPermissions') === (template.permissionMode === 'bypassPermissions')
+  );
+}
+
+/** What a new session asks of the claim, and whether its workspace is filled at create. */
+export type ClaimRequest = HostOptions &
+  Pick<SessionConfig, 'systemPrompt' | 'appendSystemPrompt'> & {
+    /** Files or a repository are put in the workspace at create (Claude Code reads it at claim). */
+    seeded: boolean;
+  };
+
+/** Whether a session asking `request` can be served by a spare claimed ahead with `template`. */
+export function fitsClaimedSpare(request: ClaimRequest, template: SpareTemplate): boolean {
+  return (
+    fitsSpare(request, template) &&
+    request.permissionMode === template.permissionMode &&
+    request.systemPrompt === null &&
+    request.appendSystemPrompt === null &&
+    !request.seeded
   );
 }
 

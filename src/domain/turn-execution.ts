@@ -100,7 +100,8 @@ export class TurnExecution {
     );
   }
 
-  async execute(): Promise<TurnEnding> {
+  /** `toolsMayRun`: see TurnHandlers (the snapshot of the workspace before the turn). */
+  async execute(toolsMayRun: Promise<unknown>): Promise<TurnEnding> {
     const { run, session } = this;
     let outcome: AgentTurnOutcome;
     // The turn's timeout counts from here: a wait for a process slot is part of the turn.
@@ -122,6 +123,7 @@ export class TurnExecution {
           const turn = process.runTurn(run.prompt, {
             onEvent: (event) => this.onEvent(event),
             onPermission: (ask) => this.onPermission(ask),
+            toolsMayRun,
           });
           // Attached once the prompt is on its way: an interrupt asked for meanwhile reaches
           // Claude Code after the prompt, so it stops this turn.

@@ -401,12 +401,14 @@ export class TurnService {
   private launch(session: SessionRuntime, run: TurnRun): void {
     void this.deps.sessions.touch(session).catch(() => undefined);
     void (async () => {
-      // The snapshot before the turn first: once a client is told `running`, the prompt goes to
-      // Claude Code at once (a DELETE or interrupt then finds the turn where it always did).
-      await this.deps.checkpoints?.beforeTurn(session.record, run.id);
+      // The snapshot before the turn is taken while Claude Code starts (a parked session) and
+      // prepares its first request; its tools wait for it (TurnHandlers.toolsMayRun), and nothing
+      // else of Claude Code's writes in the workspace. A failed snapshot is logged: no diff then.
+      const before = this.deps.checkpoints?.beforeTurn(session.record, run.id) ?? Promise.resolve();
       await appendStatus(this.deps.events, session.id, run.id, 'running', {}).catch(() => undefined);
       const execution = new TurnExecution(this.deps, session, run);
-      const ending = await execution.execute();
+      const ending = await execution.execute(before);
+      await before;
       await this.finish(session, run, await this.withChanges(session, run, ending));
     })();
   }

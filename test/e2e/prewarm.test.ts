@@ -1,8 +1,9 @@
 /**
  * Prewarmed Claude Code processes (PREWARM_PROCESSES): a new session with the server's default
- * options starts on a spare, claimed, rather than a cold start; it is told the same things as a
- * cold one (system prompt, tools, model); a refused claim falls back to a cold start within the
- * same turn; with 0 no spare runs. Containment with spares is covered by workspace-escape and
+ * options starts on a spare claimed as it parked, one with prompts on a spare it claims at create
+ * (once such sessions came), rather than a cold start; either is told the same things as a cold
+ * one (system prompt, tools, model); a refused claim falls back to a cold start within the same
+ * turn; with 0 no spare runs. Containment with spares is covered by workspace-escape and
  * containment, which run with a spare (`WITH_SPARES`, a real server's default) where the other
  * test servers run without one.
  */
@@ -103,35 +104,50 @@ describe('prewarmed processes', () => {
     await stack?.close();
   });
 
-  it('a new session’s first turn is served by a claimed spare, told what a cold start is told', async () => {
-    const before = await spareReady(stack);
-    const prompts = { systemPrompt: 'SESSION-PROMPT-3c1d', appendSystemPrompt: 'APPENDED-9e2f' };
-    const warm = await createSession(stack, KEY, prompts);
-    // maxTurns is fixed when Claude Code starts: no spare carries it, so this one starts cold.
-    const cold = await createSession(stack, KEY, { ...prompts, maxTurns: 50 });
-    try {
-      // The same prompt: Claude Code's billing header carries a hash of the first message.
-      const warmRequests = await send(stack, warm, 'hello');
-      expect((await spares(stack)).claimed).toBe(before.claimed + 1);
-      const coldRequests = await send(stack, cold, 'hello');
-      expect((await spares(stack)).claimed).toBe(before.claimed + 1);
+  /** Two sessions, one on a spare and one cold, sent the same prompt: what each told the model API. */
+  async function toldBoth(warm: string, cold: string) {
+    // The same prompt: Claude Code's billing header carries a hash of the first message.
+    const warmRequests = await send(stack, warm, 'hello');
+    const coldRequests = await send(stack, cold, 'hello');
+    return {
+      warm: told(warmRequests.at(-1)!, await sessionCwd(stack, warm)),
+      cold: told(coldRequests.at(-1)!, await sessionCwd(stack, cold)),
+    };
+  }
 
-      const warmTold = told(warmRequests.at(-1)!, await sessionCwd(stack, warm));
-      const coldTold = told(coldRequests.at(-1)!, await sessionCwd(stack, cold));
-      expect(warmTold.system).toContain('SESSION-PROMPT-3c1d');
-      expect(warmTold.system).toContain('APPENDED-9e2f');
-      expect(warmTold.tools).not.toContain('WebFetch');
-      expect(warmTold.tools).toContain('Bash');
-      expect(warmTold).toEqual(coldTold);
-      expect(assistantTexts(await history(stack, KEY, warm)).join(' ')).toContain('hello');
+  it('a new session’s first turn is served by a claimed spare, told what a cold start is told', async () => {
+    const sessions: string[] = [];
+    const create = async (body: Record<string, unknown>) => {
+      sessions.push(await createSession(stack, KEY, body));
+      return sessions.at(-1)!;
+    };
+    try {
+      // A plain session takes the spare claimed as it parked. maxTurns is fixed when Claude Code
+      // starts: no spare carries it, so the other one starts cold.
+      const before = await spareReady(stack);
+      const plain = await toldBoth(await create({}), await create({ maxTurns: 50 }));
+      expect((await spares(stack)).claimed).toBe(before.claimed + 1);
+      expect(plain.warm.tools).not.toContain('WebFetch');
+      expect(plain.warm.tools).toContain('Bash');
+      expect(plain.warm).toEqual(plain.cold);
+
+      // A session with prompts starts cold beside a spare claimed ahead, and from then on spares
+      // wait parked: the next such session claims one with its prompts.
+      const prompts = { systemPrompt: 'SESSION-PROMPT-3c1d', appendSystemPrompt: 'APPENDED-9e2f' };
+      await create(prompts);
+      const parked = await spareReady(stack);
+      const withPrompts = await toldBoth(await create(prompts), await create({ ...prompts, maxTurns: 50 }));
+      expect((await spares(stack)).claimed).toBe(parked.claimed + 1);
+      expect(withPrompts.warm.system).toContain('SESSION-PROMPT-3c1d');
+      expect(withPrompts.warm.system).toContain('APPENDED-9e2f');
+      expect(withPrompts.warm).toEqual(withPrompts.cold);
 
       // The spare is replaced in the background.
       await spareReady(stack);
     } finally {
-      await deleteSession(stack, KEY, warm);
-      await deleteSession(stack, KEY, cold);
+      for (const id of sessions) await deleteSession(stack, KEY, id);
     }
-  });
+  }, 120_000);
 
   it('a session started on a spare keeps its conversation across turns', async () => {
     await spareReady(stack);
@@ -218,8 +234,7 @@ describe('a claim Claude Code refuses', () => {
   });
 
   it('falls back to a cold start: the client sees one normal turn', async () => {
-    const before = await spareReady(stack);
-    const sessionId = await createSession(stack, KEY, {
+    const refusedSettings = {
       files: [
         {
           path: '.claude/settings.json',
@@ -227,7 +242,14 @@ describe('a claim Claude Code refuses', () => {
           encoding: 'utf8',
         },
       ],
-    });
+    };
+    // A session with files in its workspace cannot take the spare claimed ahead in an empty one:
+    // it starts cold, and spares wait parked from then on, claimed at create.
+    const first = await createSession(stack, KEY, refusedSettings);
+    await send(stack, first, 'hello first');
+    await deleteSession(stack, KEY, first);
+    const before = await spareReady(stack);
+    const sessionId = await createSession(stack, KEY, refusedSettings);
     try {
       // The session took the spare (its folder was the spare's)…
       expect((await spares(stack)).ready).toBe(before.ready - 1);

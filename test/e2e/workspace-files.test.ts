@@ -165,6 +165,33 @@ describe('the agent’s work through the API', () => {
     expect(binaryDiff.length).toBeLessThan(1000);
   });
 
+  it('the model is asked while the snapshot before the turn is taken; the tool waits for it, and its file is the turn’s change', async () => {
+    const { id } = await newSession(stack, key);
+    // Claude Code started (a cold start takes longer than the delay below).
+    await turn(stack, key, id, 'hello');
+    const snapshots = stack.server.server.snapshots;
+    const snapshot = snapshots.snapshot.bind(snapshots);
+    let snapshotTaken = Infinity;
+    // This session's snapshot before a turn takes 1.5 s longer.
+    snapshots.snapshot = async (sessionId, cwd, name, message) => {
+      if (sessionId !== id || !name.endsWith('/before')) return snapshot(sessionId, cwd, name, message);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const taken = await snapshot(sessionId, cwd, name, message);
+      snapshotTaken = Date.now();
+      return taken;
+    };
+    try {
+      const mark = stack.fake.mark();
+      const answer = await turn(stack, key, id, 'Write it [[write:late.txt:after the snapshot]]');
+      const [first] = stack.fake.messagesRequests().filter((r) => r.id > mark);
+      expect(first!.receivedAt).toBeLessThan(snapshotTaken);
+      // Had the Write run before the snapshot, the file would be part of the workspace before it.
+      expect(answer.changes).toMatchObject([{ path: 'late.txt', status: 'added' }]);
+    } finally {
+      snapshots.snapshot = snapshot;
+    }
+  });
+
   it('the agent reads an uploaded file; the upload is not part of the next turn’s changes', async () => {
     const { id } = await newSession(stack, key);
     const secretText = `uploaded-${randomBytes(6).toString('hex')}`;

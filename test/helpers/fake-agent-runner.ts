@@ -392,6 +392,9 @@ export class FakeAgentProcess implements AgentProcess {
       this.emit(message);
     }
     const turn = this.current;
+    // Tools (a permission question, the agent's work) wait for the snapshot before the turn, as
+    // Claude Code's PreToolUse hook makes them wait (ClaudeProcess).
+    if (script.ask || script.waitFor) await turn?.handlers.toolsMayRun;
     if (script.ask && turn?.script === script) {
       const answer = turn.handlers.onPermission({ ...script.ask, signal: turn.abort.signal });
       this.asking = true;

@@ -26,6 +26,11 @@ export class MemorySnapshots implements WorkspaceSnapshots {
     return id;
   }
 
+  async snapshotSince(sessionId: string, cwd: string, name: string, _message: string, since: string) {
+    const id = await this.snapshot(sessionId, cwd, name);
+    return { id, changes: await this.changes(sessionId, since, id) };
+  }
+
   async idOf(sessionId: string, name: string): Promise<string | null> {
     return this.names.get(`${sessionId}/${name}`) ?? null;
   }

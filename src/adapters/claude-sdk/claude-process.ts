@@ -226,18 +226,7 @@ export class ClaudeProcess implements AgentProcess {
       ...(options.transcripts
         ? { sessionStore: options.transcripts, sessionStoreFlush: 'eager' as const }
         : {}),
-      // As managed (policy) settings, so nothing the session or its workspace says can lift them:
-      // file tools stay inside the working directory in every permission mode, bypass included.
-      ...(options.confineFileTools
-        ? {
-            managedSettings: {
-              permissions: {
-                blockWritesOutsideWorkingDirectories: true,
-                blockReadsOutsideWorkingDirectories: true,
-              },
-            },
-          }
-        : {}),
+      ...(options.confineFileTools ? { managedSettings: FILE_TOOLS_CONFINED } : {}),
       settingSources: options.settingSources,
       // Claude Code's own prompt (tool-use rules, safety) stays; the session's prompts go after it.
       systemPrompt: { type: 'preset', preset: 'claude_code', ...(append ? { append } : {}) },
@@ -252,6 +241,26 @@ export class ClaudeProcess implements AgentProcess {
       stderr: (data: string) => this.recordStderr(data, options.logStderr),
       // Text as it is written, for clients that ask for deltas (`partial`).
       includePartialMessages: true,
+      // No tool runs before the workspace as the turn found it is recorded: the prompt goes at
+      // once, and Claude Code prepares its request while the snapshot is taken. In every
+      // permission mode (a hook runs before the permission check); a hook that fails blocks
+      // the call rather than letting it run unrecorded.
+      hooks: {
+        PreToolUse: [
+          {
+            hooks: [
+              async () => {
+                await this.current?.handlers.toolsMayRun;
+                return {};
+              },
+            ],
+            onFailure: 'block' as const,
+            // Seconds. The first snapshot of a large workspace can take a while; the turn's own
+            // timeout (TURN_TIMEOUT_MS) ends a turn that waits too long.
+            timeout: HOOK_WAIT_SECONDS,
+          },
+        ],
+      },
       // A tool call that Claude Code would ask about goes to the running turn, which asks the
       // client. Not in bypassPermissions, which approves every call and asks nobody: there the
       // questions the file-tool confinement raises stay refusals.
@@ -382,6 +391,20 @@ export class ClaudeProcess implements AgentProcess {
 }
 
 /** The session's prompts, after Claude Code's own. */
+/**
+ * As managed (policy) settings, so nothing the session or its workspace says can lift them: file
+ * tools stay inside the working directory in every permission mode, bypass included.
+ */
+export const FILE_TOOLS_CONFINED: NonNullable<Options['managedSettings']> = {
+  permissions: {
+    blockWritesOutsideWorkingDirectories: true,
+    blockReadsOutsideWorkingDirectories: true,
+  },
+};
+
+/** How long a tool may wait for the snapshot before the turn (the hook's own limit, seconds). */
+const HOOK_WAIT_SECONDS = 3600;
+
 function appendedPrompt(spec: AgentSpec): string {
   return [spec.systemPrompt, spec.appendSystemPrompt].filter((p): p is string => !!p).join('\n\n');
 }

@@ -18,12 +18,16 @@ import { verifiedWorkspacePath, type WorkspacePlaces } from '../claude-sdk/works
 import { git, runGit, runGitScript } from './run-git.js';
 
 const HEAD_REF = 'refs/ccr/head';
+/** Each changed file's status (`--raw`) and line counts (`--numstat`), from one git process. */
+const CHANGES_ARGS = ['--no-ext-diff', '-M', '--raw', '--numstat', '-z'];
 /** The head snapshot's id and tree (the snapshot script's own note, in the repository). */
 const HEAD_TREE_FILE = 'ccr-head-tree';
 /**
- * One snapshot, as one process (runGitScript): `$1` the ref to name it, `$2` its message. A file
- * that cannot be read is left out (with a warning from git), not the whole snapshot; a workspace
- * unchanged since the last snapshot gets that snapshot's id again. Prints the snapshot's id.
+ * One snapshot, as one process (runGitScript): `$1` the ref to name it, `$2` its message, `$3`
+ * (may be empty) a snapshot to compare it with. A file that cannot be read is left out (with a
+ * warning from git), not the whole snapshot; a workspace unchanged since the last snapshot gets
+ * that snapshot's id again. Prints the snapshot's id on a line, then what changed since `$3`
+ * (`git diff --raw --numstat -z`, nothing when the two are the same).
  * The head's tree is remembered beside it (HEAD_TREE_FILE, "<commit> <tree>"), so telling an
  * unchanged workspace costs no git process; a head moved by a rewind no longer matches it.
  */
@@ -45,7 +49,8 @@ else
 fi
 printf 'update %s %s\\nupdate ${HEAD_REF} %s\\n' "$1" "$id" "$id" | git update-ref --stdin
 printf '%s %s\\n' "$id" "$tree" > "$GIT_DIR/${HEAD_TREE_FILE}"
-echo "$id"`;
+echo "$id"
+if [ -n "$3" ] && [ "$3" != "$id" ]; then git diff ${CHANGES_ARGS.join(' ')} "$3" "$id"; fi`;
 /** A SHA-1 or SHA-256 object id, as a loose ref file holds it. */
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const EMPTY_TREE_MESSAGE = 'empty';
@@ -64,8 +69,15 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
     private readonly places: WorkspacePlaces,
   ) {}
 
-  snapshot(sessionId: string, cwd: string, name: string, message: string): Promise<string> {
-    return this.serialize(sessionId, () => this.snapshotNow(sessionId, cwd, name, message));
+  async snapshot(sessionId: string, cwd: string, name: string, message: string): Promise<string> {
+    return (await this.serialize(sessionId, () => this.snapshotNow(sessionId, cwd, name, message))).id;
+  }
+
+  async snapshotSince(sessionId: string, cwd: string, name: string, message: string, since: string) {
+    const { id, diff } = await this.serialize(sessionId, () =>
+      this.snapshotNow(sessionId, cwd, name, message, since),
+    );
+    return { id, changes: parseChanges(diff) };
   }
 
   async idOf(sessionId: string, name: string): Promise<string | null> {
@@ -82,14 +94,7 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
 
   async changes(sessionId: string, from: string, to: string): Promise<FileChange[]> {
     const env = { GIT_DIR: this.gitDir(sessionId) };
-    // Each file's status (`--raw`) and its line counts (`--numstat`) from one git process.
-    const text = await git(['diff', '--no-ext-diff', '-M', '--raw', '--numstat', '-z', from, to], { env });
-    const { statuses, rest } = parseRaw(text);
-    const counts = parseNumstat(rest);
-    return statuses.map((change) => {
-      const count = counts.get(change.path) ?? { additions: 0, deletions: 0, binary: false };
-      return { ...change, ...count };
-    });
+    return parseChanges(await git(['diff', ...CHANGES_ARGS, from, to], { env }));
   }
 
   diff(sessionId: string, from: string, to: string): Promise<string> {
@@ -152,19 +157,27 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
     return path.join(this.baseDir, `${sessionId}.git`);
   }
 
-  private async snapshotNow(sessionId: string, cwd: string, name: string, message: string): Promise<string> {
+  private async snapshotNow(
+    sessionId: string,
+    cwd: string,
+    name: string,
+    message: string,
+    since = '',
+  ): Promise<{ id: string; diff: string }> {
     const gitDir = this.gitDir(sessionId);
     const workTree = verifiedWorkspacePath(cwd, this.places);
     await this.ensureRepository(gitDir);
-    const run = await runGitScript(SNAPSHOT_SCRIPT, [refOf(name), message || EMPTY_TREE_MESSAGE], {
+    const run = await runGitScript(SNAPSHOT_SCRIPT, [refOf(name), message || EMPTY_TREE_MESSAGE, since], {
       env: { GIT_DIR: gitDir, GIT_WORK_TREE: workTree },
       cwd: workTree,
     });
-    const id = run.stdout.toString('utf8').trim();
+    const out = run.stdout.toString('utf8');
+    const lineEnd = out.indexOf('\n');
+    const id = lineEnd < 0 ? out.trim() : out.slice(0, lineEnd);
     if (run.code !== 0 || !OBJECT_ID.test(id)) {
       throw new Error(`snapshot failed (${run.code ?? 'killed'}): ${run.stderr.trim().slice(0, 500)}`);
     }
-    return id;
+    return { id, diff: lineEnd < 0 ? '' : out.slice(lineEnd + 1) };
   }
 
   private async ensureRepository(gitDir: string): Promise<void> {
@@ -200,6 +213,16 @@ export class ShadowGitSnapshots implements WorkspaceSnapshots {
 
 function refOf(name: string): string {
   return name === 'head' ? HEAD_REF : `refs/ccr/${name}`;
+}
+
+/** The changes a `git diff --raw --numstat -z` printed. */
+function parseChanges(text: string): FileChange[] {
+  const { statuses, rest } = parseRaw(text);
+  const counts = parseNumstat(rest);
+  return statuses.map((change) => {
+    const count = counts.get(change.path) ?? { additions: 0, deletions: 0, binary: false };
+    return { ...change, ...count };
+  });
 }
 
 /**
