@@ -255,8 +255,8 @@ export class ClaudeProcess implements AgentProcess {
               },
             ],
             onFailure: 'block' as const,
-            // Seconds. The first snapshot of a large workspace can take a while; the turn's own
-            // timeout (TURN_TIMEOUT_MS) ends a turn that waits too long.
+            // The first snapshot of a large workspace can take a while; the turn's own timeout
+            // ends a turn that waits too long.
             timeout: HOOK_WAIT_SECONDS,
           },
         ],
@@ -390,7 +390,6 @@ export class ClaudeProcess implements AgentProcess {
   }
 }
 
-/** The session's prompts, after Claude Code's own. */
 /**
  * As managed (policy) settings, so nothing the session or its workspace says can lift them: file
  * tools stay inside the working directory in every permission mode, bypass included.
@@ -405,6 +404,7 @@ export const FILE_TOOLS_CONFINED: NonNullable<Options['managedSettings']> = {
 /** How long a tool may wait for the snapshot before the turn (the hook's own limit, seconds). */
 const HOOK_WAIT_SECONDS = 3600;
 
+/** The session's prompts, after Claude Code's own. */
 function appendedPrompt(spec: AgentSpec): string {
   return [spec.systemPrompt, spec.appendSystemPrompt].filter((p): p is string => !!p).join('\n\n');
 }
