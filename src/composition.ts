@@ -373,7 +373,7 @@ export async function compose(config: Config, overrides: Overrides = {}): Promis
       runner,
       services: redis ? { redis: () => redis.ping() } : {},
       leaseAlive: () => placement.healthy(),
-      spares: () => pool.spareCounts,
+      spares: () => pool.spares.counts,
     }),
     placement,
     admission,

@@ -62,7 +62,7 @@ async function listenOn(
     throw err;
   }
   // Spares for the next new sessions, once the server answers (PREWARM_PROCESSES).
-  server.pool.refillSpares();
+  server.pool.spares.refill();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

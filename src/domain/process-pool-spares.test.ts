@@ -1,7 +1,7 @@
 /** Prewarmed processes (PREWARM_PROCESSES): taken by new sessions that fit, within the slots. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addKeys, setup, T0 } from '../../test/helpers/session-setup.js';
-import { REFILL_DELAY_MS } from './process-pool.js';
+import { REFILL_DELAY_MS } from './spare-pool.js';
 import type { ApiKeyRecord } from './types.js';
 
 describe('ProcessPool spares', () => {
@@ -11,8 +11,8 @@ describe('ProcessPool spares', () => {
   async function withSpare(maxLiveProcesses = 4): Promise<void> {
     h = setup({ maxLiveProcesses }, undefined, {}, 1);
     [keyA] = await addKeys(h.store);
-    h.pool.refillSpares();
-    await h.runner.until(() => h.pool.spareCounts.ready === 1);
+    h.pool.spares.refill();
+    await h.runner.until(() => h.pool.spares.counts.ready === 1);
   }
 
   beforeEach(() => {
@@ -28,7 +28,7 @@ describe('ProcessPool spares', () => {
     await withSpare();
     await h.sessions.create(keyA, { appendSystemPrompt: 'teaches the pool' });
     await vi.advanceTimersByTimeAsync(REFILL_DELAY_MS);
-    await h.runner.until(() => h.pool.spareCounts.ready === 1);
+    await h.runner.until(() => h.pool.spares.counts.ready === 1);
   }
 
   it('a spare is claimed as soon as it parks, as a plain session would claim it; such a session takes it', async () => {
@@ -46,12 +46,12 @@ describe('ProcessPool spares', () => {
     // No claim of its own, and no cold start: the first message finds the process claimed.
     expect(h.runner.claims).toHaveLength(1);
     expect(h.runner.starts).toEqual([]);
-    expect(h.pool.spareCounts.claimed).toBe(1);
+    expect(h.pool.spares.counts.claimed).toBe(1);
     // Another spare follows, in a workspace of its own: not beside the first turn, but once the
     // refill delay has passed (or a turn ended: the next test).
     expect(h.runner.prewarms).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(REFILL_DELAY_MS);
-    await h.runner.until(() => h.pool.spareCounts.ready === 1);
+    await h.runner.until(() => h.pool.spares.counts.ready === 1);
     expect(h.runner.prewarms[1]!.cwd).not.toBe(spare.cwd);
     expect(h.pool.inUse).toBe(2);
   });
@@ -70,7 +70,7 @@ describe('ProcessPool spares', () => {
     expect(h.workspaces.removed).toContain(h.runner.prewarms[0]!.cwd);
 
     await vi.advanceTimersByTimeAsync(REFILL_DELAY_MS);
-    await h.runner.until(() => h.pool.spareCounts.ready === 1);
+    await h.runner.until(() => h.pool.spares.counts.ready === 1);
     expect(h.runner.claims).toHaveLength(1);
     const spare = h.runner.prewarms[1]!;
     // The spare was started with no prompt of any session; the claim carries this one's.
@@ -96,7 +96,7 @@ describe('ProcessPool spares', () => {
     await withSpare();
     await h.runner.until(() => h.runner.claims.length === 1);
     const plain = h.runner.prewarms[0]!;
-    expect(await h.pool.takeSpare({ ...plain, seeded: true })).toBeNull();
+    expect(await h.pool.spares.take({ ...plain, seeded: true })).toBeNull();
     // And such sessions turn claiming ahead off, as a system prompt does.
     expect(h.runner.spareProcesses[0]!.closed).toBe(true);
   });
@@ -107,7 +107,7 @@ describe('ProcessPool spares', () => {
     await h.pool.ensure(session);
     expect(h.runner.prewarms).toHaveLength(1);
     await h.pool.sessionIdle(session);
-    await h.runner.until(() => h.pool.spareCounts.ready === 1);
+    await h.runner.until(() => h.pool.spares.counts.ready === 1);
     expect(h.runner.prewarms).toHaveLength(2);
   });
 
@@ -119,7 +119,7 @@ describe('ProcessPool spares', () => {
     expect(h.runner.starts).toHaveLength(1);
     expect(h.runner.claims.filter((c) => c.sessionId === session.id)).toEqual([]);
     expect(session.id).not.toBe(h.runner.prewarms[0]!.sessionId);
-    expect(h.pool.spareCounts).toEqual({ ready: 1, claimed: 0 });
+    expect(h.pool.spares.counts).toEqual({ ready: 1, claimed: 0 });
   });
 
   it('a refused claim at create: the session starts cold in the workspace it took', async () => {
@@ -132,20 +132,20 @@ describe('ProcessPool spares', () => {
     expect(process).not.toBe(h.runner.spareProcesses.at(-1));
     expect(h.runner.starts.at(-1)).toMatchObject({ sessionId: spare.sessionId, cwd: spare.cwd });
     expect(h.workspaces.removed).not.toContain(spare.cwd);
-    expect(h.pool.spareCounts.claimed).toBe(0);
+    expect(h.pool.spares.counts.claimed).toBe(0);
   });
 
   it('a refused claim ahead: the spare goes, and a plain session starts cold', async () => {
     h = setup({ maxLiveProcesses: 4 }, undefined, {}, 1);
     [keyA] = await addKeys(h.store);
     h.runner.refuseClaims = true;
-    h.pool.refillSpares();
-    await h.runner.until(() => h.runner.claims.length === 1 && h.pool.spareCounts.ready === 0);
+    h.pool.spares.refill();
+    await h.runner.until(() => h.runner.claims.length === 1 && h.pool.spares.counts.ready === 0);
     expect(h.workspaces.removed).toContain(h.runner.prewarms[0]!.cwd);
     const { session } = await h.sessions.create(keyA, {});
     await h.pool.ensure(session);
     expect(h.runner.starts).toMatchObject([{ sessionId: session.id }]);
-    expect(h.pool.spareCounts.claimed).toBe(0);
+    expect(h.pool.spares.counts.claimed).toBe(0);
   });
 
   it('a spare never takes the last free slot, and is the first process closed when a start needs one', async () => {
@@ -168,7 +168,7 @@ describe('ProcessPool spares', () => {
 
   it('with one slot, no spare runs', async () => {
     h = setup({ maxLiveProcesses: 1 }, undefined, {}, 1);
-    h.pool.refillSpares();
+    h.pool.spares.refill();
     expect(h.runner.prewarms).toEqual([]);
   });
 });

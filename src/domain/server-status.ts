@@ -51,7 +51,7 @@ export class ServerStatus {
       services?: Record<string, () => Promise<void>>;
       /** Whether this instance's lease is alive (always, for a single instance). */
       leaseAlive?: () => boolean;
-      /** The prewarmed processes (ProcessPool.spareCounts). */
+      /** The prewarmed processes (SparePool.counts). */
       spares?: () => { ready: number; claimed: number };
     },
   ) {}

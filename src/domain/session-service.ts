@@ -180,7 +180,7 @@ export class SessionService {
         await this.deps.placement?.claimNew(record.id);
         await stores.sessions.insertSession(record, idempotency?.record(record.id, null));
       } catch (err) {
-        await this.deps.pool.dropSpare(record.id);
+        await this.deps.pool.spares.drop(record.id);
         throw err;
       }
     } finally {
@@ -248,13 +248,13 @@ export class SessionService {
     const now = clock.now();
     const requestedModel = input.model ?? settings.defaultModel;
     const model = modelToRun(requestedModel, settings.modelMap);
-    // A prewarmed process, started in the workspace made for this session (process-pool.ts).
+    // A prewarmed process, started in the workspace made for this session (spare-pool.ts).
     const systemPrompt = input.systemPrompt ?? null;
     const appendSystemPrompt = input.appendSystemPrompt ?? null;
     // A fork continues a copied conversation: Claude Code resumes it, which no spare can.
     const spareAllowed = externalCwd === null && !seed?.conversation;
     const spare = spareAllowed
-      ? await this.deps.pool.takeSpare({
+      ? await this.deps.pool.spares.take({
           model,
           ...grant,
           systemPrompt,
@@ -369,7 +369,7 @@ export class SessionService {
       await Promise.race([running.done, delay(END_INTERRUPT_WAIT_MS)]);
     }
     await session.closeProcess();
-    await this.deps.pool.releaseSpare(session.id);
+    await this.deps.pool.spares.release(session.id);
     this.deps.registry.remove(session.id);
     await this.deps.events.forget(session.id);
     this.totals.forget(session.id);
@@ -391,7 +391,7 @@ export class SessionService {
     const now = this.deps.clock.now();
     let removed = 0;
     for (const { sessionId, path } of await this.deps.workspaces.list()) {
-      if (this.deps.registry.has(sessionId) || this.deps.pool.holdsWorkspace(sessionId)) continue;
+      if (this.deps.registry.has(sessionId) || this.deps.pool.spares.holdsWorkspace(sessionId)) continue;
       const record = await this.deps.stores.sessions.getSession(sessionId);
       const endedAt = record?.endedAt ?? (record ? null : 0);
       if (endedAt === null || now - endedAt < this.deps.settings.workspaceRetentionMs) continue;

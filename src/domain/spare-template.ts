@@ -8,7 +8,7 @@
  * session's system prompts. A session that differs in anything else starts cold, as without
  * spares.
  *
- * A spare claimed ahead (as soon as it parked, before its session was known: process-pool.ts)
+ * A spare claimed ahead (as soon as it parked, before its session was known: spare-pool.ts)
  * carries the claim's part too: the template's permission mode, no system prompt, and a
  * workspace as the spare found it (empty). Only a session that asks for exactly that takes it.
  */
