@@ -248,10 +248,10 @@ export class SessionService {
     const now = clock.now();
     const requestedModel = input.model ?? settings.defaultModel;
     const model = modelToRun(requestedModel, settings.modelMap);
-    // A prewarmed process, started in the workspace made for this session (spare-pool.ts).
     const systemPrompt = input.systemPrompt ?? null;
     const appendSystemPrompt = input.appendSystemPrompt ?? null;
-    // A fork continues a copied conversation: Claude Code resumes it, which no spare can.
+    // A prewarmed process, started in the workspace made for this session (spare-pool.ts). Not
+    // for a fork: it continues a copied conversation, which Claude Code resumes and no spare can.
     const spareAllowed = externalCwd === null && !seed?.conversation;
     const spare = spareAllowed
       ? await this.deps.pool.spares.take({

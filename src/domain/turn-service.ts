@@ -408,6 +408,7 @@ export class TurnService {
       await appendStatus(this.deps.events, session.id, run.id, 'running', {}).catch(() => undefined);
       const execution = new TurnExecution(this.deps, session, run);
       const ending = await execution.execute(before);
+      // A turn without tools can end before the snapshot does; its changes are counted from it.
       await before;
       await this.finish(session, run, await this.withChanges(session, run, ending));
     })();
