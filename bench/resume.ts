@@ -34,10 +34,15 @@ async function sdkResume(stack: Stack, length: number, options: 'server' | 'bare
   const out: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const folder = sdkFolder(stack.fake.url);
-    const extra = options === 'server' ? serverOptions(folder, new InMemorySessionStore()) : {};
+    const store = new InMemorySessionStore();
     const prompts = Array.from({ length }, (_, t) => turnPrompt(t));
-    const sessionId = await sdkConversation(folder, prompts, extra);
-    out.push((await sdkColdTurn(folder, 'first turn after parking', { ...extra, resume: sessionId })).ms);
+    const sessionId = await sdkConversation(
+      folder,
+      prompts,
+      options === 'server' ? serverOptions(folder, store) : {},
+    );
+    const resume = options === 'server' ? serverOptions(folder, store, sessionId) : { resume: sessionId };
+    out.push((await sdkColdTurn(folder, 'first turn after parking', resume)).ms);
     folder.remove();
   }
   return out;

@@ -4,6 +4,7 @@
  * with the bare settings (no setting sources, partial messages on), or with every option the
  * server gives Claude Code (`serverOptions`).
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +15,9 @@ import {
   type SDKUserMessage,
   type SessionStore,
 } from '@anthropic-ai/claude-agent-sdk';
-import { FILE_TOOLS_CONFINED } from '../src/adapters/claude-sdk/claude-process.js';
+import { sessionOptions } from '../src/adapters/claude-sdk/claude-process.js';
 import { sandboxSettings } from '../src/adapters/claude-sdk/sandbox-settings.js';
+import type { AgentSpec } from '../src/domain/ports.js';
 
 export interface SdkFolder {
   dir: string;
@@ -46,28 +48,53 @@ export function sdkFolder(fakeUrl: string): SdkFolder {
 }
 
 /**
- * The options the server gives Claude Code on top of `sdkFolder`'s (claude-process.ts): Claude
- * Code's sandbox for the commands (no network, the folder's parent unreadable but the folder),
- * file tools confined by managed settings, the transcript written to a session store as it comes,
- * permission questions routed to the host, and a PreToolUse hook. Not the process sandbox around
- * Claude Code: that is the server's own layer, measured as part of the server.
+ * The options the server gives Claude Code (`sessionOptions`, claude-process.ts), for a session
+ * of the server's defaults in `folder` (its tool rules aside): Claude Code's sandbox for the
+ * commands (no network, the folder's parent unreadable but the folder), file tools confined by
+ * managed settings, the transcript written to `store` as it comes (`resume`: continued from
+ * there), and, as the server's own callbacks, permission questions routed to the host and a
+ * PreToolUse hook. Not the process sandbox around Claude Code: that is the server's own layer,
+ * measured as part of the server.
  */
-export function serverOptions(folder: SdkFolder, store: SessionStore = new InMemorySessionStore()): Options {
-  const env = folder.options.env ?? {};
-  return {
-    sandbox: sandboxSettings(
-      {
-        deniedEnvVars: Object.keys(env).filter((name) => name.startsWith('ANTHROPIC_')),
-        denyRead: [path.dirname(folder.dir)],
-        allowedDomains: [],
-      },
-      [folder.dir],
-    ),
-    managedSettings: FILE_TOOLS_CONFINED,
-    sessionStore: store,
-    sessionStoreFlush: 'eager',
-    systemPrompt: { type: 'preset', preset: 'claude_code' },
+export function serverOptions(
+  folder: SdkFolder,
+  store: SessionStore = new InMemorySessionStore(),
+  resume?: string,
+): Options {
+  const env = Object.fromEntries(
+    Object.entries(folder.options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  const spec: AgentSpec = {
+    sessionId: 'sess_floor',
+    claudeSessionId: resume ?? randomUUID(),
+    model: null,
     permissionMode: 'default',
+    maxTurns: null,
+    cwd: folder.dir,
+    systemPrompt: null,
+    appendSystemPrompt: null,
+    allowedTools: [],
+    disallowedTools: [],
+    priorCostUsd: 0,
+  };
+  const sandbox = sandboxSettings(
+    {
+      deniedEnvVars: Object.keys(env).filter((name) => name.startsWith('ANTHROPIC_')),
+      denyRead: [path.dirname(folder.dir)],
+      allowedDomains: [],
+    },
+    [folder.dir],
+  );
+  return {
+    ...sessionOptions(spec, {
+      resume: resume !== undefined,
+      env,
+      sandbox,
+      confineFileTools: true,
+      transcripts: store,
+      settingSources: [],
+      executable: null,
+    }),
     canUseTool: async () => ({ behavior: 'deny', message: 'benchmark' }),
     hooks: { PreToolUse: [{ hooks: [async () => ({})] }] },
   };

@@ -211,36 +211,15 @@ export class ClaudeProcess implements AgentProcess {
     if (this.group) await awaitGone(this.group, CLOSE_GRACE_MS);
   }
 
-  /** What Claude Code is started with; a spare gets the session's prompts with its claim. */
+  /** What Claude Code is started with: the session's options, and this process's callbacks. */
   private sdkOptions(
     spec: AgentSpec,
     options: ClaudeProcessOptions,
     mode: 'start' | 'spare' = 'start',
   ): Options {
-    const append = mode === 'spare' ? '' : appendedPrompt(spec);
     return {
-      cwd: spec.cwd,
-      env: options.env,
-      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
-      // Each transcript frame is stored as it comes: a crash loses at most the interrupted turn.
-      ...(options.transcripts
-        ? { sessionStore: options.transcripts, sessionStoreFlush: 'eager' as const }
-        : {}),
-      ...(options.confineFileTools ? { managedSettings: FILE_TOOLS_CONFINED } : {}),
-      settingSources: options.settingSources,
-      // Claude Code's own prompt (tool-use rules, safety) stays; the session's prompts go after it.
-      systemPrompt: { type: 'preset', preset: 'claude_code', ...(append ? { append } : {}) },
-      ...(spec.model ? { model: spec.model } : {}),
-      permissionMode: spec.permissionMode,
-      ...(spec.permissionMode === 'bypassPermissions' ? { allowDangerouslySkipPermissions: true } : {}),
-      ...(spec.maxTurns !== null ? { maxTurns: spec.maxTurns } : {}),
-      ...(spec.allowedTools.length > 0 ? { allowedTools: spec.allowedTools } : {}),
-      ...(spec.disallowedTools.length > 0 ? { disallowedTools: spec.disallowedTools } : {}),
-      ...(options.resume ? { resume: spec.claudeSessionId } : { sessionId: spec.claudeSessionId }),
-      ...(options.executable ? { pathToClaudeCodeExecutable: options.executable } : {}),
+      ...sessionOptions(spec, options, mode),
       stderr: (data: string) => this.recordStderr(data, options.logStderr),
-      // Text as it is written, for clients that ask for deltas (`partial`).
-      includePartialMessages: true,
       // No tool runs before the workspace as the turn found it is recorded: the prompt goes at
       // once, and Claude Code prepares its request while the snapshot is taken. In every
       // permission mode (a hook runs before the permission check); a hook that fails blocks
@@ -390,11 +369,53 @@ export class ClaudeProcess implements AgentProcess {
   }
 }
 
+/** Where a session's options come from, besides its spec (see `sessionOptions`). */
+export type SessionOptionSources = Pick<
+  ClaudeProcessOptions,
+  'resume' | 'env' | 'sandbox' | 'confineFileTools' | 'transcripts' | 'settingSources' | 'executable'
+>;
+
+/**
+ * What Claude Code is told for a session, apart from the host's callbacks (hooks, permission
+ * routing, spawn, stderr): the one list of them, which the benchmarks' floor starts Claude Code
+ * with too. A spare gets the session's prompts with its claim.
+ */
+export function sessionOptions(
+  spec: AgentSpec,
+  options: SessionOptionSources,
+  mode: 'start' | 'spare' = 'start',
+): Options {
+  const append = mode === 'spare' ? '' : appendedPrompt(spec);
+  return {
+    cwd: spec.cwd,
+    env: options.env,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    // Each transcript frame is stored as it comes: a crash loses at most the interrupted turn.
+    ...(options.transcripts
+      ? { sessionStore: options.transcripts, sessionStoreFlush: 'eager' as const }
+      : {}),
+    ...(options.confineFileTools ? { managedSettings: FILE_TOOLS_CONFINED } : {}),
+    settingSources: options.settingSources,
+    // Claude Code's own prompt (tool-use rules, safety) stays; the session's prompts go after it.
+    systemPrompt: { type: 'preset', preset: 'claude_code', ...(append ? { append } : {}) },
+    ...(spec.model ? { model: spec.model } : {}),
+    permissionMode: spec.permissionMode,
+    ...(spec.permissionMode === 'bypassPermissions' ? { allowDangerouslySkipPermissions: true } : {}),
+    ...(spec.maxTurns !== null ? { maxTurns: spec.maxTurns } : {}),
+    ...(spec.allowedTools.length > 0 ? { allowedTools: spec.allowedTools } : {}),
+    ...(spec.disallowedTools.length > 0 ? { disallowedTools: spec.disallowedTools } : {}),
+    ...(options.resume ? { resume: spec.claudeSessionId } : { sessionId: spec.claudeSessionId }),
+    ...(options.executable ? { pathToClaudeCodeExecutable: options.executable } : {}),
+    // Text as it is written, for clients that ask for deltas (`partial`).
+    includePartialMessages: true,
+  };
+}
+
 /**
  * As managed (policy) settings, so nothing the session or its workspace says can lift them: file
  * tools stay inside the working directory in every permission mode, bypass included.
  */
-export const FILE_TOOLS_CONFINED: NonNullable<Options['managedSettings']> = {
+const FILE_TOOLS_CONFINED: NonNullable<Options['managedSettings']> = {
   permissions: {
     blockWritesOutsideWorkingDirectories: true,
     blockReadsOutsideWorkingDirectories: true,
