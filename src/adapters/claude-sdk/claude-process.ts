@@ -394,7 +394,7 @@ export function sessionOptions(
     ...(options.transcripts
       ? { sessionStore: options.transcripts, sessionStoreFlush: 'eager' as const }
       : {}),
-    ...(options.confineFileTools ? { managedSettings: FILE_TOOLS_CONFINED } : {}),
+    ...(options.confineFileTools ? { managedSettings: CONFINED_FILE_TOOLS_SETTINGS } : {}),
     settingSources: options.settingSources,
     // Claude Code's own prompt (tool-use rules, safety) stays; the session's prompts go after it.
     systemPrompt: { type: 'preset', preset: 'claude_code', ...(append ? { append } : {}) },
@@ -415,7 +415,7 @@ export function sessionOptions(
  * As managed (policy) settings, so nothing the session or its workspace says can lift them: file
  * tools stay inside the working directory in every permission mode, bypass included.
  */
-const FILE_TOOLS_CONFINED: NonNullable<Options['managedSettings']> = {
+const CONFINED_FILE_TOOLS_SETTINGS: NonNullable<Options['managedSettings']> = {
   permissions: {
     blockWritesOutsideWorkingDirectories: true,
     blockReadsOutsideWorkingDirectories: true,
